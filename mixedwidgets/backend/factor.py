@@ -1,0 +1,137 @@
+"""The blocked Cholesky factor of [Λ'Z'ZΛ + I, Λ'Z'[X y]; [X y]'ZΛ, [X y]'[X y]] at one θ.
+
+Block 0 (largest term) gives a block-diagonal factor, one small Cholesky per level. The tail
+(other terms, then X, then y) is downdated by the sparse product with block 0 and factored densely.
+The last diagonal entry of the factor is the square root of the penalized residual sum of squares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as la
+import scipy.sparse as sp
+
+from .crossprod import CrossProducts
+from .reterms import RandomEffectsStructure
+
+
+@dataclass(frozen=True)
+class BlockedFactor:
+    theta: np.ndarray
+    factors: tuple[np.ndarray, ...]   # T_k per sorted term
+    chol0: np.ndarray                 # (levels₀, q₀, q₀): per-level Cholesky factors of block 0
+    chol0_inv: np.ndarray             # their inverses
+    tail0: sp.csr_matrix | np.ndarray | None  # L for (tail rows, block-0 columns); see factorize
+    tail: np.ndarray                  # dense lower factor of the tail (m × m)
+    n_random_tail: int
+    p: int
+
+    @property
+    def logdet_random(self) -> float:
+        """log |L_θ|², the log-determinant of Λ'Z'ZΛ + I."""
+        d0 = np.einsum("gii->gi", self.chol0)
+        dr = np.diag(self.tail)[: self.n_random_tail]
+        return 2.0 * (np.log(d0).sum() + np.log(dr).sum())
+
+    @property
+    def fixed_factor(self) -> np.ndarray:
+        """R_X' (lower, p × p): the Cholesky factor of the fixed effects' Schur complement."""
+        i = self.n_random_tail
+        return self.tail[i:i + self.p, i:i + self.p]
+
+    @property
+    def logdet_fixed(self) -> float:
+        return 2.0 * np.log(np.diag(self.fixed_factor)).sum()
+
+    @property
+    def pwrss(self) -> float:
+        """Penalized weighted residual sum of squares r²."""
+        return float(self.tail[-1, -1] ** 2)
+
+
+def tail_lambda(structure: RandomEffectsStructure, factors, p: int) -> sp.csr_matrix:
+    """Block-diagonal Λ for the tail: I_levels ⊗ T_k for the terms after the first, then I for [X y]."""
+    blocks = [sp.kron(sp.identity(t.n_levels, format="csr"), sp.csr_matrix(f), format="csr")
+              for t, f in zip(structure.terms[1:], factors[1:])]
+    return sp.block_diag(blocks + [sp.identity(p + 1, format="csr")], format="csr")
+
+
+def first_block(diag0: np.ndarray, t0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-level Cholesky of T₀'A₀T₀ + I, and its inverse."""
+    q = t0.shape[0]
+    if q == 1:
+        chol = np.sqrt(diag0 * t0[0, 0] ** 2 + 1.0)  # (levels, 1, 1)
+        return chol, 1.0 / chol
+    scaled = np.einsum("ji,gjk,kl->gil", t0, diag0, t0) + np.eye(q)
+    chol = np.linalg.cholesky(scaled)
+    return chol, np.linalg.inv(chol)
+
+
+def symmetric_from_lower(lower: np.ndarray) -> np.ndarray:
+    """The symmetric matrix whose lower triangle is given (upper triangle of the input ignored)."""
+    out = np.tril(lower)
+    out += np.tril(lower, -1).T
+    return out
+
+
+def scale_tail(core: np.ndarray, structure: RandomEffectsStructure, factors, p: int) -> np.ndarray:
+    """Λ_tail' core Λ_tail, for a core valid in its lower triangle (the result likewise); in place
+    when every tail term is scalar (an outer-product scaling)."""
+    if all(f.shape[0] == 1 for f in factors[1:]):
+        lam = np.concatenate([np.full(t.n_levels, f[0, 0]) for t, f in zip(structure.terms[1:], factors[1:])]
+                             + [np.ones(p + 1)])
+        core *= lam[:, None]
+        core *= lam[None, :]
+        return core
+    core = symmetric_from_lower(core)
+    lam = tail_lambda(structure, factors, p)
+    return np.asarray(lam.T @ np.asarray(lam.T @ core).T).T
+
+
+def lower_cholesky(a: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor reading only a's lower triangle, in place and without copies."""
+    upper, info = la.lapack.dpotrf(a.T, lower=0, overwrite_a=1, clean=1)
+    if info != 0:
+        raise la.LinAlgError(f"matrix not positive definite (LAPACK dpotrf info {info})")
+    return upper.T
+
+
+def factorize(cp: CrossProducts, structure: RandomEffectsStructure, theta: np.ndarray,
+              with_tail0: bool = False) -> BlockedFactor:
+    """Factor the whole blocked system at θ; costs nothing per observation.
+
+    The off-diagonal factor block L_tail0 is only formed when asked for (it is needed for the
+    conditional modes, not for the deviance).
+    """
+    factors = structure.factors(theta)
+    t0 = factors[0]
+    chol0, chol0_inv = first_block(cp.diag0, t0)
+    levels0, q0 = cp.diag0.shape[0], t0.shape[0]
+    tail0 = None
+    if cp.n_random_tail:
+        w = np.einsum("ij,gkj,gkl,ml->gim", t0, chol0_inv, chol0_inv, t0)
+        if cp.pattern is not None:
+            core = cp.tailtail - cp.pattern.downdate(w)   # valid in the lower triangle only
+        else:
+            wmat = sp.bsr_matrix((w, np.arange(levels0), np.arange(levels0 + 1)),
+                                 shape=(levels0 * q0, levels0 * q0))
+            core = cp.tailtail - (cp.tail0 @ wmat @ cp.tail0.T).toarray()
+        scaled = scale_tail(core, structure, factors, cp.p)
+        scaled[np.diag_indices(cp.n_random_tail)] += 1.0
+        if with_tail0:
+            b_blocks = np.einsum("ij,gkj->gik", t0, chol0_inv)
+            b = sp.bsr_matrix((b_blocks, np.arange(levels0), np.arange(levels0 + 1)),
+                              shape=(levels0 * q0, levels0 * q0))
+            tail0 = (tail_lambda(structure, factors, cp.p).T @ (cp.tail0 @ b)).tocsr()
+    else:
+        # one term: the tail is just [X y], and its product with block 0 is a small dense array
+        m = cp.tail0.shape[0]
+        tail0 = np.einsum("mgj,ji,gki->mgk", cp.tail0.reshape(m, levels0, q0), t0, chol0_inv)
+        tail0 = tail0.reshape(m, levels0 * q0)
+        scaled = cp.tailtail - tail0 @ tail0.T
+    tail = lower_cholesky(scaled)
+    return BlockedFactor(theta=np.array(theta, dtype=float), factors=tuple(factors), chol0=chol0,
+                         chol0_inv=chol0_inv, tail0=tail0, tail=tail,
+                         n_random_tail=cp.n_random_tail, p=cp.p)

@@ -1,0 +1,107 @@
+"""The linear mixed model: profiled (RE)ML deviance of θ, its optimization, and the fit record.
+
+objective(θ) = deviance(factorize(cross_products, θ)): β and σ are profiled out, so the optimizer
+sees θ only. ML: log|L|² + n(1 + log(2π r²/n)); REML adds log|R_X|² and uses n − p.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import scipy.linalg as la
+
+from .convergence import ConvergenceReport, check_convergence
+from .crossprod import CrossProducts, build_cross_products
+from .factor import BlockedFactor, factorize
+from .optimizer import OptSummary, minimize_bounded
+from .reterms import RandomEffectsStructure, build_structure
+from .start import starting_theta
+from .solve import conditional_covariances, conditional_modes, fixed_effects, spherical_modes
+
+
+#: BOBYQA's initial trust-region radius in θ (θ is a ratio of standard deviations)
+INITIAL_STEP = 0.2
+
+
+@dataclass(frozen=True)
+class LmmFit:
+    """Everything the results layer needs, as plain arrays; terms in sorted (engine) order."""
+
+    structure: RandomEffectsStructure
+    reml: bool
+    theta: np.ndarray
+    beta: np.ndarray
+    sigma: float
+    vcov: np.ndarray
+    objective: float
+    pwrss: float
+    logdet_random: float
+    logdet_fixed: float
+    ranef: tuple[np.ndarray, ...]          # b per sorted term, (levels, q)
+    ranef_cov: tuple[np.ndarray, ...]      # conditional covariance per sorted term, (levels, q, q)
+    optsummary: OptSummary
+    convergence: ConvergenceReport
+
+
+def profiled_deviance(f: BlockedFactor, n: int, reml: bool, log_weights: float = 0.0) -> float:
+    """−2 log-likelihood (ML) or the REML criterion, with β and σ profiled out."""
+    r2 = f.pwrss
+    if r2 <= 0:
+        return np.inf
+    dof = n - f.p if reml else n
+    value = f.logdet_random + dof * (1.0 + np.log(2.0 * np.pi * r2 / dof)) - log_weights
+    return value + f.logdet_fixed if reml else value
+
+
+def make_objective(cp: CrossProducts, structure: RandomEffectsStructure, reml: bool,
+                   log_weights: float) -> Callable[[np.ndarray], float]:
+    def objective(theta: np.ndarray) -> float:
+        try:
+            return profiled_deviance(factorize(cp, structure, theta), cp.n, reml, log_weights)
+        except (la.LinAlgError, np.linalg.LinAlgError, FloatingPointError):
+            return np.inf
+    return objective
+
+
+def theta_names(structure: RandomEffectsStructure) -> list[str]:
+    names = []
+    for t in structure.terms:
+        for r, c in zip(t.rows, t.cols):
+            names.append(f"{t.group}:{t.columns[r]}" if r == c else f"{t.group}:{t.columns[r]},{t.columns[c]}")
+    return names
+
+
+def fit_lmm(design, reml: bool = True, progress: Callable[[int, float], None] | None = None) -> LmmFit:
+    """Fit a linear mixed model to a Design by minimizing the profiled deviance over θ."""
+    structure = build_structure(design.terms)
+    w = design.weights
+    sqrt_w = None if w is None else np.sqrt(np.asarray(w, dtype=float))
+    y = design.y if design.offset is None else design.y - design.offset
+    cp = build_cross_products(structure, design.terms, design.X, y, sqrt_w)
+    log_w = 0.0 if w is None else float(np.log(w).sum())
+    objective = make_objective(cp, structure, reml, log_w)
+    theta0 = starting_theta(structure, design.terms, design.X, y)
+    opt = minimize_bounded(objective, theta0, structure.lower, initial_step=INITIAL_STEP, progress=progress)
+    report = check_convergence(objective, opt.final, structure.lower, opt.fmin, opt.ok,
+                               opt.return_code, theta_names(structure))
+    return finish_fit(cp, structure, opt, report, reml, log_w)
+
+
+def finish_fit(cp: CrossProducts, structure: RandomEffectsStructure, opt: OptSummary,
+               report: ConvergenceReport, reml: bool, log_w: float) -> LmmFit:
+    """Turn the optimal θ into β, σ, the covariance of β and the conditional modes and variances."""
+    f = factorize(cp, structure, opt.final, with_tail0=True)
+    beta = fixed_effects(f)
+    sigma2 = f.pwrss / (cp.n - cp.p if reml else cp.n)
+    rx_inv = la.solve_triangular(f.fixed_factor, np.eye(cp.p), lower=True)
+    u = spherical_modes(f, structure, beta)
+    return LmmFit(
+        structure=structure, reml=reml, theta=opt.final.copy(), beta=beta, sigma=float(np.sqrt(sigma2)),
+        vcov=sigma2 * rx_inv.T @ rx_inv,
+        objective=profiled_deviance(f, cp.n, reml, log_w), pwrss=f.pwrss,
+        logdet_random=f.logdet_random, logdet_fixed=f.logdet_fixed,
+        ranef=tuple(conditional_modes(u, f.factors)),
+        ranef_cov=tuple(conditional_covariances(f, structure, sigma2)),
+        optsummary=opt, convergence=report)

@@ -1,0 +1,73 @@
+"""A bounded derivative-free minimizer (NLopt's BOBYQA) with a record of what it did."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import nlopt
+import numpy as np
+
+#: objective value handed to the optimizer where the objective cannot be evaluated
+UNEVALUABLE = 1e100
+
+_RESULTS = {
+    nlopt.SUCCESS: "success", nlopt.STOPVAL_REACHED: "stopping value reached",
+    nlopt.FTOL_REACHED: "relative or absolute change in the objective below tolerance",
+    nlopt.XTOL_REACHED: "change in the parameters below tolerance",
+    nlopt.MAXEVAL_REACHED: "maximum number of evaluations reached",
+    nlopt.MAXTIME_REACHED: "time limit reached", nlopt.ROUNDOFF_LIMITED: "round-off limited",
+}
+
+
+@dataclass(frozen=True)
+class OptSummary:
+    """How the optimum was found: the optimizer, start, end, evaluations and return code."""
+
+    optimizer: str
+    initial: np.ndarray
+    final: np.ndarray
+    fmin: float
+    evaluations: int
+    return_code: str
+    ok: bool
+
+
+def minimize_bounded(objective: Callable[[np.ndarray], float], x0: np.ndarray, lower: np.ndarray,
+                     *, ftol_rel: float = 1e-12, ftol_abs: float = 1e-8, xtol_abs: float = 1e-10,
+                     max_evaluations: int = 10_000, initial_step: float | np.ndarray = 0.75,
+                     progress: Callable[[int, float], None] | None = None) -> OptSummary:
+    """Minimize `objective` over x ≥ lower with BOBYQA; `progress(evaluations, value)` after each call."""
+    x0 = np.asarray(x0, dtype=float)
+    opt = nlopt.opt(nlopt.LN_BOBYQA, len(x0))
+    opt.set_lower_bounds(np.asarray(lower, dtype=float))
+    opt.set_ftol_rel(ftol_rel)
+    opt.set_ftol_abs(ftol_abs)
+    opt.set_xtol_abs(xtol_abs)
+    opt.set_maxeval(max_evaluations)
+    opt.set_initial_step(initial_step)
+    state = {"n": 0, "best": np.inf, "x": x0.copy()}
+
+    def wrapped(x, grad):
+        value = objective(np.array(x))
+        if not np.isfinite(value):
+            value = UNEVALUABLE
+        state["n"] += 1
+        if value < state["best"]:
+            state["best"], state["x"] = value, np.array(x)
+        if progress is not None:
+            progress(state["n"], value)
+        return float(value)
+
+    opt.set_min_objective(wrapped)
+    try:
+        final = opt.optimize(x0)
+        code = opt.last_optimize_result()
+    except nlopt.RoundoffLimited:
+        final, code = state["x"], nlopt.ROUNDOFF_LIMITED
+    fmin = min(objective(np.array(final)), state["best"])
+    if fmin == state["best"]:
+        final = state["x"]
+    ok = code in (nlopt.SUCCESS, nlopt.FTOL_REACHED, nlopt.XTOL_REACHED, nlopt.ROUNDOFF_LIMITED)
+    return OptSummary("NLopt BOBYQA", x0, np.asarray(final), float(fmin), state["n"],
+                      _RESULTS.get(code, f"code {code}"), bool(ok and fmin < UNEVALUABLE))
