@@ -1,0 +1,50 @@
+"""mw.fit: formula text and a DataFrame in, a fitted mixed model out."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+
+from .backend.lmm import fit_lmm
+from .design import build_design
+from .errors import MixedModelError
+from .formula import parse_formula
+from .results.model import LinearMixedModel
+
+FAMILIES = ("gaussian", "binomial", "poisson")
+
+
+def _check_arguments(formula, data, family, nagq) -> str:
+    if not isinstance(formula, str):
+        raise MixedModelError(f"the formula must be a string like 'y ~ x + (1 | g)', not {type(formula).__name__}")
+    if not isinstance(data, pd.DataFrame):
+        raise MixedModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    family = str(family).lower()
+    if family not in FAMILIES:
+        raise MixedModelError(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
+    if not isinstance(nagq, int) or isinstance(nagq, bool) or nagq < 1:
+        raise MixedModelError(f"nagq must be a whole number ≥ 1, not {nagq!r}")
+    return family
+
+
+def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family: str = "gaussian", nagq: int = 1,
+        weights=None, link: str | None = None, progress: Callable[[int, float], None] | None = None):
+    """Fit a (generalized) linear mixed model written in lme4's formula syntax.
+
+    reml applies to Gaussian models (REML by default, as lmer); binomial and Poisson models are fitted
+    by maximum likelihood with the Laplace approximation (nagq = 1) or adaptive Gauss-Hermite
+    quadrature (nagq > 1, one scalar random-effect term only). `progress(evaluations, objective)` is
+    called as the optimizer runs. The caller's DataFrame is never modified.
+    """
+    family = _check_arguments(formula, data, family, nagq)
+    parsed = parse_formula(formula)
+    design = build_design(parsed, data, family=family, weights=weights)
+    settings = {"reml": reml, "family": family, "nagq": nagq, "weights": weights, "link": link}
+    if family == "gaussian":
+        if nagq != 1:
+            raise MixedModelError("nagq applies to binomial and Poisson models only")
+        engine_fit = fit_lmm(design, reml=bool(reml), progress=progress)
+        return LinearMixedModel(formula=formula, design=design, fit=engine_fit, data=data, settings=settings)
+    from .glmm_api import fit_generalized
+    return fit_generalized(formula, design, data, settings, progress)

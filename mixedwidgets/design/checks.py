@@ -1,0 +1,94 @@
+"""Checks lme4 makes on a design: rank of X, scaling, levels and sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import MixedModelError
+from .warn import warn_user
+
+RANK_TOLERANCE = 1e-7  # as R's qr()
+SCALE_RATIO_LIMIT = 1e4
+
+
+def independent_columns(X: np.ndarray, names: tuple[str, ...]) -> tuple[int, ...]:
+    """Indices of the columns of X to keep; later columns that are linear
+    combinations of earlier ones are dropped with a warning (like lme4)."""
+    n, p = X.shape
+    if p == 0:
+        return ()
+    # X = QR with orthonormal Q, so the columns of R have the same lengths and linear relations.
+    R = np.linalg.qr(X, mode="r") if n >= p else X
+    norms = np.sqrt((R * R).sum(axis=0))
+    kept = _greedy_independent(R, norms)
+    kept_set = set(kept)
+    dropped = [names[j] for j in range(p) if j not in kept_set]
+    if dropped:
+        warn_user(
+            f"fixed-effect model matrix is rank deficient, so dropping {len(dropped)} "
+            f"column(s): {', '.join(dropped)}"
+        )
+    return tuple(kept)
+
+
+def _greedy_independent(R: np.ndarray, norms: np.ndarray) -> list[int]:
+    """Keep each column whose distance to the span of the kept ones is not negligible."""
+    basis = np.empty((R.shape[0], 0))
+    kept: list[int] = []
+    for j in range(R.shape[1]):
+        residual = R[:, j].astype(np.float64, copy=True)
+        for _ in range(2):  # twice, for numerical orthogonality
+            residual -= basis @ (basis.T @ residual)
+        size = np.linalg.norm(residual)
+        if norms[j] > 0 and size > RANK_TOLERANCE * norms[j]:
+            basis = np.column_stack([basis, residual / size])
+            kept.append(j)
+    return kept
+
+
+def warn_badly_scaled(X: np.ndarray, names: tuple[str, ...]) -> None:
+    """Warn when non-constant predictors have very different spreads."""
+    if X.shape[1] < 2:
+        return
+    spreads = X.std(axis=0)
+    varying = np.flatnonzero(spreads > 1e-12 * np.maximum(np.abs(X).max(axis=0), 1e-300))
+    if len(varying) < 2:
+        return
+    largest = varying[np.argmax(spreads[varying])]
+    smallest = varying[np.argmin(spreads[varying])]
+    if spreads[largest] > SCALE_RATIO_LIMIT * spreads[smallest]:
+        warn_user(
+            f"some predictors are on very different scales ('{names[largest]}' sd "
+            f"{spreads[largest]:.3g}, '{names[smallest]}' sd {spreads[smallest]:.3g}); "
+            "consider rescaling them"
+        )
+
+
+def check_levels(group: str, n_levels: int, n_obs: int, family: str) -> None:
+    """A grouping factor needs >= 2 levels, and (Gaussian) fewer levels than rows."""
+    if n_levels < 2:
+        raise MixedModelError(
+            f"grouping factor '{group}' has {n_levels} level(s); a random effect needs at least 2"
+        )
+    if family == "gaussian" and n_levels >= n_obs:
+        raise MixedModelError(
+            f"grouping factor '{group}' has as many levels ({n_levels}) as observations "
+            f"({n_obs}); the random effect and the residual variance are not identifiable"
+        )
+
+
+def check_random_effect_count(total: int, n_obs: int, family: str) -> None:
+    """For Gaussian models, more random effects than observations is unidentifiable."""
+    if family == "gaussian" and total > n_obs:
+        raise MixedModelError(
+            f"the model has {total} random effects but only {n_obs} observations; the "
+            "random-effect variances and the residual variance are not identifiable"
+        )
+
+
+def check_finite(values: np.ndarray, names: tuple[str, ...], where: str) -> None:
+    """Infinite values (NaN rows are dropped before) are an error naming the column."""
+    finite = np.isfinite(values)
+    if not finite.all():
+        column = names[int(np.flatnonzero(~finite.all(axis=0))[0])]
+        raise MixedModelError(f"{where}: '{column}' has infinite values")

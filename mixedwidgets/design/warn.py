@@ -1,0 +1,22 @@
+"""Warnings that point at the user's code, not at mixedwidgets internals."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+from ..errors import MixedModelWarning
+
+_PACKAGE = __name__.split(".")[0]
+
+
+def warn_user(message: str) -> None:
+    """Emit a MixedModelWarning attributed to the first caller outside the package."""
+    warnings.warn(message, MixedModelWarning, stacklevel=_levels_to_caller())
+
+
+def _levels_to_caller() -> int:
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == _PACKAGE:
+        frame, level = frame.f_back, level + 1
+    return level

@@ -1,0 +1,61 @@
+"""HTML rendering of a fitted model for notebooks; every string that may come from data is escaped."""
+
+from __future__ import annotations
+
+from html import escape
+
+import numpy as np
+
+from . import tables
+
+_STYLE = ("<style>.mw-summary table{border-collapse:collapse;margin:4px 0 10px}"
+          ".mw-summary th,.mw-summary td{padding:2px 8px;text-align:right;border-bottom:1px solid #ddd}"
+          ".mw-summary th:first-child,.mw-summary td:first-child{text-align:left}"
+          ".mw-note{color:#8a5300}</style>")
+
+
+def _cell(value, tag: str = "td") -> str:
+    if isinstance(value, (float, np.floating)):
+        text = "" if np.isnan(value) else f"{value:.4g}"
+    else:
+        text = "" if value is None else str(value)
+    return f"<{tag}>{escape(text)}</{tag}>"
+
+
+def _table(header, rows) -> str:
+    head = "".join(_cell(h, "th") for h in header)
+    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def random_effects_html(model) -> str:
+    table = tables.random_effects_table(model)
+    width = max([len(c) for c in table.Corr] + [0])
+    header = ["Groups", "Name", "Variance", "Std.Dev."] + (["Corr"] + [""] * (width - 1) if width else [])
+    rows = [[r.Groups, r.Name, r.Variance, r["Std.Dev."]] + list(r.Corr) + [None] * (width - len(r.Corr))
+            for _, r in table.iterrows()]
+    return _table(header, rows)
+
+
+def fixed_effects_html(model) -> str:
+    table = model.coef_table()
+    cols = [c for c in table.columns]
+    return _table([""] + cols, [[name] + list(row) for name, row in zip(table.index, table.to_numpy())])
+
+
+def summary_html(model) -> str:
+    stats = tables.fit_statistics(model)
+    groups = ", ".join(f"{g}: {n}" for g, n in model.ngroups.items())
+    parts = [
+        _STYLE, '<div class="mw-summary">',
+        f"<b>{escape(tables.title(model))}</b><br>",
+        f"<code>{escape(model.formula)}</code><br>",
+        f"{model.nobs} observations; groups: {escape(groups)}"
+        + (f"; {model.n_dropped} rows with missing values dropped" if model.n_dropped else "") + "<br>",
+        _table(list(stats.index), [list(stats.values)]),
+        "<b>Random effects</b>", random_effects_html(model),
+        "<b>Fixed effects</b>", fixed_effects_html(model),
+    ]
+    parts += [f'<div class="mw-note">Note: {escape(n)}</div>' for n in tables.notes(model)]
+    parts.append("</div>")
+    return "".join(parts)
