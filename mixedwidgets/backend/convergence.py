@@ -23,6 +23,7 @@ class ConvergenceReport:
     converged: bool
     gradient: np.ndarray
     messages: tuple[str, ...] = field(default=())
+    hessian: np.ndarray | None = None   # over the parameters not at a bound (kept on request)
 
 
 def boundary_parameters(theta: np.ndarray, lower: np.ndarray) -> np.ndarray:
@@ -50,7 +51,7 @@ def finite_differences(f: Callable[[np.ndarray], float], x: np.ndarray, free: np
 
 def check_convergence(f: Callable[[np.ndarray], float], theta: np.ndarray, lower: np.ndarray,
                       fmin: float, optimizer_ok: bool, optimizer_message: str,
-                      names: list[str] | None = None) -> ConvergenceReport:
+                      names: list[str] | None = None, keep_hessian: bool = False) -> ConvergenceReport:
     """Say whether the fit is singular and whether the optimum looks like a proper minimum."""
     messages = []
     boundary = boundary_parameters(theta, lower)
@@ -64,12 +65,12 @@ def check_convergence(f: Callable[[np.ndarray], float], theta: np.ndarray, lower
     if not optimizer_ok:
         messages.append(f"The optimizer did not report convergence ({optimizer_message}).")
     free = ~boundary
-    grad = np.zeros(0)
+    grad, hess = np.zeros(0), None
     converged = optimizer_ok
     if 0 < free.sum() <= MAX_PARAMETERS_FOR_HESSIAN:
         grad, hess = finite_differences(f, theta, free, fmin)
         converged &= _judge_derivatives(grad, hess, messages)
-    return ConvergenceReport(singular, bool(converged), grad, tuple(messages))
+    return ConvergenceReport(singular, bool(converged), grad, tuple(messages), hess if keep_hessian else None)
 
 
 def _judge_derivatives(grad: np.ndarray, hess: np.ndarray, messages: list[str]) -> bool:

@@ -54,8 +54,13 @@ def blockdiag_crossprod(codes: np.ndarray, values: np.ndarray, n_levels: int) ->
 
 
 def build_cross_products(structure: RandomEffectsStructure, design_terms, X: np.ndarray,
-                         y: np.ndarray, sqrt_weights: np.ndarray | None = None) -> CrossProducts:
-    """Form every cross-product the blocked Cholesky needs, scaling rows by √w when weights are given."""
+                         y: np.ndarray, sqrt_weights: np.ndarray | None = None,
+                         with_pattern: bool = True) -> CrossProducts:
+    """Form every cross-product the blocked Cholesky needs, scaling rows by √w when weights are given.
+
+    with_pattern precomputes the downdate products (worth it when θ is evaluated many times at the
+    same weights, as for an LMM; not for one PIRLS step).
+    """
     n, p = X.shape
     scale = (lambda a: a) if sqrt_weights is None else (
         lambda a: a * (sqrt_weights[:, None] if a.ndim == 2 else sqrt_weights))
@@ -84,7 +89,7 @@ def build_cross_products(structure: RandomEffectsStructure, design_terms, X: np.
     else:
         tail0 = fixed0
         tailtail = fixed.T @ fixed
-    pattern = build_downdate_pattern(tail0, values0.shape[1]) if rest else None
+    pattern = build_downdate_pattern(tail0, values0.shape[1]) if rest and with_pattern else None
     return CrossProducts(
         diag0=blockdiag_crossprod(codes0, values0, levels0), tail0=tail0, tailtail=tailtail,
         n_random_tail=n_random_tail, p=p, n=n, pattern=pattern)

@@ -1,0 +1,157 @@
+"""Generalized linear mixed models by maximum likelihood: Laplace approximation or adaptive quadrature.
+
+Two stages, as lme4 does: first θ alone, with β moving inside PIRLS (fast, close); then θ and β
+together, with PIRLS for the modes u only, on the Laplace (or quadrature) deviance. The covariance
+of β comes from the finite-difference Hessian of that deviance (lme4's default), falling back to
+R_X when the Hessian is unusable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import scipy.linalg as la
+
+from ..errors import MixedModelError
+from .agq import agq_deviance, require_single_scalar_term
+from .convergence import ConvergenceReport, check_convergence
+from .family import Family
+from .lmm import theta_names
+from .optimizer import OptSummary, minimize_bounded
+from .pirls import GlmmProblem, PirlsResult, laplace_deviance, pirls
+from .reterms import build_structure
+from .solve import conditional_covariances, split_tail
+
+
+@dataclass(frozen=True)
+class GlmmFit:
+    structure: object
+    family: Family
+    nagq: int
+    theta: np.ndarray
+    beta: np.ndarray
+    objective: float                 # −2 log L (Laplace, or quadrature for nagq > 1)
+    laplace_objective: float
+    vcov: np.ndarray
+    vcov_source: str                 # "hessian" or "RX"
+    ranef: tuple[np.ndarray, ...]
+    ranef_cov: tuple[np.ndarray, ...]
+    eta: np.ndarray
+    mu: np.ndarray
+    optsummary: OptSummary
+    convergence: ConvergenceReport
+    sigma: float = 1.0
+    reml: bool = False
+
+
+class ModesCache:
+    """The last conditional modes (and β), so that each PIRLS run starts where the previous ended."""
+
+    def __init__(self, u: np.ndarray, beta: np.ndarray):
+        self.u, self.beta = u, beta
+
+    def keep(self, result: PirlsResult) -> PirlsResult:
+        if result.converged:
+            self.u, self.beta = result.u, result.beta
+        return result
+
+
+def make_problem(design, family: Family) -> GlmmProblem:
+    n = len(design.y)
+    offset = np.zeros(n) if design.offset is None else np.asarray(design.offset, dtype=float)
+    weights = np.ones(n) if design.weights is None else np.asarray(design.weights, dtype=float)
+    return GlmmProblem(np.asarray(design.y, dtype=float), np.asarray(design.X, dtype=float), offset, weights,
+                       tuple(design.terms), build_structure(design.terms), family)
+
+
+def starting_beta(problem: GlmmProblem) -> np.ndarray:
+    mu = problem.family.start_mu(problem.y, problem.prior_weights)
+    eta = problem.family.link.link(mu) - problem.offset
+    return np.linalg.lstsq(problem.X, eta, rcond=None)[0]
+
+
+def _stage_one(problem, cache, progress) -> OptSummary:
+    def objective(theta):
+        return laplace_deviance(problem, cache.keep(pirls(problem, theta, cache.beta, cache.u, update_beta=True)))
+    s = problem.structure
+    return minimize_bounded(objective, s.theta0, s.lower, initial_step=0.5, ftol_abs=1e-4, ftol_rel=1e-8,
+                            xtol_abs=1e-5, progress=progress)
+
+
+def _deviance_of(problem, nagq, cache):
+    k = problem.structure.n_theta
+
+    def objective(x):
+        theta, beta = x[:k], x[k:]
+        modes = cache.keep(pirls(problem, theta, beta, cache.u))
+        if nagq > 1:
+            return agq_deviance(problem, theta, beta, modes, nagq)
+        return laplace_deviance(problem, modes)
+    return objective
+
+
+def _rx_vcov(result: PirlsResult) -> np.ndarray:
+    rx_inv = la.solve_triangular(result.factor.fixed_factor, np.eye(result.factor.p), lower=True)
+    return rx_inv.T @ rx_inv
+
+
+def _hessian_vcov(report: ConvergenceReport, free: np.ndarray, k: int, p: int) -> np.ndarray | None:
+    hess = report.hessian
+    if hess is None or not np.all(free[k:]) or not np.all(np.isfinite(hess)):
+        return None
+    try:
+        inv = np.linalg.inv(hess / 2.0)
+    except np.linalg.LinAlgError:
+        return None
+    block = inv[-p:, -p:]
+    return block if np.all(np.diag(block) > 0) else None
+
+
+def fit_glmm(design, family: Family, nagq: int = 1,
+             progress: Callable[[int, float], None] | None = None) -> GlmmFit:
+    """Fit a GLMM to a Design by maximum likelihood (Laplace for nagq = 1, adaptive quadrature above)."""
+    problem = make_problem(design, family)
+    if nagq > 1:
+        require_single_scalar_term(problem, nagq)
+    s, k, p = problem.structure, problem.structure.n_theta, problem.X.shape[1]
+    cache = ModesCache(np.zeros(s.q_total), starting_beta(problem))
+    first = _stage_one(problem, cache, progress)
+    start_modes = pirls(problem, first.final, cache.beta, cache.u, update_beta=True)
+    cache.keep(start_modes)
+    x0 = np.concatenate([first.final, start_modes.beta])
+    beta_step = np.sqrt(np.maximum(np.diag(_rx_vcov(start_modes)), 1e-8))
+    steps = np.concatenate([np.full(k, 0.1), beta_step])
+    lower = np.concatenate([s.lower, np.full(p, -np.inf)])
+    objective = _deviance_of(problem, nagq, cache)
+    offset = first.evaluations
+    second = minimize_bounded(objective, x0, lower, initial_step=steps, ftol_abs=1e-7,
+                              progress=None if progress is None else (lambda n, v: progress(offset + n, v)))
+    names = theta_names(s) + [f"beta[{i}]" for i in range(p)]
+    report = check_convergence(objective, second.final, lower, second.fmin, second.ok, second.return_code,
+                               names, keep_hessian=True)
+    return _finish(problem, nagq, second, report, cache)
+
+
+def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
+    s, k = problem.structure, problem.structure.n_theta
+    theta, beta = opt.final[:k], opt.final[k:]
+    modes = pirls(problem, theta, beta, cache.u)
+    if not modes.converged:
+        report = ConvergenceReport(report.singular, False, report.gradient,
+                                   report.messages + ("PIRLS did not converge at the optimum.",), report.hessian)
+    free = np.concatenate([~((theta - s.lower) < 1e-4), np.ones(len(beta), bool)])
+    vcov = _hessian_vcov(report, free, k, len(beta))
+    source = "hessian"
+    if vcov is None:
+        vcov, source = _rx_vcov(modes), "RX"
+    u_terms = [modes.u[: s.terms[0].size].reshape(s.terms[0].n_levels, s.terms[0].q)]
+    u_terms += split_tail(modes.u[s.terms[0].size:], s)
+    ranef = tuple(u @ t.T for u, t in zip(u_terms, s.factors(theta)))
+    laplace = laplace_deviance(problem, modes)
+    objective = agq_deviance(problem, theta, beta, modes, nagq) if nagq > 1 else laplace
+    if not np.isfinite(objective):
+        raise MixedModelError("the likelihood could not be evaluated at the estimates")
+    return GlmmFit(s, problem.family, nagq, theta.copy(), beta.copy(), objective, laplace, vcov, source, ranef,
+                   tuple(conditional_covariances(modes.factor, s, 1.0)), modes.eta, modes.mu, opt, report)
