@@ -42,6 +42,8 @@ class GlmmFit:
     mu: np.ndarray
     optsummary: OptSummary
     convergence: ConvergenceReport
+    parameter_cov: np.ndarray | None = None   # covariance of (θ, β) over free_parameters (Hessian-based)
+    free_parameters: np.ndarray | None = None # which of (θ, β) are not on a bound
     sigma: float = 1.0
     reml: bool = False
 
@@ -97,16 +99,16 @@ def _rx_vcov(result: PirlsResult) -> np.ndarray:
     return rx_inv.T @ rx_inv
 
 
-def _hessian_vcov(report: ConvergenceReport, free: np.ndarray, k: int, p: int) -> np.ndarray | None:
+def _parameter_cov(report: ConvergenceReport, free: np.ndarray, k: int, p: int) -> np.ndarray | None:
+    """(H/2)⁻¹ over the free parameters, when the Hessian gives a proper covariance for β."""
     hess = report.hessian
-    if hess is None or not np.all(free[k:]) or not np.all(np.isfinite(hess)):
+    if hess is None or hess.shape[0] != free.sum() or not np.all(free[k:]) or not np.all(np.isfinite(hess)):
         return None
     try:
         inv = np.linalg.inv(hess / 2.0)
     except np.linalg.LinAlgError:
         return None
-    block = inv[-p:, -p:]
-    return block if np.all(np.diag(block) > 0) else None
+    return inv if np.all(np.diag(inv) > 0) else None
 
 
 def fit_glmm(design, family: Family, nagq: int = 1,
@@ -142,10 +144,11 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
         report = ConvergenceReport(report.singular, False, report.gradient,
                                    report.messages + ("PIRLS did not converge at the optimum.",), report.hessian)
     free = np.concatenate([~((theta - s.lower) < 1e-4), np.ones(len(beta), bool)])
-    vcov = _hessian_vcov(report, free, k, len(beta))
-    source = "hessian"
-    if vcov is None:
+    parameter_cov = _parameter_cov(report, free, k, len(beta))
+    if parameter_cov is None:
         vcov, source = _rx_vcov(modes), "RX"
+    else:
+        vcov, source = parameter_cov[-len(beta):, -len(beta):], "hessian"
     u_terms = [modes.u[: s.terms[0].size].reshape(s.terms[0].n_levels, s.terms[0].q)]
     u_terms += split_tail(modes.u[s.terms[0].size:], s)
     ranef = tuple(u @ t.T for u, t in zip(u_terms, s.factors(theta)))
@@ -154,4 +157,5 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
     if not np.isfinite(objective):
         raise MixedModelError("the likelihood could not be evaluated at the estimates")
     return GlmmFit(s, problem.family, nagq, theta.copy(), beta.copy(), objective, laplace, vcov, source, ranef,
-                   tuple(conditional_covariances(modes.factor, s, 1.0)), modes.eta, modes.mu, opt, report)
+                   tuple(conditional_covariances(modes.factor, s, 1.0)), modes.eta, modes.mu, opt, report,
+                   parameter_cov, free)

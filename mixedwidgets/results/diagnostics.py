@@ -1,0 +1,42 @@
+"""Plain-words warnings for what goes wrong with GLMMs: separation, overdispersion, unconverged PIRLS."""
+
+from __future__ import annotations
+
+import numpy as np
+
+SEPARATION_COEF = 10.0       # |β| on the link scale beyond which a binary model is suspicious
+SEPARATION_SE = 50.0
+OVERDISPERSION_RATIO = 1.5
+
+
+def separation_warning(design, fit) -> str | None:
+    if fit.family.name != "binomial":
+        return None
+    se = np.sqrt(np.maximum(np.diag(fit.vcov), 0.0))
+    suspicious = [name for name, b, s in zip(design.fixed_names, fit.beta, se)
+                  if abs(b) > SEPARATION_COEF or s > SEPARATION_SE or not np.isfinite(s)]
+    extreme = np.mean((fit.mu < 1e-8) | (fit.mu > 1 - 1e-8))
+    if not suspicious and extreme < 0.05:
+        return None
+    what = f" (coefficients {', '.join(suspicious)})" if suspicious else ""
+    return ("Complete or quasi-complete separation is likely" + what + ": some outcomes are predicted "
+            "perfectly, so those estimates and their standard errors are not trustworthy. Consider "
+            "fewer predictors, merging sparse categories, or a penalized (Firth-type) or Bayesian model.")
+
+
+def overdispersion_warning(design, fit) -> str | None:
+    if fit.family.name != "poisson":
+        return None
+    w = np.ones_like(fit.mu) if design.weights is None else design.weights
+    pearson = ((design.y - fit.mu) ** 2 / (fit.mu / w)).sum()
+    dof = len(design.y) - len(fit.beta) - len(fit.theta)
+    ratio = pearson / max(dof, 1)
+    if ratio <= OVERDISPERSION_RATIO:
+        return None
+    return (f"Possible overdispersion: the Pearson chi-square / residual df is {ratio:.2f} (1 is expected for a "
+            "Poisson model). Standard errors may be too small; consider an observation-level random effect "
+            "(add a column of row numbers and the term (1 | obs)) or a negative-binomial model.")
+
+
+def glmm_warnings(design, fit) -> list[str]:
+    return [w for w in (separation_warning(design, fit), overdispersion_warning(design, fit)) if w]
