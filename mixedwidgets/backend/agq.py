@@ -11,7 +11,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy.special import logsumexp
 
 from ..errors import MixedModelError
-from .pirls import GlmmProblem, PirlsResult
+from .pirls import GlmmProblem, PirlsResult, log_density
 
 MAX_NODES = 100
 
@@ -43,7 +43,7 @@ def agq_deviance(problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, mode
     for k, x in enumerate(nodes):
         u = u_hat + scale * x
         mu = problem.family.link.inverse(fixed + z * lam * u[codes])
-        log_p = problem.family.log_density(problem.y, mu, problem.prior_weights)
+        log_p = log_density(problem, mu)
         per_group = np.bincount(codes, weights=log_p, minlength=layout.n_levels)
         values[:, k] = per_group - 0.5 * u**2 + 0.5 * x**2 + np.log(weights[k])
     log_integral = np.log(scale) + logsumexp(values, axis=1) - 0.5 * np.log(2.0 * np.pi)

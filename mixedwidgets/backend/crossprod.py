@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MixedModelError
+from .crossprod_dense import dense_cross_products, dense_tail_fits
 from .downdate import DowndatePattern, build_downdate_pattern
 from .reterms import RandomEffectsStructure
 
@@ -62,6 +63,10 @@ def build_cross_products(structure: RandomEffectsStructure, design_terms, X: np.
     same weights, as for an LMM; not for one PIRLS step).
     """
     n, p = X.shape
+    if dense_tail_fits(structure, p):
+        w = None if sqrt_weights is None else sqrt_weights**2
+        diag0, tail0, tailtail, mr = dense_cross_products(structure, design_terms, X, y, w)
+        return CrossProducts(diag0=diag0, tail0=tail0, tailtail=tailtail, n_random_tail=mr, p=p, n=n)
     scale = (lambda a: a) if sqrt_weights is None else (
         lambda a: a * (sqrt_weights[:, None] if a.ndim == 2 else sqrt_weights))
     fixed = np.column_stack([scale(X), scale(y)])

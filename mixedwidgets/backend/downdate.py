@@ -1,7 +1,7 @@
 """The tail's downdate by block 0, Σ_g A_g W_g A_g', as one sparse product with a precomputed pattern.
 
 A_g is the (tail × q₀) slice of the cross-product between the tail and level g of block 0, and
-W_g = T₀ (T₀'A₀g T₀ + I)⁻¹ T₀' depends on θ. Every product a_ig·a_jg is formed once, when the
+W_g = T₀ (T₀'A₀g T₀ + I)⁻¹ T₀' depends on θ. Every product a_ia·a_jb is formed once, when the
 cross-products are; an evaluation of θ is then a sparse matrix-vector product and a scatter.
 """
 
@@ -21,7 +21,7 @@ class DowndatePattern:
     """The products a_ia·a_jb (i ≥ j), summed per position of the tail and per entry of W."""
 
     positions: np.ndarray       # distinct flat positions i·m + j (i ≥ j) that the downdate touches
-    products: sp.csr_matrix     # (positions, levels₀·q₀²); column g·q₀² + a·q₀ + b
+    products: sp.csc_matrix     # (positions, levels₀·q₀²); column g·q₀² + a·q₀ + b
     m: int
 
     def downdate(self, w: np.ndarray) -> np.ndarray:
@@ -31,44 +31,42 @@ class DowndatePattern:
         return out.reshape(self.m, self.m)
 
 
-def _pairs_of_columns(csc: sp.csc_matrix, q0: int, a: int, b: int):
-    """Every (nonzero in column g·q₀+a, nonzero in column g·q₀+b) pair, over all levels g."""
-    levels = csc.shape[1] // q0
-    g = np.arange(levels)
-    start_a, start_b = csc.indptr[g * q0 + a], csc.indptr[g * q0 + b]
-    k_a = csc.indptr[g * q0 + a + 1] - start_a
-    k_b = csc.indptr[g * q0 + b + 1] - start_b
-    counts = k_a * k_b
-    level = np.repeat(g, counts)
-    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    nz_a = start_a[level] + offset // k_b[level]
-    nz_b = start_b[level] + offset % k_b[level]
-    return level, nz_a, nz_b
+def _entries_by_level(tail0: sp.spmatrix, q0: int):
+    """The nonzeros of tail0 as (level, row, sub-column, value), sorted by level, then row, then a."""
+    coo = sp.coo_matrix(tail0)
+    level, sub = np.divmod(coo.col.astype(np.int64), q0)
+    order = np.lexsort((sub, coo.row, level))
+    return level[order], coo.row[order].astype(np.int64), sub[order], coo.data[order]
+
+
+def _lower_pairs(level: np.ndarray, n_levels: int):
+    """For entries grouped by level, every pair (e, f) of the same level with f ≤ e, level by level."""
+    counts = np.bincount(level, minlength=n_levels)
+    starts = np.cumsum(counts) - counts
+    rank = np.arange(level.size) - starts[level]           # position of each entry within its level
+    first = np.repeat(np.arange(level.size), rank + 1)      # entry e, repeated (rank + 1) times
+    offsets = np.arange(first.size) - np.repeat(np.cumsum(rank + 1) - (rank + 1), rank + 1)
+    second = starts[level[first]] + offsets
+    return first, second
 
 
 def build_downdate_pattern(tail0: sp.spmatrix, q0: int) -> DowndatePattern | None:
     """Precompute the products for the downdate, or None when there would be too many of them."""
-    csc = sp.csc_matrix(tail0)
-    csc.sort_indices()
-    m = csc.shape[0]
-    nnz_per_level = np.add.reduceat(np.diff(csc.indptr), np.arange(0, csc.shape[1], q0))
-    if int((nnz_per_level.astype(np.int64) ** 2).sum()) * q0 * q0 > 2 * MAX_PAIRS:
+    m, n_levels = tail0.shape[0], tail0.shape[1] // q0
+    level, row, sub, value = _entries_by_level(tail0, q0)
+    per_level = np.bincount(level, minlength=n_levels).astype(np.int64)
+    if int((per_level * (per_level + 1) // 2).sum()) > MAX_PAIRS:
         return None
-    positions, values, columns = [], [], []
-    for a in range(q0):
-        for b in range(q0):
-            level, nz_a, nz_b = _pairs_of_columns(csc, q0, a, b)
-            i, j = csc.indices[nz_a].astype(np.int64), csc.indices[nz_b]
-            keep = i >= j
-            positions.append(i[keep] * m + j[keep])
-            values.append(csc.data[nz_a[keep]] * csc.data[nz_b[keep]])
-            columns.append((level * q0 * q0 + a * q0 + b)[keep])
-    positions = np.concatenate(positions)
+    e, f = _lower_pairs(level, n_levels)
+    # same row, different sub-columns: the pair stands for both (a, b) and (b, a) of the symmetric W
+    product = value[e] * value[f] * np.where((row[e] == row[f]) & (sub[e] != sub[f]), 2.0, 1.0)
+    position = row[e] * m + row[f]
+    column = level[e] * q0 * q0 + sub[e] * q0 + sub[f]
     present = np.zeros(m * m, dtype=bool)
-    present[positions] = True
-    row_of_position = np.cumsum(present) - 1
-    distinct = np.flatnonzero(present)
-    levels = csc.shape[1] // q0
-    products = sp.csr_matrix((np.concatenate(values), (row_of_position[positions], np.concatenate(columns))),
-                             shape=(len(distinct), levels * q0 * q0))
-    return DowndatePattern(distinct, products, m)
+    present[position] = True
+    compact = np.cumsum(present) - 1
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(column, minlength=n_levels * q0 * q0))])
+    by_column = np.argsort(column, kind="stable")
+    products = sp.csc_matrix((product[by_column], compact[position[by_column]], indptr),
+                             shape=(int(present.sum()), n_levels * q0 * q0))
+    return DowndatePattern(np.flatnonzero(present), products, m)

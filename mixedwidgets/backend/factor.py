@@ -58,13 +58,44 @@ def tail_lambda(structure: RandomEffectsStructure, factors, p: int) -> sp.csr_ma
     return sp.block_diag(blocks + [sp.identity(p + 1, format="csr")], format="csr")
 
 
+SMALL_BLOCK = 8
+
+
+def small_cholesky(a: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factors of a stack of small SPD matrices, vectorized over the stack."""
+    n, q, _ = a.shape
+    chol = np.zeros_like(a)
+    for j in range(q):
+        d = a[:, j, j] - np.einsum("gk,gk->g", chol[:, j, :j], chol[:, j, :j])
+        if np.any(d <= 0):
+            raise np.linalg.LinAlgError("a diagonal block is not positive definite")
+        chol[:, j, j] = np.sqrt(d)
+        for i in range(j + 1, q):
+            chol[:, i, j] = (a[:, i, j] - np.einsum("gk,gk->g", chol[:, i, :j], chol[:, j, :j])) / chol[:, j, j]
+    return chol
+
+
+def small_lower_inverse(chol: np.ndarray) -> np.ndarray:
+    """Inverses of a stack of small lower-triangular matrices (forward substitution, vectorized)."""
+    n, q, _ = chol.shape
+    inv = np.zeros_like(chol)
+    for i in range(q):
+        inv[:, i, i] = 1.0 / chol[:, i, i]
+        for j in range(i):
+            inv[:, i, j] = -np.einsum("gk,gk->g", chol[:, i, j:i], inv[:, j:i, j]) / chol[:, i, i]
+    return inv
+
+
 def first_block(diag0: np.ndarray, t0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-level Cholesky of T₀'A₀T₀ + I, and its inverse."""
     q = t0.shape[0]
     if q == 1:
         chol = np.sqrt(diag0 * t0[0, 0] ** 2 + 1.0)  # (levels, 1, 1)
         return chol, 1.0 / chol
-    scaled = np.einsum("ji,gjk,kl->gil", t0, diag0, t0) + np.eye(q)
+    scaled = t0.T @ diag0 @ t0 + np.eye(q)
+    if q <= SMALL_BLOCK:
+        chol = small_cholesky(scaled)
+        return chol, small_lower_inverse(chol)
     chol = np.linalg.cholesky(scaled)
     return chol, np.linalg.inv(chol)
 
@@ -90,6 +121,38 @@ def scale_tail(core: np.ndarray, structure: RandomEffectsStructure, factors, p: 
     return np.asarray(lam.T @ np.asarray(lam.T @ core).T).T
 
 
+def dense_tail_lambda(structure: RandomEffectsStructure, factors, p: int) -> np.ndarray | None:
+    """Λ for a dense tail: a vector (its diagonal) when every tail term is scalar, else a matrix;
+    None when the tail is only [X y]."""
+    if len(factors) == 1:
+        return None
+    if all(f.shape[0] == 1 for f in factors[1:]):
+        return np.concatenate([np.full(t.n_levels, f[0, 0]) for t, f in zip(structure.terms[1:], factors[1:])]
+                              + [np.ones(p + 1)])
+    blocks = [np.kron(np.eye(t.n_levels), f) for t, f in zip(structure.terms[1:], factors[1:])]
+    return la.block_diag(*blocks, np.eye(p + 1))
+
+
+def dense_tail(cp: CrossProducts, structure: RandomEffectsStructure, factors, chol0_inv: np.ndarray):
+    """The scaled, downdated tail and L_tail0 when the tail's products are kept dense."""
+    t0 = factors[0]
+    levels0, q0 = chol0_inv.shape[:2]
+    m = cp.tail0.shape[0]
+    per_level = (cp.tail0.reshape(m, levels0, q0) @ t0).transpose(1, 0, 2)          # (levels, m, q)
+    tail0 = (per_level @ chol0_inv.transpose(0, 2, 1)).transpose(1, 0, 2).reshape(m, levels0 * q0)
+    lam = dense_tail_lambda(structure, factors, cp.p)
+    if lam is None:
+        return cp.tailtail - tail0 @ tail0.T, tail0
+    if lam.ndim == 1:
+        tail0 = lam[:, None] * tail0
+        scaled = cp.tailtail * lam[:, None] * lam[None, :] - tail0 @ tail0.T
+    else:
+        tail0 = lam.T @ tail0
+        scaled = lam.T @ cp.tailtail @ lam - tail0 @ tail0.T
+    scaled[np.diag_indices(cp.n_random_tail)] += 1.0
+    return scaled, tail0
+
+
 def lower_cholesky(a: np.ndarray) -> np.ndarray:
     """Lower Cholesky factor reading only a's lower triangle, in place and without copies."""
     upper, info = la.lapack.dpotrf(a.T, lower=0, overwrite_a=1, clean=1)
@@ -110,8 +173,9 @@ def factorize(cp: CrossProducts, structure: RandomEffectsStructure, theta: np.nd
     chol0, chol0_inv = first_block(cp.diag0, t0)
     levels0, q0 = cp.diag0.shape[0], t0.shape[0]
     tail0 = None
-    if cp.n_random_tail:
-        w = np.einsum("ij,gkj,gkl,ml->gim", t0, chol0_inv, chol0_inv, t0)
+    if not isinstance(cp.tail0, np.ndarray):
+        b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)          # T₀ L₀⁻ᵀ per level
+        w = b_blocks @ b_blocks.transpose(0, 2, 1)            # T₀ (T₀'A₀T₀ + I)⁻¹ T₀' per level
         if cp.pattern is not None:
             core = cp.tailtail - cp.pattern.downdate(w)   # valid in the lower triangle only
         else:
@@ -121,16 +185,11 @@ def factorize(cp: CrossProducts, structure: RandomEffectsStructure, theta: np.nd
         scaled = scale_tail(core, structure, factors, cp.p)
         scaled[np.diag_indices(cp.n_random_tail)] += 1.0
         if with_tail0:
-            b_blocks = np.einsum("ij,gkj->gik", t0, chol0_inv)
             b = sp.bsr_matrix((b_blocks, np.arange(levels0), np.arange(levels0 + 1)),
                               shape=(levels0 * q0, levels0 * q0))
             tail0 = (tail_lambda(structure, factors, cp.p).T @ (cp.tail0 @ b)).tocsr()
     else:
-        # one term: the tail is just [X y], and its product with block 0 is a small dense array
-        m = cp.tail0.shape[0]
-        tail0 = np.einsum("mgj,ji,gki->mgk", cp.tail0.reshape(m, levels0, q0), t0, chol0_inv)
-        tail0 = tail0.reshape(m, levels0 * q0)
-        scaled = cp.tailtail - tail0 @ tail0.T
+        scaled, tail0 = dense_tail(cp, structure, factors, chol0_inv)
     tail = lower_cholesky(scaled)
     return BlockedFactor(theta=np.array(theta, dtype=float), factors=tuple(factors), chol0=chol0,
                          chol0_inv=chol0_inv, tail0=tail0, tail=tail,

@@ -30,9 +30,14 @@ def _clip_probability(mu: np.ndarray) -> np.ndarray:
     return np.clip(mu, _EPS, 1.0 - _EPS)
 
 
+def _logistic_density(eta: np.ndarray) -> np.ndarray:
+    p = special.expit(eta)
+    return p * (1.0 - p)
+
+
 LINKS = {
     "logit": Link("logit", lambda eta: _clip_probability(special.expit(eta)),
-                  lambda eta: np.maximum(special.expit(eta) * special.expit(-eta), _EPS), special.logit),
+                  lambda eta: np.maximum(_logistic_density(eta), _EPS), special.logit),
     "probit": Link("probit", lambda eta: _clip_probability(special.ndtr(eta)),
                    lambda eta: np.maximum(stats.norm.pdf(eta), _EPS), special.ndtri),
     "cloglog": Link("cloglog", lambda eta: _clip_probability(-np.expm1(-np.exp(np.minimum(eta, 700)))),
@@ -49,27 +54,39 @@ class Family:
     link: Link
     variance: Callable[[np.ndarray], np.ndarray]
     deviance_residuals: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
-    log_density: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]   # per observation
+    log_density_kernel: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # the part with μ
+    log_density_constant: Callable[[np.ndarray, np.ndarray], np.ndarray]         # the rest
     start_mu: Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+    def log_density(self, y: np.ndarray, mu: np.ndarray, wt: np.ndarray) -> np.ndarray:
+        """log p(y | μ) per observation, constants included."""
+        return self.log_density_kernel(y, mu, wt) + self.log_density_constant(y, wt)
 
 
 def _binomial_deviance(y, mu, wt):
     return 2.0 * wt * (special.xlogy(y, y / mu) + special.xlogy(1.0 - y, (1.0 - y) / (1.0 - mu)))
 
 
-def _binomial_log_density(y, mu, wt):
-    trials = np.round(wt)
+def _binomial_kernel(y, mu, wt):
     successes = np.round(wt * y)
-    return (special.gammaln(trials + 1) - special.gammaln(successes + 1) - special.gammaln(trials - successes + 1)
-            + special.xlogy(successes, mu) + special.xlogy(trials - successes, 1.0 - mu))
+    return successes * np.log(mu) + (np.round(wt) - successes) * np.log1p(-mu)   # μ is kept inside (0, 1)
+
+
+def _binomial_constant(y, wt):
+    trials, successes = np.round(wt), np.round(wt * y)
+    return special.gammaln(trials + 1) - special.gammaln(successes + 1) - special.gammaln(trials - successes + 1)
 
 
 def _poisson_deviance(y, mu, wt):
     return 2.0 * wt * (special.xlogy(y, y / mu) - (y - mu))
 
 
-def _poisson_log_density(y, mu, wt):
-    return wt * (special.xlogy(y, mu) - mu - special.gammaln(y + 1))
+def _poisson_kernel(y, mu, wt):
+    return wt * (special.xlogy(y, mu) - mu)
+
+
+def _poisson_constant(y, wt):
+    return -wt * special.gammaln(y + 1)
 
 
 _DEFAULT_LINK = {"binomial": "logit", "poisson": "log"}
@@ -84,7 +101,7 @@ def make_family(name: str, link: str | None = None) -> Family:
     if link not in _ALLOWED_LINKS[name]:
         raise MixedModelError(f"the {name} family takes the link {' or '.join(_ALLOWED_LINKS[name])}, not {link!r}")
     if name == "binomial":
-        return Family(name, LINKS[link], lambda mu: mu * (1.0 - mu), _binomial_deviance, _binomial_log_density,
+        return Family(name, LINKS[link], lambda mu: mu * (1.0 - mu), _binomial_deviance, _binomial_kernel, _binomial_constant,
                       lambda y, wt: (wt * y + 0.5) / (wt + 1.0))
-    return Family(name, LINKS[link], lambda mu: mu, _poisson_deviance, _poisson_log_density,
+    return Family(name, LINKS[link], lambda mu: mu, _poisson_deviance, _poisson_kernel, _poisson_constant,
                   lambda y, wt: y + 0.1)

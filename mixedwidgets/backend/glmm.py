@@ -17,6 +17,7 @@ import scipy.linalg as la
 from ..errors import MixedModelError
 from .agq import agq_deviance, require_single_scalar_term
 from .convergence import ConvergenceReport, check_convergence
+from .crossprod_dense import CrossProductPlan, dense_tail_fits
 from .family import Family
 from .lmm import theta_names
 from .optimizer import OptSummary, minimize_bounded
@@ -64,8 +65,12 @@ def make_problem(design, family: Family) -> GlmmProblem:
     n = len(design.y)
     offset = np.zeros(n) if design.offset is None else np.asarray(design.offset, dtype=float)
     weights = np.ones(n) if design.weights is None else np.asarray(design.weights, dtype=float)
-    return GlmmProblem(np.asarray(design.y, dtype=float), np.asarray(design.X, dtype=float), offset, weights,
-                       tuple(design.terms), build_structure(design.terms), family)
+    structure = build_structure(design.terms)
+    X = np.asarray(design.X, dtype=float)
+    plan = CrossProductPlan.build(structure, design.terms, X) if dense_tail_fits(structure, X.shape[1]) else None
+    y = np.asarray(design.y, dtype=float)
+    return GlmmProblem(y, X, offset, weights, tuple(design.terms), structure, family, plan,
+                       family.log_density_constant(y, weights))
 
 
 def starting_beta(problem: GlmmProblem) -> np.ndarray:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MixedModelError
-from .crossprod import build_cross_products
+from .crossprod import CrossProducts, build_cross_products
+from .crossprod_dense import CrossProductPlan
 from .factor import BlockedFactor, factorize
 from .family import Family
 from .reterms import RandomEffectsStructure
@@ -35,6 +36,8 @@ class GlmmProblem:
     terms: tuple
     structure: RandomEffectsStructure
     family: Family
+    plan: CrossProductPlan | None = None    # when the tail is small enough to keep dense
+    log_density_constants: np.ndarray | None = None   # per row, the part of log p(y|μ) free of μ
 
     @property
     def n(self) -> int:
@@ -75,7 +78,8 @@ def _working_system(problem: GlmmProblem, eta: np.ndarray, mu: np.ndarray):
 
 
 def _penalized_deviance(problem: GlmmProblem, mu: np.ndarray, u: np.ndarray) -> float:
-    return float(problem.family.deviance_residuals(problem.y, mu, problem.prior_weights).sum() + u @ u)
+    """−2 Σ log p(y|μ) + ‖u‖², leaving out the terms that do not depend on μ."""
+    return float(-2.0 * problem.family.log_density_kernel(problem.y, mu, problem.prior_weights).sum() + u @ u)
 
 
 def _solve_step(problem, theta, eta, mu, u, beta, update_beta):
@@ -83,14 +87,18 @@ def _solve_step(problem, theta, eta, mu, u, beta, update_beta):
     weights, resid = _working_system(problem, eta, mu)
     fixed_eta = problem.offset + (0.0 if update_beta else problem.X @ beta)
     working = eta - fixed_eta + resid
-    X = problem.X if update_beta else problem.X[:, :0]
-    cp = build_cross_products(problem.structure, problem.terms, X, working, np.sqrt(weights),
-                              with_pattern=False)
+    if problem.plan is not None:
+        diag0, tail0, tailtail, mr = problem.plan.evaluate(working, weights)
+        cp = CrossProducts(diag0, tail0, tailtail, mr, problem.X.shape[1], problem.n)
+    else:
+        cp = build_cross_products(problem.structure, problem.terms, problem.X, working, np.sqrt(weights),
+                                  with_pattern=False)
     f = factorize(cp, problem.structure, theta, with_tail0=True)
+    # without update_beta the working response leaves Xβ out, and β = 0 in the back-substitution
+    # gives the modes of the u-only problem (the random rows of the factor do not involve X)
     new_beta = fixed_effects(f) if update_beta else beta
-    u_new = np.concatenate([x.ravel() for x in spherical_modes(f, problem.structure, new_beta if update_beta
-                                                               else np.zeros(0))])
-    return u_new, new_beta, f
+    modes = spherical_modes(f, problem.structure, new_beta if update_beta else np.zeros_like(beta))
+    return np.concatenate([x.ravel() for x in modes]), new_beta, f
 
 
 def pirls(problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, u0: np.ndarray,
@@ -129,5 +137,12 @@ def pirls(problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, u0: np.ndar
 
 def laplace_deviance(problem: GlmmProblem, result: PirlsResult) -> float:
     """−2 log L by the Laplace approximation: Σ −2 log p(y|μ) + ‖u‖² + log|L|²."""
-    log_density = problem.family.log_density(problem.y, result.mu, problem.prior_weights).sum()
-    return float(-2.0 * log_density + result.penalty + result.factor.logdet_random)
+    return float(-2.0 * log_density(problem, result.mu).sum() + result.penalty + result.factor.logdet_random)
+
+
+def log_density(problem: GlmmProblem, mu: np.ndarray) -> np.ndarray:
+    """log p(y_i | μ_i) per row, constants included."""
+    constants = problem.log_density_constants
+    if constants is None:
+        return problem.family.log_density(problem.y, mu, problem.prior_weights)
+    return problem.family.log_density_kernel(problem.y, mu, problem.prior_weights) + constants

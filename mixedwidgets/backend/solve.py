@@ -67,7 +67,7 @@ def conditional_covariances(f: BlockedFactor, structure: RandomEffectsStructure,
             cols = inv_rr[:, start:start + t.size].reshape(mr, t.n_levels, t.q)
             tail_vars.append(np.einsum("mla,mlb->lab", cols, cols))
             start += t.size
-    return [sigma2 * np.einsum("ij,gjk,lk->gil", t, v, t) for t, v in zip(f.factors, [v0] + tail_vars)]
+    return [sigma2 * (t @ v @ t.T) for t, v in zip(f.factors, [v0] + tail_vars)]
 
 
 def _first_block_fill(f: BlockedFactor, inv_rr: np.ndarray) -> np.ndarray:
@@ -76,7 +76,8 @@ def _first_block_fill(f: BlockedFactor, inv_rr: np.ndarray) -> np.ndarray:
     levels0, q0 = f.chol0.shape[:2]
     l0_inv = sp.bsr_matrix((f.chol0_inv, np.arange(levels0), np.arange(levels0 + 1)),
                            shape=(levels0 * q0, levels0 * q0))
-    c = (f.tail0[:mr] @ l0_inv).tocsc()
+    c = f.tail0[:mr] @ l0_inv
+    c = c.tocsc() if sp.issparse(c) else sp.csc_matrix(c)
     out = np.empty((levels0, q0, q0))
     step = max(1, _CHUNK // q0)
     for g in range(0, levels0, step):

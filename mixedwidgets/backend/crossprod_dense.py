@@ -1,0 +1,147 @@
+"""Blocked cross-products with a dense tail, as linear maps of the row weights.
+
+Used when the tail (the terms after the largest, then X and y) is small: [Z_rest X y]'WZ₀ then fits
+as a dense (m × levels₀·q₀) array and the per-θ downdate is one small matrix product.
+
+Every entry of Z'WZ, Z'WX and Z'Wy is a sum over rows of w_i (or w_i·y_i) times a product of
+design values that does not change during a fit. `entries` lists, for each such product, where it
+goes and its value per row. A one-off LMM sums them with bincount; a GLMM, whose weights and working
+response change at every PIRLS step, turns them once into two sparse matrices (CrossProductPlan), so
+that each step costs two sparse matrix-vector products.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+
+#: use the dense tail while m² · levels₀ · q₀ (the flops of one downdate) stays below this
+MAX_DENSE_FLOPS = 3e7
+MAX_DENSE_TAIL = 2_000
+
+
+def dense_tail_fits(structure, p: int) -> bool:
+    first, rest = structure.terms[0], structure.terms[1:]
+    m = sum(t.size for t in rest) + p + 1
+    return m <= MAX_DENSE_TAIL and m * m * first.size <= MAX_DENSE_FLOPS
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Sizes and offsets of the pieces in one flat vector of sums."""
+
+    levels0: int
+    q0: int
+    mr: int       # random rows of the tail
+    p: int
+
+    @property
+    def width(self) -> int:
+        return self.levels0 * self.q0
+
+    @cached_property
+    def sizes(self) -> dict[str, int]:
+        return {"diag0": self.levels0 * self.q0 * self.q0, "tail0": (self.mr + self.p) * self.width,
+                "rr": self.mr * self.mr, "rx": self.mr * self.p, "y0": self.width, "ry": self.mr}
+
+    @cached_property
+    def offsets(self) -> dict[str, int]:
+        starts = np.cumsum([0] + list(self.sizes.values()))
+        return dict(zip(self.sizes, starts.tolist()))
+
+    def offset(self, name: str) -> int:
+        return self.offsets[name]
+
+
+def _random_rows(structure, design_terms, n):
+    out, start = [], 0
+    for layout in structure.terms[1:]:
+        term = design_terms[layout.design_position]
+        values = np.asarray(term.values, dtype=float).reshape(n, layout.q)
+        out += [(start + term.codes * layout.q + a, values[:, a]) for a in range(layout.q)]
+        start += layout.size
+    return out, start
+
+
+def entries(structure, design_terms, X):
+    """(target, value-per-row) pairs: those linear in w first, then those linear in w·y."""
+    n, p = X.shape
+    first = structure.terms[0]
+    term0 = design_terms[first.design_position]
+    v0 = np.asarray(term0.values, dtype=float).reshape(n, first.q)
+    cols0 = [(term0.codes * first.q + b, v0[:, b]) for b in range(first.q)]
+    rows, mr = _random_rows(structure, design_terms, n)
+    lay = Layout(first.n_levels, first.q, mr, p)
+    tail_rows = rows + [(np.full(n, mr + c), X[:, c]) for c in range(p)]
+    by_w = [(lay.offset("diag0") + (term0.codes * first.q + a) * first.q + b, v0[:, a] * v0[:, b])
+            for a in range(first.q) for b in range(first.q)]
+    by_w += [(lay.offset("tail0") + r * lay.width + c, rv * cv) for r, rv in tail_rows for c, cv in cols0]
+    by_w += [(lay.offset("rr") + r1 * mr + r2, v1 * v2) for r1, v1 in rows for r2, v2 in rows]
+    by_w += [(lay.offset("rx") + r * p + c, v * X[:, c]) for r, v in rows for c in range(p)]
+    by_wy = [(lay.offset("y0") + c, cv) for c, cv in cols0]
+    by_wy += [(lay.offset("ry") + r, v) for r, v in rows]
+    return lay, by_w, by_wy
+
+
+def assemble(lay: Layout, sums: np.ndarray, fixed_cross: np.ndarray):
+    """(diag0, tail0, tailtail) from the flat sums and [X y]'W[X y]."""
+    piece = {k: sums[lay.offset(k):lay.offset(k) + s] for k, s in lay.sizes.items()}
+    m = lay.mr + lay.p + 1
+    diag0 = piece["diag0"].reshape(lay.levels0, lay.q0, lay.q0)
+    tail0 = np.vstack([piece["tail0"].reshape(lay.mr + lay.p, lay.width), piece["y0"][None, :]])
+    tailtail = np.empty((m, m))
+    mr = lay.mr
+    tailtail[:mr, :mr] = piece["rr"].reshape(mr, mr)
+    tailtail[:mr, mr:] = np.column_stack([piece["rx"].reshape(mr, lay.p), piece["ry"]])
+    tailtail[mr:, :mr] = tailtail[:mr, mr:].T
+    tailtail[mr:, mr:] = fixed_cross
+    return diag0, tail0, tailtail
+
+
+def _fixed_cross(X, y, w):
+    fixed = np.column_stack([X, y])
+    return fixed.T @ (fixed * w[:, None])
+
+
+def dense_cross_products(structure, design_terms, X, y, weights):
+    """(diag0, tail0, tailtail, n_random_tail) summed directly (one fit, fixed weights)."""
+    n = len(y)
+    w = np.ones(n) if weights is None else weights
+    lay, by_w, by_wy = entries(structure, design_terms, X)
+    size = sum(lay.sizes.values())
+    sums = np.zeros(size)
+    for group, factor in ((by_w, w), (by_wy, w * y)):
+        index = np.concatenate([t for t, _ in group])
+        value = np.concatenate([v * factor for _, v in group])
+        sums += np.bincount(index, value, minlength=size)
+    return (*assemble(lay, sums, _fixed_cross(X, y, w)), lay.mr)
+
+
+@dataclass(frozen=True)
+class CrossProductPlan:
+    """The cross-products as sparse linear maps of w and w·y, built once per GLMM fit."""
+
+    layout: Layout
+    by_w: sp.csr_matrix
+    by_wy: sp.csr_matrix
+    X: np.ndarray
+
+    @classmethod
+    def build(cls, structure, design_terms, X) -> "CrossProductPlan":
+        n = X.shape[0]
+        lay, by_w, by_wy = entries(structure, design_terms, X)
+        size = sum(lay.sizes.values())
+        maps = []
+        for group in (by_w, by_wy):
+            target = np.concatenate([t for t, _ in group])
+            value = np.concatenate([v for _, v in group])
+            rows = np.tile(np.arange(n), len(group))
+            maps.append(sp.csr_matrix((value, (target, rows)), shape=(size, n)))
+        return cls(lay, maps[0], maps[1], X)
+
+    def evaluate(self, y: np.ndarray, w: np.ndarray):
+        sums = self.by_w @ w + self.by_wy @ (w * y)
+        return (*assemble(self.layout, sums, _fixed_cross(self.X, y, w)), self.layout.mr)
