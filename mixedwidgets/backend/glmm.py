@@ -133,11 +133,17 @@ def fit_glmm(design, family: Family, nagq: int = 1,
     lower = np.concatenate([s.lower, np.full(p, -np.inf)])
     objective = _deviance_of(problem, nagq, cache)
     offset = first.evaluations
-    second = minimize_bounded(objective, x0, lower, initial_step=steps, ftol_abs=1e-7,
-                              progress=None if progress is None else (lambda n, v: progress(offset + n, v)))
+    tracker = None if progress is None else (lambda n, v: progress(first.evaluations + n, v))
+    second = minimize_bounded(objective, x0, lower, initial_step=steps, ftol_abs=1e-7, progress=tracker)
     names = theta_names(s) + [f"beta[{i}]" for i in range(p)]
     report = check_convergence(objective, second.final, lower, second.fmin, second.ok, second.return_code,
                                names, keep_hessian=True)
+    if not report.converged and second.ok:
+        # BOBYQA sometimes stops early on a flat stretch: restart once from where it stopped
+        second = minimize_bounded(objective, second.final, lower, initial_step=steps / 10, ftol_abs=1e-9,
+                                  progress=tracker)
+        report = check_convergence(objective, second.final, lower, second.fmin, second.ok,
+                                   second.return_code, names, keep_hessian=True)
     return _finish(problem, nagq, second, report, cache)
 
 
