@@ -11,17 +11,25 @@ magic load when first used.
 from . import datasets
 from .api import fit
 from .errors import MixedModelError, MixedModelWarning
+from .hybrid import demean
 from .results import compare
+from .simulate import simulate
 
 __version__ = "0.1.0"
-__all__ = ["fit", "compare", "explore", "datasets", "MixedModelError", "MixedModelWarning",
-           "load_ipython_extension"]
+__all__ = ["fit", "compare", "explore", "hybrid_view", "datasets", "demean", "simulate", "MixedModelError",
+           "MixedModelWarning", "load_ipython_extension"]
 
 
 def explore(model, **options):
     """The linked dashboard of a fitted model (caterpillar plots, variance table, covariance explorer)."""
     from .widgets import explore as _explore
     return _explore(model, **options)
+
+
+def hybrid_view(model, variable: str, group: str | None = None):
+    """Each group's within-slope and the between-group line through the group means (a widget)."""
+    from .widgets.hybrid_view import hybrid_view as _hybrid_view
+    return _hybrid_view(model, variable, group)
 
 
 def load_ipython_extension(ip) -> None:

@@ -21,8 +21,11 @@ from .start import starting_theta
 from .solve import conditional_covariances, conditional_modes, fixed_effects, spherical_modes
 
 
-#: BOBYQA's initial trust-region radius in θ (θ is a ratio of standard deviations)
-INITIAL_STEP = 0.2
+#: BOBYQA settings: the moment start (start.py) is usually close, so a small first trust region;
+#: tolerances far below what any reported number needs (objective to 1e-5, SDs to 0.1%)
+INITIAL_STEP = 0.1
+FTOL_ABS = 1e-6
+XTOL_ABS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,8 @@ def fit_lmm(design, reml: bool = True, progress: Callable[[int, float], None] | 
     log_w = 0.0 if w is None else float(np.log(w).sum())
     objective = make_objective(cp, structure, reml, log_w)
     theta0 = starting_theta(structure, design.terms, design.X, y)
-    opt = minimize_bounded(objective, theta0, structure.lower, initial_step=INITIAL_STEP, progress=progress)
+    opt = minimize_bounded(objective, theta0, structure.lower, initial_step=INITIAL_STEP, ftol_abs=FTOL_ABS,
+                           xtol_abs=XTOL_ABS, progress=progress)
     report = check_convergence(objective, opt.final, structure.lower, opt.fmin, opt.ok,
                                opt.return_code, theta_names(structure))
     return finish_fit(cp, structure, opt, report, reml, log_w)

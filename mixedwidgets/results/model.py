@@ -151,6 +151,11 @@ class MixedModelResults:
         """The level-1 variance used by the ICC and the scale it is on."""
         return self.sigma**2, "linear"
 
+    def contextual_effect(self, variable: str, group: str | None = None):
+        """β_between − β_within for a variable split by within()/between() or demean(), with its SE."""
+        from .hybrid import contextual_effect
+        return contextual_effect(self, variable, group)
+
     # ---- prediction --------------------------------------------------------------------------
     def _ranef_by_position(self) -> dict[int, np.ndarray]:
         return {layout.design_position: b for layout, b in zip(self._fit.structure.terms, self._fit.ranef)}
