@@ -12,6 +12,7 @@ from ..errors import MixedModelError
 from .columns import require_columns
 from .evaluate import reapply
 from .grouping import GroupEncoding
+from .hybrid import one_warning_for_unseen_groups
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,13 @@ class DesignEncoding:
             )
         needed = self.fixed_columns + (self.random_columns if random else ())
         require_columns(needed, newdata, self.formula_text, "the new data")
-        X = reapply(self.fixed_spec, newdata, "the fixed part")[:, list(self.fixed_kept)]
-        offset = self._offset(newdata)
-        if not random:
-            return X, [], [], offset
-        codes = [term.group.codes_for(newdata) for term in self.terms]
-        values = [term.values_for(newdata) for term in self.terms]
+        with one_warning_for_unseen_groups():  # within()/between() of groups not in the fit
+            X = reapply(self.fixed_spec, newdata, "the fixed part")[:, list(self.fixed_kept)]
+            offset = self._offset(newdata)
+            if not random:
+                return X, [], [], offset
+            codes = [term.group.codes_for(newdata) for term in self.terms]
+            values = [term.values_for(newdata) for term in self.terms]
         return X, codes, values, offset
 
     def _offset(self, newdata: pd.DataFrame) -> np.ndarray | None:

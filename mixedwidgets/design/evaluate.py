@@ -14,6 +14,7 @@ from formulaic.transforms import TRANSFORMS
 from formulaic.utils.variables import Variable, get_required_variables
 
 from ..errors import MixedModelError
+from .hybrid import between, within
 
 # Names a formula may call besides formulaic's own transforms (C, I, log, exp, np, ...).
 EVAL_CONTEXT = {
@@ -28,6 +29,8 @@ EVAL_CONTEXT = {
     "tan": np.tan,
     "floor": np.floor,
     "ceil": np.ceil,
+    "within": within,  # x minus its group mean (hybrid models)
+    "between": between,  # the group mean of x
 }
 
 _LEVEL_SUFFIX = re.compile(r"^(.*)\[(?:[A-Z]\.)?([^\[\]]*)\]$", re.DOTALL)

@@ -10,13 +10,14 @@ from ..errors import MixedModelWarning
 _PACKAGE = __name__.split(".")[0]
 
 
-def warn_user(message: str) -> None:
-    """Emit a MixedModelWarning attributed to the first caller outside the package."""
-    warnings.warn(message, MixedModelWarning, stacklevel=_levels_to_caller())
+def warn_user(message: str, skip: tuple[str, ...] = ()) -> None:
+    """Emit a MixedModelWarning attributed to the first caller outside the package
+    (and outside the top-level modules named in ``skip``, e.g. formulaic)."""
+    warnings.warn(message, MixedModelWarning, stacklevel=_levels_to_caller((_PACKAGE, *skip)))
 
 
-def _levels_to_caller() -> int:
+def _levels_to_caller(packages: tuple[str, ...]) -> int:
     frame, level = sys._getframe(2), 2
-    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == _PACKAGE:
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in packages:
         frame, level = frame.f_back, level + 1
     return level

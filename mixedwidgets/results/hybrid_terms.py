@@ -1,0 +1,91 @@
+"""Find the within- and between-group columns of a variable among a model's fixed effects.
+
+Three ways of writing a hybrid (within-between) model are recognised:
+
+* formula transforms: ``within(A, g) + between(A, g)``;
+* columns made by ``mw.demean``: ``A_within + A_between``;
+* Mundlak's form: ``A + between(A, g)`` (or ``A + A_between``), where the coefficient of the
+  group mean is already the contextual effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import MixedModelError
+from ..formula import call_arguments, column_name
+
+WITHIN_SUFFIX = "_within"
+BETWEEN_SUFFIX = "_between"
+
+
+@dataclass(frozen=True)
+class HybridTerms:
+    """Which fixed-effect columns carry the within and between parts of one variable."""
+
+    variable: str
+    within_name: str  # column of the within effect ("within(A, g)", "A_within", or "A" in Mundlak form)
+    between_name: str  # column of the group mean ("between(A, g)", "A_between")
+    mundlak: bool  # True when within_name is the raw variable (its partner is the contextual effect)
+    group: str | None  # grouping factor named in the transform ("g", "a:b"); None for demean columns
+
+
+def _transform_parts(name: str, function: str) -> tuple[str, tuple[str, ...]] | None:
+    """``within(A, g)`` -> ("A", ("g",)); None when ``name`` is not such a call."""
+    arguments = call_arguments(name, function)
+    if not arguments or len(arguments) < 2:
+        return None
+    names = [column_name(a) or a for a in arguments]
+    return names[0], tuple(names[1:])
+
+
+def _transform_columns(names, function: str, variable: str) -> dict[tuple[str, ...], str]:
+    found = {}
+    for name in names:
+        parts = _transform_parts(name, function)
+        if parts is not None and parts[0] == variable:
+            found[parts[1]] = name
+    return found
+
+
+def _candidates(names: tuple[str, ...], variable: str) -> list[HybridTerms]:
+    within = _transform_columns(names, "within", variable)
+    between = _transform_columns(names, "between", variable)
+    found = [HybridTerms(variable, within[g], between[g], False, ":".join(g)) for g in within if g in between]
+    demeaned = (variable + WITHIN_SUFFIX, variable + BETWEEN_SUFFIX)
+    if all(n in names for n in demeaned):
+        found.append(HybridTerms(variable, *demeaned, False, None))
+    if not found and variable in names:
+        found += [HybridTerms(variable, variable, b, True, ":".join(g)) for g, b in between.items()]
+        if demeaned[1] in names:
+            found.append(HybridTerms(variable, variable, demeaned[1], True, None))
+    return found
+
+
+def find_hybrid_terms(fixed_names, variable: str, group: str | None = None) -> HybridTerms:
+    """The within/between columns of ``variable``; ``group`` picks one when there are several."""
+    if not isinstance(variable, str) or not variable:
+        raise MixedModelError("name the variable as a string, e.g. contextual_effect(m, 'A')")
+    names = tuple(fixed_names)
+    found = _candidates(names, variable)
+    if group is not None:
+        found = [t for t in found if t.group == group]
+    if not found:
+        raise MixedModelError(_not_found_message(names, variable, group))
+    if len(found) > 1:
+        groups = ", ".join(repr(t.group) for t in found)
+        raise MixedModelError(
+            f"'{variable}' has within/between parts for several grouping factors ({groups}); "
+            "choose one with group="
+        )
+    return found[0]
+
+
+def _not_found_message(names, variable: str, group: str | None) -> str:
+    where = f" for grouping factor '{group}'" if group is not None else ""
+    return (
+        f"no within- and between-group columns of '{variable}'{where} among the fixed effects "
+        f"({', '.join(names)}); fit the hybrid model as 'y ~ within({variable}, g) + "
+        f"between({variable}, g) + (1 | g)', or with columns {variable}{WITHIN_SUFFIX} and "
+        f"{variable}{BETWEEN_SUFFIX} from mw.demean()"
+    )
