@@ -1,0 +1,466 @@
+#!/usr/bin/env python3
+"""Time mixedwidgets, lme4 and statsmodels on the same simulated data, in one run.
+
+For every case the data are simulated once (fixed numpy seed), written to one CSV
+in a temporary directory, and every engine fits that same file:
+
+* mixedwidgets: ``mw.fit(formula, df, reml=True)`` (LMM) or
+  ``mw.fit(formula, df, family="binomial")`` (GLMM, Laplace).  The whole call is
+  timed (formula -> result) after one untimed warm-up call.
+* lme4: the shared oracle script (``fit_lme4.R``) run with REPS + 1 repetitions;
+  R reports each repetition's elapsed time, the first one is dropped as warm-up.
+  Reading the CSV and building factors in R is not timed, nor is pandas' read
+  for the Python engines.
+* statsmodels: ``smf.mixedlm(...).fit(reml=True)`` where MixedLM can fit the model
+  (one grouping factor); "n/a" otherwise.  Timed like mixedwidgets.
+
+Reported per case and engine: median and minimum seconds over the repetitions,
+the ratio of the median to mixedwidgets' median (>1 means slower than
+mixedwidgets), and the objective each engine reached (REML criterion for REML
+fits, -2 log-likelihood otherwise) with its difference from lme4's, so speed is
+compared at equal answers.
+
+    python benchmarks/bench_fit.py                      # all cases, 5 reps
+    python benchmarks/bench_fit.py --quick --reps 3     # smaller sizes
+    python benchmarks/bench_fit.py --cases sleepstudy,glmm_verbagg --engines lme4,statsmodels
+    python benchmarks/bench_fit.py --json results.json  # also save raw times
+
+Environment variables (BLAS threads etc.) are left exactly as the caller set them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+if (ROOT / "mixedwidgets").is_dir() and str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # benchmark the working tree this script lives in
+DATASETS = ROOT / "mixedwidgets" / "datasets"
+DEFAULT_ORACLE = Path("/work/shared/oracle/fit_lme4.R")
+ENGINES = ("mixedwidgets", "lme4", "statsmodels")
+
+
+def labels(prefix: str, n: int) -> np.ndarray:
+    width = len(str(n))
+    return np.array([f"{prefix}{i + 1:0{width}d}" for i in range(n)])
+
+
+def expit(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+# ---------------------------------------------------------------------------------------------
+
+def sim_lmm_slopes(rng, quick):
+    n_g, m = (200, 100) if quick else (2000, 100)
+    gid = np.repeat(np.arange(n_g), m)
+    cov = np.array([[1.0, 0.3 * 0.5], [0.3 * 0.5, 0.25]])
+    b = rng.multivariate_normal([0.0, 0.0], cov, n_g)
+    x = rng.normal(0, 1, gid.size)
+    z = rng.uniform(-1, 1, gid.size)
+    y = 1.0 + b[gid, 0] + (0.5 + b[gid, 1]) * x - 0.3 * z + rng.normal(0, 1, gid.size)
+    return pd.DataFrame({"y": y.round(4), "x": x.round(4), "z": z.round(4), "g": labels("g", n_g)[gid]})
+
+
+def sim_lmm_insteval(rng, quick):
+    """InstEval-shaped: students (s) rate ~25 lecturers (d); lecturers belong to 14 departments.
+
+    Calibrated on lme4's InstEval: ratings per student 1..~90 (mean ~25), lecturer popularity
+    heavily skewed (log-normal weights), students belong to study programmes (~100, each in a
+    home department) whose curriculum is a pool of ~40 lecturers, mostly from the home
+    department; ~93% of a student's ratings come from their curriculum, the rest from anyone.
+    This gives InstEval's clustering (about 58% of a student's ratings in one department) and
+    so a similar sparse-Cholesky fill-in.  y is an integer rating 1..5, service 0/1 (~43% ones).
+    """
+    n_s, n_d, n_dept, n_prog = (300, 110, 14, 10) if quick else (2972, 1128, 14, 100)
+    dept_size = rng.dirichlet(np.full(n_dept, 3.0))
+    dept_of_d = rng.choice(n_dept, n_d, p=dept_size)
+    dept_of_d[:n_dept] = np.arange(n_dept)  # every department has a lecturer
+    pop = rng.lognormal(0.0, 1.2, n_d)
+    prog_dept = rng.choice(n_dept, n_prog, p=dept_size)
+    curricula = []
+    for k in range(n_prog):
+        own = np.flatnonzero(dept_of_d == prog_dept[k])
+        oth = np.flatnonzero(dept_of_d != prog_dept[k])
+        n_own = min(30, own.size)
+        c_own = rng.choice(own, n_own, replace=False, p=pop[own] / pop[own].sum())
+        c_oth = rng.choice(oth, 40 - n_own, replace=False, p=pop[oth] / pop[oth].sum())
+        curricula.append(np.concatenate([c_own, c_oth]))
+    prog_of_s = rng.integers(0, n_prog, n_s)
+    n_per_s = np.minimum(1 + rng.negative_binomial(5, 5 / (5 + 23.4), n_s), n_d // 2)
+    s_idx, d_idx = [], []
+    for i, k in enumerate(n_per_s):
+        cur = curricula[prog_of_s[i]]
+        k_cur = min(rng.binomial(k, 0.93), cur.size)
+        ds_cur = rng.choice(cur, size=k_cur, replace=False, p=pop[cur] / pop[cur].sum())
+        rest = np.setdiff1d(np.arange(n_d), ds_cur)
+        ds_rest = rng.choice(rest, size=k - k_cur, replace=False, p=pop[rest] / pop[rest].sum())
+        ds = np.concatenate([ds_cur, ds_rest])
+        s_idx.append(np.full(ds.size, i))
+        d_idx.append(ds)
+    si, di = np.concatenate(s_idx), np.concatenate(d_idx)
+    service = rng.binomial(1, 0.43, si.size)
+    u_s, u_d, u_dept = rng.normal(0, 0.33, n_s), rng.normal(0, 0.51, n_d), rng.normal(0, 0.08, n_dept)
+    lat = 3.25 - 0.09 * service + u_s[si] + u_d[di] + u_dept[dept_of_d[di]] + rng.normal(0, 1.18, si.size)
+    y = np.clip(np.rint(lat), 1, 5).astype(int)
+    return pd.DataFrame({"y": y, "service": service, "s": labels("s", n_s)[si],
+                         "d": labels("d", n_d)[di], "dept": labels("dept", n_dept)[dept_of_d[di]]})
+
+
+def sim_verbagg(rng, quick):
+    """VerbAgg-shaped: 316 respondents x 24 items, binary response, 6 fixed effects."""
+    n_id = 100 if quick else 316
+    # 4 situations (S1, S2: other-to-blame; S3, S4: self-to-blame) x want/do x curse/scold/shout
+    items = [(b, "other" if sit <= 2 else "self", mo, sit) for sit in (1, 2, 3, 4)
+             for mo in ("want", "do") for b in ("curse", "scold", "shout")]
+    n_item = len(items)  # 24
+    anger = np.clip(np.rint(rng.normal(20.0, 4.9, n_id)), 11, 39).astype(int)  # VerbAgg: mean 20, 11..39
+    gender = rng.choice(np.array(["F", "M"]), n_id, p=[0.77, 0.23])
+    u_id, u_item = rng.normal(0, 1.34, n_id), rng.normal(0, 0.49, n_item)
+    ii, jj = np.meshgrid(np.arange(n_id), np.arange(n_item), indexing="ij")
+    ii, jj = ii.ravel(), jj.ravel()
+    btype = np.array([items[j][0] for j in jj])
+    situ = np.array([items[j][1] for j in jj])
+    # lme4's estimates for this model on the real VerbAgg
+    eta = (0.20 + 0.0574 * anger[ii] + 0.32 * (gender[ii] == "M") - 1.06 * (btype == "scold")
+           - 2.11 * (btype == "shout") - 1.06 * (situ == "self") + u_id[ii] + u_item[jj])
+    r2 = rng.binomial(1, expit(eta))
+    item_lab = np.array([f"S{sit}{mo.capitalize()}{b.capitalize()}" for b, _, mo, sit in items])
+    assert len(set(item_lab)) == n_item
+    return pd.DataFrame({"r2": r2, "Anger": anger[ii], "Gender": gender[ii], "btype": btype,
+                         "situ": situ, "id": labels("id", n_id)[ii], "item": item_lab[jj]})
+
+
+def sim_glmm_slopes(rng, quick):
+    n_g, m = (100, 40) if quick else (500, 40)
+    gid = np.repeat(np.arange(n_g), m)
+    cov = np.array([[1.0, -0.3 * 0.5], [-0.3 * 0.5, 0.25]])
+    b = rng.multivariate_normal([0.0, 0.0], cov, n_g)
+    x = rng.normal(0, 1, gid.size).round(4)
+    y = rng.binomial(1, expit(0.2 + b[gid, 0] + (0.7 + b[gid, 1]) * x))
+    return pd.DataFrame({"y": y, "x": x, "g": labels("g", n_g)[gid]})
+
+
+def load_sleepstudy(rng, quick):
+    return pd.read_csv(DATASETS / "sleepstudy.csv")
+
+
+@dataclass
+class BenchCase:
+    name: str
+    formula: str
+    family: str  # gaussian | binomial
+    factors: list[str]
+    make: Callable
+    seed: int
+    # statsmodels MixedLM spec, or None with a reason
+    sm: dict | None = None
+    sm_na: str = ""
+    notes: str = ""
+
+
+CASES = [
+    BenchCase("lmm_slopes", "y ~ x + z + (1 + x | g)", "gaussian", ["g"], sim_lmm_slopes, 1,
+              sm=dict(formula="y ~ x + z", groups="g", re_formula="~x"),
+              notes="200,000 rows, 2,000 groups"),
+    BenchCase("lmm_insteval", "y ~ service + (1 | s) + (1 | d) + (1 | dept)", "gaussian",
+              ["s", "d", "dept"], sim_lmm_insteval, 2,
+              sm_na="3 crossed factors: one all-ones group with vc_formula needs a dense "
+                    "n x ~4,100 random-effects design",
+              notes="~73,000 rows, s ~3,000 x d ~1,100 crossed + dept 14"),
+    BenchCase("sleepstudy", "Reaction ~ Days + (Days | Subject)", "gaussian", ["Subject"],
+              load_sleepstudy, 0,
+              sm=dict(formula="Reaction ~ Days", groups="Subject", re_formula="~Days"),
+              notes="mixedwidgets/datasets/sleepstudy.csv"),
+    BenchCase("glmm_verbagg", "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)", "binomial",
+              ["id", "item"], sim_verbagg, 3,
+              sm_na="statsmodels MixedLM is Gaussian only (its Bayesian GLMMs are not ML)",
+              notes="7,584 rows, 316 x 24 crossed, Laplace"),
+    BenchCase("glmm_slopes", "y ~ x + (1 + x | g)", "binomial", ["g"], sim_glmm_slopes, 4,
+              sm_na="statsmodels MixedLM is Gaussian only (its Bayesian GLMMs are not ML)",
+              notes="20,000 rows, 500 groups, Laplace"),
+]
+CASE_NAMES = [c.name for c in CASES]
+
+
+@dataclass
+class Row:
+    case: str
+    engine: str
+    times: list[float] = field(default_factory=list)
+    objective: float | None = None
+    status: str = "ok"  # ok | n/a | error | missing
+    note: str = ""
+
+    @property
+    def median(self):
+        return statistics.median(self.times) if self.times else None
+
+    @property
+    def minimum(self):
+        return min(self.times) if self.times else None
+
+
+# ---------------------------------------------------------------------------------------------
+# engines
+# ---------------------------------------------------------------------------------------------
+
+def _objective_of(res):
+    """REML criterion / -2 log L from a mixedwidgets result (tolerates a few spellings)."""
+    for name in ("objective", "reml_criterion", "deviance"):
+        v = getattr(res, name, None)
+        if v is not None and not callable(v):
+            return float(v)
+    for name in ("loglik", "llf", "logLik"):
+        v = getattr(res, name, None)
+        if callable(v):
+            v = v()
+        if v is not None:
+            return -2.0 * float(v)
+    return None
+
+
+def run_mixedwidgets(case: BenchCase, df: pd.DataFrame, reps: int) -> Row:
+    row = Row(case.name, "mixedwidgets")
+    try:
+        import mixedwidgets as mw
+    except Exception as e:  # noqa: BLE001
+        row.status, row.note = "missing", f"cannot import mixedwidgets: {e}"
+        return row
+    if not hasattr(mw, "fit"):
+        row.status, row.note = "missing", "mixedwidgets has no fit() yet"
+        return row
+
+    def once():
+        if case.family == "gaussian":
+            return mw.fit(case.formula, df, reml=True)
+        return mw.fit(case.formula, df, family=case.family)
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = once()  # warm-up
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                res = once()
+                row.times.append(time.perf_counter() - t0)
+        row.objective = _objective_of(res)
+        notes = []
+        if getattr(res, "converged", True) is False:
+            notes.append("not converged")
+        if getattr(res, "singular", False):
+            notes.append("singular")
+        notes += sorted({type(w.message).__name__ for w in caught})
+        row.note = "; ".join(notes)
+    except Exception as e:  # noqa: BLE001
+        row.status, row.note = "error", f"{type(e).__name__}: {e}"
+        if os.environ.get("BENCH_TRACEBACK"):
+            traceback.print_exc()
+    return row
+
+
+def run_lme4(case: BenchCase, csv_path: Path, reps: int, rscript: str | None, oracle: Path) -> Row:
+    row = Row(case.name, "lme4")
+    if not rscript:
+        row.status, row.note = "missing", "Rscript not found"
+        return row
+    if not oracle.exists():
+        row.status, row.note = "missing", f"oracle script not found: {oracle}"
+        return row
+    cmd = [rscript, str(oracle), str(csv_path), case.formula, case.family, "TRUE", "1",
+           ",".join(case.factors), str(reps + 1)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        row.status = "error"
+        row.note = (proc.stderr.strip().splitlines() or ["Rscript failed"])[-1]
+        return row
+    out = json.loads(proc.stdout)
+    secs = out["fit_seconds"]
+    secs = secs if isinstance(secs, list) else [secs]
+    row.times = [float(t) for t in secs[1:]]  # first repetition = warm-up
+    row.objective = float(out["objective"])
+    notes = [out["engine"]]
+    if out.get("singular"):
+        notes.append("singular")
+    w = out.get("warnings")
+    if w:
+        notes.append("warnings: " + ("; ".join(w) if isinstance(w, list) else str(w)))
+    row.note = "; ".join(notes)
+    return row
+
+
+def run_statsmodels(case: BenchCase, df: pd.DataFrame, reps: int) -> Row:
+    row = Row(case.name, "statsmodels")
+    if case.sm is None:
+        row.status, row.note = "n/a", case.sm_na
+        return row
+    try:
+        import statsmodels
+        import statsmodels.formula.api as smf
+    except Exception as e:  # noqa: BLE001
+        row.status, row.note = "missing", f"cannot import statsmodels: {e}"
+        return row
+    spec = case.sm
+
+    def once():
+        model = smf.mixedlm(spec["formula"], df, groups=df[spec["groups"]], re_formula=spec["re_formula"])
+        return model.fit(reml=case.family == "gaussian")
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = once()  # warm-up
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                res = once()
+                row.times.append(time.perf_counter() - t0)
+        # statsmodels' llf under REML is the restricted log-likelihood with the same constant
+        # as lme4's REML criterion, so -2 * llf is comparable with lme4's objective.
+        row.objective = -2.0 * float(res.llf)
+        notes = [f"statsmodels {statsmodels.__version__} MixedLM"]
+        if not res.converged:
+            notes.append("not converged")
+        kinds = sorted({type(w.message).__name__ for w in caught})
+        if kinds:
+            notes.append("warnings: " + ", ".join(kinds))
+        row.note = "; ".join(notes)
+    except Exception as e:  # noqa: BLE001
+        row.status, row.note = "error", f"{type(e).__name__}: {e}"
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------------
+
+def fmt(v, spec):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        width = "".join(ch for ch in spec.split(".")[0] if ch.isdigit())
+        return "-".rjust(int(width) if width else 1)
+    return format(v, spec)
+
+
+def print_table(rows: list[Row], reps: int):
+    head = f"{'case':14s} {'engine':13s} {'median s':>9s} {'min s':>9s} {'x mw':>7s} " \
+           f"{'objective':>14s} {'obj-lme4':>10s}  note"
+    print(head)
+    print("-" * len(head))
+    by_case: dict[str, list[Row]] = {}
+    for r in rows:
+        by_case.setdefault(r.case, []).append(r)
+    for case, rs in by_case.items():
+        mw = next((r for r in rs if r.engine == "mixedwidgets" and r.times), None)
+        l4 = next((r for r in rs if r.engine == "lme4" and r.objective is not None), None)
+        for r in rs:
+            if r.status != "ok":
+                print(f"{case:14s} {r.engine:13s} {r.status:>9s} {'':9s} {'':7s} {'':14s} {'':10s}  {r.note}")
+                continue
+            ratio = r.median / mw.median if mw and mw.median else None
+            dobj = r.objective - l4.objective if (l4 and r.objective is not None) else None
+            print(f"{case:14s} {r.engine:13s} {fmt(r.median, '9.3f')} {fmt(r.minimum, '9.3f')} "
+                  f"{fmt(ratio, '7.2f')} {fmt(r.objective, '14.4f')} {fmt(dobj, '10.2e')}  {r.note}")
+    print(f"\nmedian/min over {reps} timed repetitions after one warm-up; 'x mw' = median / mixedwidgets "
+          "median; obj-lme4 = objective minus lme4's (negative = better optimum).")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cases", default=",".join(CASE_NAMES),
+                    help=f"comma-separated subset of: {', '.join(CASE_NAMES)}")
+    ap.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset of: " + ", ".join(ENGINES))
+    ap.add_argument("--reps", type=int, default=5, help="timed repetitions per engine (default 5)")
+    ap.add_argument("--quick", action="store_true", help="smaller data sizes")
+    ap.add_argument("--rscript", default=shutil.which("Rscript"), help="path to Rscript (default: on PATH)")
+    ap.add_argument("--oracle", type=Path, default=DEFAULT_ORACLE, help="lme4 oracle script")
+    ap.add_argument("--keep-data", type=Path, default=None, help="write the CSVs here instead of a temp dir")
+    ap.add_argument("--json", type=Path, default=None, help="also write raw results as JSON")
+    args = ap.parse_args(argv)
+
+    names = [c.strip() for c in args.cases.split(",") if c.strip()]
+    bad = [n for n in names if n not in CASE_NAMES]
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    bad_e = [e for e in engines if e not in ENGINES]
+    if bad or bad_e:
+        ap.error(f"unknown case(s)/engine(s): {', '.join(bad + bad_e)}")
+    if args.reps < 1:
+        ap.error("--reps must be >= 1")
+
+    if "mixedwidgets" in engines:
+        try:
+            import mixedwidgets as mw
+            if not hasattr(mw, "fit"):
+                print("NOTE: mixedwidgets.fit() does not exist yet; mixedwidgets rows will say 'missing'.",
+                      file=sys.stderr)
+        except Exception as e:  # noqa: BLE001
+            print(f"NOTE: cannot import mixedwidgets ({e}); its rows will say 'missing'.", file=sys.stderr)
+    if "lme4" in engines and not args.rscript:
+        print("NOTE: Rscript not found; lme4 rows will say 'missing'.", file=sys.stderr)
+
+    print(f"# python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cpus, "
+          f"{'quick' if args.quick else 'full'} sizes, reps={args.reps}", flush=True)
+
+    tmp = None
+    if args.keep_data:
+        data_dir = args.keep_data
+        data_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="mw-bench-")
+        data_dir = Path(tmp.name)
+    rows: list[Row] = []
+    try:
+        for case in (c for c in CASES if c.name in names):
+            df0 = case.make(np.random.default_rng(case.seed), args.quick)
+            csv_path = data_dir / f"{case.name}.csv"
+            df0.to_csv(csv_path, index=False)
+            df = pd.read_csv(csv_path)  # every engine sees exactly the file's contents
+            print(f"# {case.name}: {len(df):,} rows, "
+                  + ", ".join(f"{f}={df[f].nunique():,}" for f in case.factors)
+                  + f"  [{case.formula}, {case.family}]", flush=True)
+            for eng in engines:
+                t0 = time.perf_counter()
+                if eng == "mixedwidgets":
+                    r = run_mixedwidgets(case, df, args.reps)
+                elif eng == "lme4":
+                    r = run_lme4(case, csv_path, args.reps, args.rscript, args.oracle)
+                else:
+                    r = run_statsmodels(case, df, args.reps)
+                rows.append(r)
+                print(f"#   {eng:13s} {r.status:8s} median={fmt(r.median, '.3f')}s "
+                      f"objective={fmt(r.objective, '.4f')}  ({time.perf_counter() - t0:.0f}s wall)",
+                      file=sys.stderr, flush=True)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+    print()
+    print_table(rows, args.reps)
+    if args.json:
+        args.json.write_text(json.dumps(
+            dict(quick=args.quick, reps=args.reps, python=platform.python_version(),
+                 rows=[dict(case=r.case, engine=r.engine, status=r.status, times=r.times,
+                            median=r.median, objective=r.objective, note=r.note) for r in rows]),
+            indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Caterpillar plot (bqplot) of conditional modes with intervals; marks are updated in place."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import bqplot as bq
+import ipywidgets as ipw
+import numpy as np
+
+from .html_util import esc, fmt
+from .ranef_data import CaterpillarData, segments, x_extent
+from .validate import element_index
+
+PLAIN = "#6b8fb5"          # interval that covers 0
+STRONG = "#d62728"         # interval that excludes 0
+PLAIN_POINT = "#1f3f66"
+STRONG_POINT = "#7f0000"
+MAX_LABELLED = 40
+
+
+class CaterpillarPlot:
+    """Owns one bqplot Figure whose marks get new data; the Figure is never rebuilt."""
+
+    def __init__(self, on_select: Callable[[str], None]):
+        self._on_select = on_select
+        self.data: CaterpillarData | None = None
+        self.tooltip = ipw.HTML(layout=ipw.Layout(padding="2px 6px"))
+        self.x_scale = bq.LinearScale()
+        self.y_scale = bq.LinearScale()
+        self.figure = self._build_figure()
+        self.points.on_hover(self._hovered)
+        self.points.on_element_click(self._clicked)
+
+    def _build_figure(self) -> bq.Figure:
+        scales = {"x": self.x_scale, "y": self.y_scale}
+        self.zero = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales=scales, colors=["#999999"],
+                             line_style="dashed", enable_hover=False)
+        self.plain = bq.Lines(x=[], y=[], scales=scales, colors=[PLAIN], stroke_width=1.5,
+                              enable_hover=False)
+        self.strong = bq.Lines(x=[], y=[], scales=scales, colors=[STRONG], stroke_width=2,
+                               enable_hover=False)
+        self.points = bq.Scatter(x=[], y=[], scales=scales, colors=[PLAIN_POINT], default_size=24,
+                                 stroke="white", tooltip=self.tooltip,
+                                 interactions={"hover": "tooltip"})
+        self.selected = bq.Scatter(x=[], y=[], scales=scales, colors=["#ffbf00"], default_size=140,
+                                   stroke="black", stroke_width=2, enable_hover=False)
+        self.x_axis = bq.Axis(scale=self.x_scale, label="conditional mode", grid_lines="dashed")
+        self.y_axis = bq.Axis(scale=self.y_scale, side="left", grid_lines="none")
+        figure = bq.Figure(
+            marks=[self.zero, self.plain, self.strong, self.points, self.selected],
+            axes=[self.x_axis, self.y_axis], animation_duration=0,
+            fig_margin={"top": 10, "bottom": 45, "left": 60, "right": 15},
+            layout=ipw.Layout(width="100%", height="420px", min_width="320px"),
+        )
+        figure.add_class("mw-caterpillar")
+        return figure
+
+    def show(self, data: CaterpillarData, selected: str = "") -> None:
+        """Put new data into the existing marks (one message per mark)."""
+        self.data = data
+        n = len(data.labels)
+        ranks = np.arange(n, dtype=float)
+        strong = data.excludes_zero
+        lo, hi = x_extent(data)
+        with self.x_scale.hold_sync():
+            self.x_scale.min, self.x_scale.max = lo, hi
+        with self.y_scale.hold_sync():
+            self.y_scale.min, self.y_scale.max = -1.0, float(max(n, 1))
+        self._set_xy(self.zero, np.array([0.0, 0.0]), np.array([-1.0, float(n)]))
+        self._set_xy(self.plain, *segments(data, ~strong))
+        self._set_xy(self.strong, *segments(data, strong))
+        with self.points.hold_sync():
+            self.points.x, self.points.y = data.condval, ranks
+            self.points.colors = [STRONG_POINT if s else PLAIN_POINT for s in strong] or [PLAIN_POINT]
+            self.points.default_size = 24 if n <= 200 else 8
+            self.points.stroke = "white" if n <= 200 else None
+        self._label_axes(data)
+        self.figure.layout.height = f"{int(min(560, max(260, 60 + 16 * n)))}px"
+        self.highlight(selected)
+
+    @staticmethod
+    def _set_xy(mark, x: np.ndarray, y: np.ndarray) -> None:
+        with mark.hold_sync():
+            mark.x, mark.y = x, y
+
+    def _label_axes(self, data: CaterpillarData) -> None:
+        n = len(data.labels)
+        self.x_axis.label = f"conditional mode of {data.term} ({100 * data.level:g}% interval)"
+        labelled = n <= MAX_LABELLED
+        with self.y_axis.hold_sync():
+            self.y_axis.tick_values = np.arange(n, dtype=float) if labelled else None
+            self.y_axis.tick_labels = {str(i): str(s) for i, s in enumerate(data.labels)} if labelled else None
+            self.y_axis.tick_format = None if labelled else "d"
+            self.y_axis.label = "" if labelled else f"rank among {n} levels of {data.group}"
+            self.y_axis.label_offset = None if labelled else "45px"
+        longest = max((len(str(s)) for s in data.labels), default=4) if labelled else 10
+        self.figure.fig_margin = {"top": 10, "bottom": 45, "left": int(min(180, 30 + 7 * longest)), "right": 15}
+
+    def highlight(self, label: str) -> None:
+        """Ring the chosen level (empty label: none)."""
+        pos = self.data.position(label) if (self.data is not None and label) else -1
+        if pos < 0:
+            self._set_xy(self.selected, np.array([]), np.array([]))
+        else:
+            self._set_xy(self.selected, self.data.condval[pos:pos + 1], np.array([float(pos)]))
+
+    def describe(self, pos: int) -> str:
+        """Tooltip HTML for sorted position `pos` (all data escaped)."""
+        d = self.data
+        return (f"<b>{esc(d.group)} {esc(d.labels[pos])}</b><br>{esc(d.term)}: {fmt(d.condval[pos])}"
+                f"<br>{100 * d.level:g}% interval: [{fmt(d.lower[pos])}, {fmt(d.upper[pos])}]"
+                f"<br>conditional SD: {fmt(d.condsd[pos])}")
+
+    def _hovered(self, _mark, content) -> None:
+        pos = element_index(content, "data", self._size())
+        if pos is not None:
+            self.tooltip.value = self.describe(pos)
+
+    def _clicked(self, _mark, content) -> None:
+        pos = element_index(content, "data", self._size())
+        if pos is not None:
+            self._on_select(str(self.data.labels[pos]))
+
+    def _size(self) -> int:
+        return 0 if self.data is None else len(self.data.labels)

@@ -1,0 +1,113 @@
+"""Random-effect inspector: caterpillar plot, interval control and the chosen group's data."""
+
+from __future__ import annotations
+
+import ipywidgets as ipw
+import traitlets as tl
+
+from .caterpillar import CaterpillarPlot
+from .group_panel import GroupPanel
+from .ranef_data import INTERVAL_LEVELS, caterpillar_data, group_panel_data
+from .reader import ModelReader
+from .static_html import caterpillar_table_html
+
+
+class RanefInspector(ipw.VBox):
+    """Caterpillar plot per grouping factor and term, linked through `group` and `selected_level`."""
+
+    group = tl.Unicode()
+    term = tl.Unicode()
+    interval_level = tl.Float(0.95)
+    selected_level = tl.Unicode("")
+
+    def __init__(self, model, interval_level: float = 0.95, **kwargs):
+        self.reader = reader_for(model)
+        self.plot = CaterpillarPlot(on_select=self._select_from_plot)
+        response = str(self.reader.model.design.response_name)
+        binomial = self.reader.family == "binomial"
+        self.panel = GroupPanel(response, f"{response} (proportion)" if binomial else response)
+        self._controls()
+        super().__init__(**kwargs)
+        self.layout.width = "100%"
+        self.interval_level = interval_level
+        self.group = self.reader.groups[0]
+        self.children = [
+            ipw.HBox([self.group_choice, self.term_choice, self.level_choice]),
+            ipw.HBox([ipw.VBox([self.plot.figure], layout=ipw.Layout(flex="1 1 380px")), self.panel.box],
+                     layout=ipw.Layout(width="100%", flex_flow="row wrap")),
+        ]
+
+    def _controls(self) -> None:
+        small = ipw.Layout(width="auto")
+        self.group_choice = ipw.Dropdown(options=list(self.reader.groups), description="Grouping", layout=small)
+        self.term_choice = ipw.Dropdown(options=[], description="Term", layout=small)
+        self.level_choice = ipw.Dropdown(options=_level_options(INTERVAL_LEVELS), description="Interval",
+                                         layout=small)
+        self.group_choice.observe(lambda ch: setattr(self, "group", ch["new"]), "value")
+        self.term_choice.observe(lambda ch: ch["new"] and setattr(self, "term", ch["new"]), "value")
+        self.level_choice.observe(lambda ch: setattr(self, "interval_level", ch["new"]), "value")
+
+    @tl.validate("group")
+    def _valid_group(self, proposal):
+        if proposal["value"] not in self.reader.groups:
+            raise tl.TraitError(f"no grouping factor named {proposal['value']!r}")
+        return proposal["value"]
+
+    @tl.validate("interval_level")
+    def _valid_level(self, proposal):
+        value = float(proposal["value"])
+        if not 0 < value < 1:
+            raise tl.TraitError("the interval level must lie strictly between 0 and 1")
+        known = [v for _, v in self.level_choice.options]
+        if value not in known:
+            self.level_choice.options = _level_options(known + [value])
+        return value
+
+    @tl.observe("group")
+    def _group_changed(self, change) -> None:
+        self.group_choice.value = change["new"]
+        terms = self.reader.terms(change["new"])
+        self.selected_level = ""
+        self.term_choice.options = list(terms)
+        if self.term not in terms:
+            self.term = terms[0]  # redraws through _view_changed
+        else:
+            self._redraw()
+        self.term_choice.value = self.term
+
+    @tl.observe("term", "interval_level")
+    def _view_changed(self, _change) -> None:
+        self.level_choice.value = self.interval_level
+        self._redraw()
+
+    @tl.observe("selected_level")
+    def _selection_changed(self, _change) -> None:
+        if self.plot.data is None:
+            return
+        self.plot.highlight(self.selected_level)
+        self.panel.show(self.group, group_panel_data(self.reader, self.group, self.term, self.selected_level))
+
+    def _redraw(self) -> None:
+        if not self.group or self.term not in self.reader.terms(self.group):
+            return
+        data = caterpillar_data(self.reader.ranef, self.group, self.term, self.interval_level)
+        self.plot.show(data, self.selected_level)
+        self.panel.show(self.group, group_panel_data(self.reader, self.group, self.term, self.selected_level))
+
+    def _select_from_plot(self, label: str) -> None:
+        self.selected_level = "" if label == self.selected_level else label
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if self.plot.data is not None:
+            bundle["text/html"] = caterpillar_table_html(self.plot.data)
+        return bundle
+
+
+def _level_options(levels) -> list[tuple[str, float]]:
+    return [(f"{100 * v:g}%", v) for v in sorted(set(levels))]
+
+
+def reader_for(model) -> ModelReader:
+    """A ModelReader for a results object (or the reader itself)."""
+    return model if isinstance(model, ModelReader) else ModelReader(model)

@@ -1,0 +1,76 @@
+"""Read-only, cached access to the parts of a fitted model that the views need.
+
+Views never change the results object; they only call its public attributes and methods.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+
+class ModelReader:
+    """Wraps a results object (`mw.fit(...)`) and caches what several views share."""
+
+    def __init__(self, model):
+        self.model = model
+
+    @property
+    def family(self) -> str:
+        return str(getattr(self.model, "family", "gaussian"))
+
+    @property
+    def is_glmm(self) -> bool:
+        return self.family != "gaussian"
+
+    @cached_property
+    def ranef(self) -> pd.DataFrame:
+        frame = self.model.ranef().copy()
+        frame["level"] = frame["level"].astype(str)
+        return frame
+
+    @cached_property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(str(t.group) for t in self.model.design.terms)
+
+    def terms(self, group: str) -> tuple[str, ...]:
+        return tuple(str(c) for c in self.design_term(group).columns)
+
+    def design_term(self, group: str):
+        for term in self.model.design.terms:
+            if str(term.group) == group:
+                return term
+        raise KeyError(f"no grouping factor named {group!r}")
+
+    def levels(self, group: str) -> tuple[str, ...]:
+        return tuple(str(v) for v in self.design_term(group).levels)
+
+    def level_index(self, group: str, label: str) -> int:
+        """Position of `label` among the group's levels, or -1."""
+        index = self._level_positions(group)
+        return index.get(label, -1)
+
+    def _level_positions(self, group: str) -> dict[str, int]:
+        cache = self.__dict__.setdefault("_positions", {})
+        if group not in cache:
+            cache[group] = {label: i for i, label in enumerate(self.levels(group))}
+        return cache[group]
+
+    @cached_property
+    def response(self) -> np.ndarray:
+        return np.asarray(self.model.design.y, dtype=float)
+
+    @cached_property
+    def fitted_conditional(self) -> np.ndarray:
+        return np.asarray(self.model.predict(kind="conditional"), dtype=float)
+
+    @cached_property
+    def fitted_typical(self) -> np.ndarray:
+        return np.asarray(self.model.predict(kind="typical"), dtype=float)
+
+    @cached_property
+    def used_data(self) -> pd.DataFrame:
+        """The caller's rows that the fit used (a view for reading only)."""
+        return self.model.data.loc[self.model.design.row_index]

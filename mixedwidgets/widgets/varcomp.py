@@ -1,0 +1,22 @@
+"""Variance-component table widget: variance, SD, correlations, residual, ICC and share of variance."""
+
+from __future__ import annotations
+
+import ipywidgets as ipw
+
+from .reader import ModelReader
+from .varcomp_html import varcomp_html
+
+
+class VarianceTable(ipw.HTML):
+    """An HTML widget whose (escaped) content is built from the results object once."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model.model if isinstance(model, ModelReader) else model
+        super().__init__(value=varcomp_html(self.model), **kwargs)
+        self.add_class("mw-varcomp-widget")
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.value
+        return bundle

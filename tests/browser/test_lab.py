@@ -1,0 +1,148 @@
+"""End to end in JupyterLab + headless Chromium: the quickstart notebook and a 2,000-group model."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from lab_page import code_cell, open_notebook, run_all_cells, run_cell
+
+pytestmark = pytest.mark.browser
+
+FIT_CELL = 2  # code-cell index of the %%mixedmodel cell for sleepstudy
+GLMM_CELL = 5  # code-cell index of the cbpp (binomial) cell
+
+RENDER_CLOCK = """([cellIndex, expected]) => new Promise((resolve) => {
+  const cells = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell');
+  const cell = cells[cellIndex];
+  const prompt = cell.querySelector('.jp-InputPrompt');
+  const start = performance.now();
+  let done = null;
+  const tick = () => {
+    const now = performance.now();
+    if (done === null && /\\[\\d+\\]/.test(prompt.textContent)) done = now;
+    const dots = cell.querySelectorAll('.mw-caterpillar .object_grp').length;
+    const points = cell.querySelectorAll('.mw-cov-points circle').length;
+    if (done !== null && dots >= expected && points >= expected) {
+      resolve({finished: done - start, drawn: now - start, dots, points});
+    } else if (now - start > 240000) {
+      resolve({finished: done, drawn: null, dots, points});
+    } else {
+      requestAnimationFrame(tick);
+    }
+  };
+  tick();
+})"""
+
+
+def test_quickstart_dashboard(lab, page, screenshots):
+    open_notebook(page, lab, "01_quickstart.ipynb")
+    run_all_cells(page)
+    output = code_cell(page, FIT_CELL).locator(".jp-OutputArea")
+    dashboard = output.locator(".mw-dashboard")
+    dashboard.wait_for(timeout=60_000)
+
+    caterpillar = dashboard.locator(".mw-caterpillar")
+    caterpillar.locator(".object_grp").nth(17).wait_for(timeout=30_000)
+    assert caterpillar.locator("path.line").count() >= 3
+    assert "309" in caterpillar.inner_text()
+
+    table = dashboard.locator(".mw-varcomp-table")
+    assert "612.1" in table.inner_text() and "Residual" in table.inner_text()
+    assert "0.483" in dashboard.locator(".mw-icc-table").inner_text()
+
+    explorer = dashboard.locator(".mw-cov")
+    explorer.locator(".mw-cov-points circle").nth(17).wait_for(timeout=30_000)
+    assert explorer.locator(".mw-cov-points circle").count() == 18
+    assert explorer.locator(".ellipse").get_attribute("d").startswith("M")
+    dashboard.screenshot(path=str(screenshots / "quickstart_dashboard.png"))
+    page.screenshot(path=str(screenshots / "quickstart_page.png"))
+
+    move_centring_slider(page, explorer, screenshots)
+    hover_and_click_explorer(page, dashboard, screenshots)
+    click_caterpillar(page, dashboard, screenshots)
+    glmm_curves_follow_the_chosen_herd(page, screenshots)
+    assert_no_front_end_errors(page)
+
+
+def move_centring_slider(page, explorer, screenshots):
+    tau01 = explorer.locator(".mw-cov-tau01")
+    before = tau01.inner_text()
+    first_cx = explorer.locator(".mw-cov-points circle").first.get_attribute("cx")
+    assert re.search(r"τ01 \+ cτ11 = 9\.60", before), before
+    slider = explorer.locator("input.mw-cov-centre")
+    slider.focus()
+    for _ in range(100):
+        page.keyboard.press("ArrowRight")
+    after = tau01.inner_text()
+    assert after != before
+    assert "c = 4.5" in explorer.locator(".mw-cov-label").inner_text()
+    assert re.search(r"= 167\.", after), after  # 9.604 + 4.5 * 35.07
+    assert explorer.locator(".mw-cov-points circle").first.get_attribute("cx") != first_cx
+    explorer.screenshot(path=str(screenshots / "explorer_centred.png"))
+
+
+def hover_and_click_explorer(page, dashboard, screenshots):
+    explorer = dashboard.locator(".mw-cov")
+    point = explorer.locator(".mw-cov-points circle").nth(3)
+    point.hover()
+    page.wait_for_function("el => el.textContent.length > 0",
+                           arg=explorer.locator(".mw-cov-hover").element_handle(), timeout=5_000)
+    assert explorer.locator(".hover-line").get_attribute("d").startswith("M")
+    point.click()
+    explorer.locator("circle.selected").wait_for(timeout=10_000)
+    dashboard.locator(".mw-caterpillar").locator(".object_grp").last.wait_for()
+    caption = dashboard.locator(".mw-group-caption")
+    page.wait_for_function("el => el.textContent.includes('observations')",
+                           arg=caption.element_handle(), timeout=10_000)
+    dashboard.screenshot(path=str(screenshots / "quickstart_linked_from_explorer.png"))
+
+
+def click_caterpillar(page, dashboard, screenshots):
+    dots = dashboard.locator(".mw-caterpillar .object_grp")
+    dots.nth(5).hover()
+    tooltip = page.locator(".bqplot_tooltip_div").filter(has_text="conditional SD")
+    tooltip.first.wait_for(timeout=10_000)
+    assert "95% interval" in tooltip.first.inner_text()
+    dots.first.click()
+    explorer = dashboard.locator(".mw-cov")
+    page.wait_for_function(
+        "el => el.querySelectorAll('circle.selected').length === 1 && el.querySelector('.selected-line').getAttribute('d')",
+        arg=explorer.element_handle(), timeout=10_000)
+    dashboard.locator(".mw-caterpillar").screenshot(path=str(screenshots / "caterpillar_selected.png"))
+
+
+def glmm_curves_follow_the_chosen_herd(page, screenshots):
+    glmm = code_cell(page, GLMM_CELL).locator(".mw-dashboard")
+    glmm.locator(".mw-caterpillar .object_grp").nth(14).wait_for(timeout=30_000)
+    drawn = "el => [...el.querySelectorAll('path.line')].filter(p => (p.getAttribute('d') || '').length > 4).length"
+    curves = glmm.locator(".mw-curves")
+    before = curves.evaluate(drawn)  # typical and marginal (and their legend swatches)
+    assert before >= 2
+    glmm.locator(".mw-caterpillar .object_grp").first.click()  # adds the chosen herd's curve
+    page.wait_for_function(f"el => ({drawn})(el) === {before + 1}", arg=curves.element_handle(),
+                           timeout=10_000)
+    glmm.screenshot(path=str(screenshots / "quickstart_glmm.png"))
+
+
+def assert_no_front_end_errors(page):
+    ours = [e for e in page.errors if "mixedwidgets" in e or "anywidget" in e or "covariance" in e]
+    assert not ours, ours
+
+
+def test_two_thousand_groups_render_within_two_seconds(lab, page, screenshots):
+    open_notebook(page, lab, "scale_2000.ipynb")
+    run_cell(page, 0)
+    assert code_cell(page, 0).locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    # start the in-page clock first, then run the second cell (selected after Shift+Enter)
+    page.evaluate(f"args => {{ window.__mwClock = ({RENDER_CLOCK})(args); }}", [1, 2000])
+    page.keyboard.press("Shift+Enter")
+    timing = page.evaluate("() => window.__mwClock")
+    assert timing["drawn"] is not None, timing
+    render = (timing["drawn"] - timing["finished"]) / 1000
+    (screenshots / "scale_2000_timing.json").write_text(json.dumps({**timing, "render_seconds": render}))
+    code_cell(page, 1).locator(".mw-dashboard").screenshot(path=str(screenshots / "scale_2000.png"))
+    assert timing["dots"] == 2000 and timing["points"] == 2000
+    assert render <= 2.0, f"2,000-group dashboard took {render:.2f} s after its cell finished"

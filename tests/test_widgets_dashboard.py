@@ -1,0 +1,100 @@
+"""The linked dashboard: shared selection and grouping factor, static fallback, GLMM view guard."""
+
+import pytest
+
+import mixedwidgets as mw
+from mixedwidgets.widgets import Dashboard, MarginalCurves, explore
+from mixedwidgets.widgets.marginal import GAUSSIAN_NOTE
+
+
+@pytest.fixture(scope="module")
+def sleep_fit():
+    return mw.fit("Reaction ~ Days + (Days | Subject)", mw.datasets.load("sleepstudy"))
+
+
+@pytest.fixture
+def dash(sleep_fit):
+    return explore(sleep_fit)
+
+
+def test_explore_returns_the_dashboard_with_every_view(dash):
+    assert isinstance(dash, Dashboard)
+    assert dash.group == "Subject" and dash.inspector.group == "Subject"
+    assert dash.covariance.explorer.group == "Subject"
+    assert isinstance(dash.curves, MarginalCurves)
+
+
+def test_mw_explore_is_the_same_function(sleep_fit):
+    assert isinstance(mw.explore(sleep_fit), Dashboard)
+
+
+def test_choosing_in_the_caterpillar_highlights_everywhere(dash):
+    dash.inspector.plot.points._handle_custom_msgs(None, {"event": "element_click", "data": {"index": 0}})
+    label = dash.inspector.plot.data.labels[0]
+    assert dash.selected_level == label
+    assert dash.covariance.explorer.selected_level == label
+    assert dash.curves.selected_level == label
+
+
+def test_choosing_in_the_explorer_highlights_the_caterpillar(dash):
+    explorer = dash.covariance.explorer
+    explorer._front_end_message(None, {"kind": "select", "index": 5})
+    label = explorer.level_names[5]
+    assert dash.selected_level == label and dash.inspector.selected_level == label
+    pos = dash.inspector.plot.data.position(label)
+    assert dash.inspector.plot.selected.y.tolist() == [float(pos)]
+    assert dash.inspector.panel.caption.value.startswith(f"<b>Subject {label}</b>")
+    explorer._front_end_message(None, {"kind": "select", "index": -1})
+    assert dash.selected_level == "" and len(dash.inspector.plot.selected.x) == 0
+
+
+def test_setting_the_shared_trait_from_python(dash):
+    dash.selected_level = "309"
+    assert dash.inspector.selected_level == "309" == dash.covariance.explorer.selected_level
+    dash.selected_level = "not a level"
+    assert len(dash.inspector.plot.selected.x) == 0
+
+
+def test_grouping_factor_is_shared_and_resets_the_choice():
+    fit = mw.fit("diameter ~ 1 + (1 | plate) + (1 | sample)", mw.datasets.load("penicillin"))
+    dash = explore(fit)
+    assert dash.group == "plate"
+    dash.selected_level = "a"
+    dash.inspector.group_choice.value = "sample"
+    assert dash.group == "sample" and dash.curves.group == "sample"
+    assert dash.selected_level == ""
+    assert dash.inspector.plot.data.group == "sample" and len(dash.inspector.plot.data.labels) == 6
+    assert dash.covariance.explorer.note  # no random slope in this model
+
+
+def test_static_html_fallback_outside_a_live_kernel(dash):
+    bundle = dash._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    html = bundle["text/html"]
+    assert "Variance components" in html and "612.1" in html and "Conditional modes" in html
+    inspector_html = dash.inspector._repr_mimebundle_()["text/html"]
+    assert "interval excludes 0" in inspector_html
+
+
+def test_gaussian_model_gets_a_clean_note_instead_of_curves(dash):
+    assert dash.curves.children == (dash.curves.note,)
+    assert "Gaussian" in dash.curves.note.value and GAUSSIAN_NOTE[:20] in dash.curves.note.value
+
+
+def glmm_or_skip():
+    try:
+        return mw.fit("cbind(incidence, size - incidence) ~ period + (1 | herd)", mw.datasets.load("cbpp"),
+                      family="binomial")
+    except (mw.MixedModelError, NotImplementedError, ImportError) as exc:
+        pytest.skip(f"GLMM fitting is not available yet: {exc}")
+
+
+def test_glmm_curves_typical_vs_marginal():
+    fit = glmm_or_skip()
+    curves = MarginalCurves(fit)
+    data = curves.data
+    assert data.categorical and data.labels == ("1", "2", "3", "4")
+    assert ((data.typical > 0) & (data.typical < 1)).all()
+    assert (abs(data.marginal - 0.5) <= abs(data.typical - 0.5) + 1e-9).all()  # averaging pulls toward 1/2
+    curves.group, curves.selected_level = "herd", "1"
+    assert curves.data.selected is not None and len(curves.data.selected) == 4
