@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -58,17 +59,23 @@ def rhs_columns(rhs: str) -> list[str]:
 
 
 def _value_names(formula: str, order_text: str) -> list[str]:
+    return list(_cached_value_names(formula, order_text))
+
+
+@lru_cache(maxsize=512)
+def _cached_value_names(formula: str, order_text: str) -> tuple[str, ...]:
+    """Parsing is the slow part and depends on the text alone, so it is remembered."""
     try:
         factors = [factor for term in Formula(formula) for factor in term.factors]
     except Exception:  # syntax problems are reported when the piece is evaluated
-        return []
+        return ()
     names: set[str] = set()
     for factor in factors:
         if factor.eval_method.value == "lookup":
             names.add(str(factor.expr))
         elif factor.eval_method.value == "python":
             names |= _python_names(str(factor.expr))
-    return sorted(names, key=lambda name: (order_text.find(name), name))
+    return tuple(sorted(names, key=lambda name: (order_text.find(name), name)))
 
 
 def _python_names(expression: str) -> set[str]:
