@@ -51,7 +51,8 @@ def finite_differences(f: Callable[[np.ndarray], float], x: np.ndarray, free: np
 
 def check_convergence(f: Callable[[np.ndarray], float], theta: np.ndarray, lower: np.ndarray,
                       fmin: float, optimizer_ok: bool, optimizer_message: str,
-                      names: list[str] | None = None, keep_hessian: bool = False) -> ConvergenceReport:
+                      names: list[str] | None = None, keep_hessian: bool = False,
+                      step: float = 1e-4) -> ConvergenceReport:
     """Say whether the fit is singular and whether the optimum looks like a proper minimum."""
     messages = []
     boundary = boundary_parameters(theta, lower)
@@ -68,7 +69,7 @@ def check_convergence(f: Callable[[np.ndarray], float], theta: np.ndarray, lower
     grad, hess = np.zeros(0), None
     converged = optimizer_ok
     if 0 < free.sum() <= MAX_PARAMETERS_FOR_HESSIAN:
-        grad, hess = finite_differences(f, theta, free, fmin)
+        grad, hess = finite_differences(f, theta, free, fmin, step)
         converged &= _judge_derivatives(grad, hess, messages)
     return ConvergenceReport(singular, bool(converged), grad, tuple(messages), hess if keep_hessian else None)
 
