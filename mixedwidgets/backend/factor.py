@@ -86,6 +86,21 @@ def small_lower_inverse(chol: np.ndarray) -> np.ndarray:
     return inv
 
 
+def _two_by_two_cholesky(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    l00 = np.sqrt(a[:, 0, 0])
+    l10 = a[:, 1, 0] / l00
+    d = a[:, 1, 1] - l10 * l10
+    if np.any(d <= 0):
+        raise np.linalg.LinAlgError("a diagonal block is not positive definite")
+    l11 = np.sqrt(d)
+    chol = np.zeros_like(a)
+    chol[:, 0, 0], chol[:, 1, 0], chol[:, 1, 1] = l00, l10, l11
+    inv = np.zeros_like(a)
+    inv[:, 0, 0], inv[:, 1, 1] = 1.0 / l00, 1.0 / l11
+    inv[:, 1, 0] = -l10 / (l00 * l11)
+    return chol, inv
+
+
 def first_block(diag0: np.ndarray, t0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-level Cholesky of T₀'A₀T₀ + I, and its inverse."""
     q = t0.shape[0]
@@ -93,6 +108,8 @@ def first_block(diag0: np.ndarray, t0: np.ndarray) -> tuple[np.ndarray, np.ndarr
         chol = np.sqrt(diag0 * t0[0, 0] ** 2 + 1.0)  # (levels, 1, 1)
         return chol, 1.0 / chol
     scaled = t0.T @ diag0 @ t0 + np.eye(q)
+    if q == 2:   # the commonest vector term, (1 + x | g): closed forms
+        return _two_by_two_cholesky(scaled)
     if q <= SMALL_BLOCK:
         chol = small_cholesky(scaled)
         return chol, small_lower_inverse(chol)

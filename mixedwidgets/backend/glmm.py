@@ -100,7 +100,7 @@ def _deviance_of(problem, nagq, cache):
 
 
 def _rx_vcov(result: PirlsResult) -> np.ndarray:
-    rx_inv = la.solve_triangular(result.factor.fixed_factor, np.eye(result.factor.p), lower=True)
+    rx_inv = la.solve_triangular(result.factor.fixed_factor, np.eye(result.factor.p), lower=True, check_finite=False)
     return rx_inv.T @ rx_inv
 
 

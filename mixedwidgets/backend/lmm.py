@@ -99,7 +99,7 @@ def finish_fit(cp: CrossProducts, structure: RandomEffectsStructure, opt: OptSum
     f = factorize(cp, structure, opt.final, with_tail0=True)
     beta = fixed_effects(f)
     sigma2 = f.pwrss / (cp.n - cp.p if reml else cp.n)
-    rx_inv = la.solve_triangular(f.fixed_factor, np.eye(cp.p), lower=True)
+    rx_inv = la.solve_triangular(f.fixed_factor, np.eye(cp.p), lower=True, check_finite=False)
     u = spherical_modes(f, structure, beta)
     return LmmFit(
         structure=structure, reml=reml, theta=opt.final.copy(), beta=beta, sigma=float(np.sqrt(sigma2)),

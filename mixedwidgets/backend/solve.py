@@ -16,7 +16,7 @@ _CHUNK = 4096
 def fixed_effects(f: BlockedFactor) -> np.ndarray:
     """β solving R_X β = c_X, read off the last row of the factor."""
     i, p = f.n_random_tail, f.p
-    return la.solve_triangular(f.fixed_factor, f.tail[-1, i:i + p], trans="T", lower=True)
+    return la.solve_triangular(f.fixed_factor, f.tail[-1, i:i + p], trans="T", lower=True, check_finite=False)
 
 
 def spherical_modes(f: BlockedFactor, structure: RandomEffectsStructure,
@@ -25,7 +25,7 @@ def spherical_modes(f: BlockedFactor, structure: RandomEffectsStructure,
     mr, p = f.n_random_tail, f.p
     tail0 = f.tail0
     rhs_r = f.tail[-1, :mr] - f.tail[mr:mr + p, :mr].T @ beta
-    u_r = la.solve_triangular(f.tail[:mr, :mr], rhs_r, trans="T", lower=True) if mr else np.zeros(0)
+    u_r = la.solve_triangular(f.tail[:mr, :mr], rhs_r, trans="T", lower=True, check_finite=False) if mr else np.zeros(0)
     rows = dense_rows(tail0, -1) - np.asarray(tail0[mr:mr + p].T @ beta).ravel()
     if mr:
         rows -= np.asarray(tail0[:mr].T @ u_r).ravel()
@@ -60,7 +60,7 @@ def conditional_covariances(f: BlockedFactor, structure: RandomEffectsStructure,
     v0 = np.einsum("gji,gjk->gik", f.chol0_inv, f.chol0_inv)
     tail_vars = []
     if mr:
-        inv_rr = la.solve_triangular(f.tail[:mr, :mr], np.eye(mr), lower=True)
+        inv_rr = la.solve_triangular(f.tail[:mr, :mr], np.eye(mr), lower=True, check_finite=False)
         v0 += _first_block_fill(f, inv_rr)
         start = 0
         for t in structure.terms[1:]:
