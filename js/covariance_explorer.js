@@ -133,7 +133,8 @@ function buildLinesPanel(svg, d, dom) {
   const intercepts = Array.from(d.u0, (u) => d.beta0 + u);
   const slopes = Array.from(d.u1, (u) => d.beta1 + u);
   const opacity = Math.min(0.35, 4 / Math.sqrt(Math.max(intercepts.length, 1)));
-  const allLines = svgEl("path", { class: "all-lines", d: linesPath(intercepts, slopes, dom.lineX[0], dom.lineX[1], sx, sy) }, svg);
+  const d0 = linesPath(intercepts, slopes, dom.lineX[0], dom.lineX[1], sx, sy);
+  const allLines = svgEl("path", { class: "all-lines", d: d0 }, svg);
   allLines.style.strokeOpacity = String(opacity);
   const centre = svgEl("line", { class: "centre-line", y1: M.top, y2: H - M.bottom }, svg);
   const selected = svgEl("path", { class: "selected-line" }, svg);

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from .backend.lmm import fit_lmm
 from .design import build_design
 from .errors import MixedModelError
+from .fit_checks import (
+    check_estimates,
+    check_response_varies,
+    estimate_notes,
+    guarded_progress,
+    numerical_failures_reported,
+    warn_unconverged,
+)
 from .formula import parse_formula
 from .results.model import LinearMixedModel
 
 FAMILIES = ("gaussian", "binomial", "poisson")
 
 
-def _check_arguments(formula, data, family, nagq) -> str:
+def _check_arguments(formula, data, family, nagq, reml, progress) -> str:
     if not isinstance(formula, str):
         raise MixedModelError(f"the formula must be a string like 'y ~ x + (1 | g)', not {type(formula).__name__}")
     if not isinstance(data, pd.DataFrame):
@@ -25,6 +34,10 @@ def _check_arguments(formula, data, family, nagq) -> str:
         raise MixedModelError(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
     if not isinstance(nagq, int) or isinstance(nagq, bool) or nagq < 1:
         raise MixedModelError(f"nagq must be a whole number ≥ 1, not {nagq!r}")
+    if not isinstance(reml, (bool, np.bool_)):
+        raise MixedModelError(f"reml must be True or False, not {reml!r}")
+    if progress is not None and not callable(progress):
+        raise MixedModelError(f"progress must be a function progress(evaluations, objective), not {progress!r}")
     return family
 
 
@@ -37,14 +50,20 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family: str = "g
     quadrature (nagq > 1, one scalar random-effect term only). `progress(evaluations, objective)` is
     called as the optimizer runs. The caller's DataFrame is never modified.
     """
-    family = _check_arguments(formula, data, family, nagq)
+    family = _check_arguments(formula, data, family, nagq, reml, progress)
     parsed = parse_formula(formula)
     design = build_design(parsed, data, family=family, weights=weights)
-    settings = {"reml": reml, "family": family, "nagq": nagq, "weights": weights, "link": link}
-    if family == "gaussian":
-        if nagq != 1:
-            raise MixedModelError("nagq applies to binomial and Poisson models only")
-        engine_fit = fit_lmm(design, reml=bool(reml), progress=progress)
-        return LinearMixedModel(formula=formula, design=design, fit=engine_fit, data=data, settings=settings)
-    from .glmm_api import fit_generalized
-    return fit_generalized(formula, design, data, settings, progress)
+    check_response_varies(design, family)
+    settings = {"reml": bool(reml), "family": family, "nagq": nagq, "weights": weights, "link": link}
+    if family != "gaussian":
+        from .glmm_api import fit_generalized
+        return fit_generalized(formula, design, data, settings, progress)
+    if nagq != 1:
+        raise MixedModelError("nagq applies to binomial and Poisson models only")
+    with numerical_failures_reported("the linear mixed model fit"):
+        engine_fit = fit_lmm(design, reml=bool(reml), progress=guarded_progress(progress))
+    check_estimates(engine_fit)
+    notes = estimate_notes(engine_fit, design)
+    warn_unconverged(engine_fit, notes)
+    return LinearMixedModel(formula=formula, design=design, fit=engine_fit, data=data,
+                            settings={**settings, "warnings": tuple(notes)})

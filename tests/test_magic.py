@@ -85,6 +85,22 @@ def test_line_magic_and_ml(ip):
     assert ip.user_ns["fit_ml"].sigma == pytest.approx(expected.sigma)
 
 
+def test_weights_name_a_column(ip):
+    data = ip.user_ns["sleep"].assign(w=lambda f: 1.0 + f.Days % 2)
+    ip.user_ns["sleep_w"] = data
+    result, _ = run(ip, f"%mixedmodel {FORMULA} --data sleep_w --weights w --out fit_w --quiet")
+    assert result.success, result.error_in_exec
+    assert ip.user_ns["fit_w"].sigma == pytest.approx(mw.fit(FORMULA, data, weights="w").sigma)
+
+
+def test_loading_twice_registers_once(ip):
+    ip.run_line_magic("load_ext", "mixedwidgets")
+    from mixedwidgets.magic import load_ipython_extension
+    load_ipython_extension(ip)
+    kinds = [type(m).__name__ for m in ip.configurables]
+    assert kinds.count("MixedModelMagics") == 1
+
+
 def test_quiet_shows_nothing(ip):
     result, cap = run(ip, f"%%mixedmodel --data sleep --out fit_q --quiet\n{FORMULA}")
     assert result.success and cap.outputs == [] and cap.stdout == ""
@@ -173,7 +189,7 @@ def test_fast_fit_shows_no_progress():
 def test_fit_warnings_become_notes(ip, monkeypatch):
     def warn_fit(formula, data, **kwargs):
         import warnings
-        warnings.warn(mw.MixedModelWarning("3 rows dropped for missing values"))
+        warnings.warn(mw.MixedModelWarning("3 rows dropped for missing values"), stacklevel=2)
         return mw.fit(formula, data, **kwargs)
 
     shown = []

@@ -9,7 +9,8 @@ def test_cell_formula_with_comments_and_line_breaks():
     cell = "# a comment line\nReaction ~ Days  # trailing comment\n    + (Days | Subject)\n\n"
     request = parse_magic("--data sleep --out fit", cell)
     assert request.formula == "Reaction ~ Days + (Days | Subject)"
-    assert (request.data, request.out, request.family, request.ml, request.nagq) == ("sleep", "fit", "gaussian", False, 1)
+    assert (request.data, request.out, request.family, request.ml, request.nagq) == (
+        "sleep", "fit", "gaussian", False, 1)
     assert request.view is None and request.quiet is False
 
 

@@ -98,3 +98,27 @@ def test_glmm_curves_typical_vs_marginal():
     assert (abs(data.marginal - 0.5) <= abs(data.typical - 0.5) + 1e-9).all()  # averaging pulls toward 1/2
     curves.group, curves.selected_level = "herd", "1"
     assert curves.data.selected is not None and len(curves.data.selected) == 4
+
+
+def test_two_grouping_factors_with_slopes_share_the_chooser():
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    n = 600
+    g, h = rng.integers(0, 20, n), rng.integers(0, 15, n)
+    x = rng.uniform(0, 4, n)
+    ug, uh = rng.normal(size=(20, 2)) * [3, 1], rng.normal(size=(15, 2)) * [2, 0.5]
+    y = 10 + x + ug[g, 0] + ug[g, 1] * x + uh[h, 0] + uh[h, 1] * x + rng.normal(size=n)
+    data = pd.DataFrame({"y": y, "x": x, "g": [f"g{i}" for i in g], "h": [f"h{i}" for i in h]})
+    dash = explore(mw.fit("y ~ x + (x | g) + (x | h)", data))
+    panel = dash.covariance
+    assert panel.children[0] is panel.chooser and len(panel.pairs) == 2
+    other = 1 - panel.chooser.value
+    panel.chooser.value = other
+    assert dash.group == panel.pairs[other].group == dash.inspector.group
+    assert panel.explorer.n_levels == len(dash.inspector.plot.data.labels)
+    dash.inspector.group_choice.value = panel.pairs[1 - other].group
+    assert panel.explorer.group == dash.group
+    panel.explorer._front_end_message(None, {"kind": "select", "index": 2})
+    assert dash.inspector.selected_level == panel.explorer.level_names[2]

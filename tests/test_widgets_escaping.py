@@ -1,6 +1,5 @@
 """Data values never become markup: level names with HTML are shown as text everywhere."""
 
-import pandas as pd
 import pytest
 
 import mixedwidgets as mw

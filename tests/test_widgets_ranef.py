@@ -5,6 +5,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 import pytest
+from traitlets import TraitError
 
 import mixedwidgets as mw
 from mixedwidgets.widgets import RanefInspector
@@ -72,7 +73,7 @@ def test_interval_level_control_updates_marks_in_place(sleep_fit):
 def test_unusual_interval_level_is_added_and_bad_ones_refused(sleep_fit):
     view = RanefInspector(sleep_fit, interval_level=0.89)
     assert view.interval_level == 0.89 and 0.89 in [v for _, v in view.level_choice.options]
-    with pytest.raises(Exception):
+    with pytest.raises(TraitError):
         view.interval_level = 1.0
 
 

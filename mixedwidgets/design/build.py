@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,7 @@ from ..errors import MixedModelError
 from ..formula import ParsedFormula, call_arguments, column_name, group_factor_names
 from .checks import (
     check_finite,
+    check_magnitude,
     check_levels,
     check_random_effect_count,
     independent_columns,
@@ -76,7 +77,8 @@ def build_design(
         warn_user(
             f"{n_missing} row(s) with missing values in the columns the model uses were dropped"
         )
-    return _assemble(parsed, frame, pieces, family, n_missing + int(nan_rows.sum()))
+    design = _assemble(parsed, frame, pieces, family, n_missing + int(nan_rows.sum()))
+    return replace(design, row_index=data.index[design.row_positions])
 
 
 def _family_name(family) -> str:
@@ -98,7 +100,8 @@ def _select_columns(parsed: ParsedFormula, data: pd.DataFrame, weights) -> pd.Da
     if isinstance(weights, str):
         names.append(weights)
     require_columns(list(dict.fromkeys(names)), data, parsed.text)
-    frame = data.loc[:, list(dict.fromkeys(names))]
+    # positions as the index inside the design: labels may repeat; row_index maps back to them
+    frame = data.loc[:, list(dict.fromkeys(names))].set_axis(pd.RangeIndex(len(data)), axis=0)
     if weights is not None:
         frame[WEIGHTS_COLUMN] = _weights_values(weights, data)
     return frame
@@ -133,16 +136,22 @@ def _response_columns(response: str) -> list[str]:
 
 def _weights_values(weights, data: pd.DataFrame) -> np.ndarray:
     source = data[weights] if isinstance(weights, str) else weights
+    label = f"weights '{weights}'" if isinstance(weights, str) else "weights"
     try:
         values = np.asarray(source, dtype=np.float64)
     except (TypeError, ValueError):
-        raise MixedModelError("weights must be numeric") from None
+        raise MixedModelError(f"{label} must be numeric") from None
     if values.shape != (len(data),):
         raise MixedModelError(
             f"weights must have one value per row of the data ({len(data)}), got shape {values.shape}"
         )
     if (values < 0).any():
-        raise MixedModelError("weights must be non-negative")
+        raise MixedModelError(
+            f"{label} must be non-negative, but {int((values < 0).sum())} value(s) are negative "
+            f"(the smallest is {np.nanmin(values):g})"
+        )
+    name = weights if isinstance(weights, str) else "weights"
+    check_magnitude(values[np.isfinite(values), None], (name,), "the weights")
     return values
 
 
@@ -199,14 +208,13 @@ def _assemble(parsed, frame, pieces: _Pieces, family: str, n_dropped: int) -> De
     n = len(frame)
     weights = frame[WEIGHTS_COLUMN].to_numpy(dtype=np.float64) if WEIGHTS_COLUMN in frame else None
     y, weights = family_response(parsed.response, pieces.response, family, weights)
-    _check_all_finite(pieces, y)
+    _check_all_finite(pieces, y, parsed.response)
     kept = independent_columns(pieces.fixed.values, pieces.fixed.names)
     X = pieces.fixed.values[:, list(kept)]
     fixed_names = tuple(pieces.fixed.names[j] for j in kept)
     warn_badly_scaled(X, fixed_names)
     offset = np.sum([o.values[:, 0] for o in pieces.offsets], axis=0) if pieces.offsets else None
     terms, term_encodings = _random_effect_terms(parsed, frame, pieces, family)
-    check_random_effect_count(sum(len(t.levels) * len(t.columns) for t in terms), n, family)
     encoding = _encoding(parsed, pieces, kept, term_encodings)
     return Design(
         formula=parsed,
@@ -219,18 +227,21 @@ def _assemble(parsed, frame, pieces: _Pieces, family: str, n_dropped: int) -> De
         offset=_frozen(offset),
         n_dropped=n_dropped,
         row_index=frame.index,
+        row_positions=_frozen(frame.index.to_numpy(dtype=np.int64)),
         encoding=encoding,
     )
 
 
-def _check_all_finite(pieces: _Pieces, y: np.ndarray) -> None:
-    check_finite(y[:, None], ("response",), "the response")
-    check_finite(pieces.fixed.values, pieces.fixed.names, "the fixed part")
-    for offset in pieces.offsets:
-        check_finite(offset.values, offset.names, "the offset")
-    for matrix in pieces.random:
-        if matrix is not None:
-            check_finite(matrix.values, matrix.names, "a random term")
+def _check_all_finite(pieces: _Pieces, y: np.ndarray, response: str) -> None:
+    matrices = [
+        (y[:, None], (response,), "the response"),
+        (pieces.fixed.values, pieces.fixed.names, "the fixed part"),
+    ]
+    matrices += [(offset.values, offset.names, "the offset") for offset in pieces.offsets]
+    matrices += [(m.values, m.names, "a random term") for m in pieces.random if m is not None]
+    for values, names, where in matrices:
+        check_finite(values, names, where)
+        check_magnitude(values, names, where)
 
 
 def _random_effect_terms(parsed, frame, pieces: _Pieces, family: str):
@@ -242,6 +253,7 @@ def _random_effect_terms(parsed, frame, pieces: _Pieces, family: str):
     for group, indices in by_group.items():
         codes, group_encoding = encode_group(group, frame)
         check_levels(group, len(group_encoding.levels), len(frame), family)
+        _check_term_sizes(parsed, pieces, indices, len(group_encoding.levels), len(frame), family)
         columns, blocks, values = _merged_columns(parsed, pieces, indices, len(frame))
         terms.append(
             RandomEffectTerm(
@@ -256,6 +268,14 @@ def _random_effect_terms(parsed, frame, pieces: _Pieces, family: str):
         parts = tuple(None if pieces.random[i] is None else pieces.random[i].spec for i in indices)
         encodings.append(TermEncoding(group_encoding, parts))
     return tuple(terms), tuple(encodings)
+
+
+def _check_term_sizes(parsed, pieces: _Pieces, indices, n_levels: int, n: int, family: str) -> None:
+    for index in indices:
+        term, matrix = parsed.random[index], pieces.random[index]
+        width = 1 if matrix is None else len(matrix.names)
+        bar = "|" if term.correlated else "||"
+        check_random_effect_count(f"({term.expr} {bar} {term.group})", n_levels * width, n, family)
 
 
 def _merged_columns(parsed, pieces: _Pieces, indices: list[int], n: int):

@@ -9,6 +9,7 @@ from .warn import warn_user
 
 RANK_TOLERANCE = 1e-7  # as R's qr()
 SCALE_RATIO_LIMIT = 1e4
+LARGEST_MAGNITUDE = 1e150  # squares and sums of squares stay finite and normal
 
 
 def independent_columns(X: np.ndarray, names: tuple[str, ...]) -> tuple[int, ...]:
@@ -47,12 +48,13 @@ def _greedy_independent(R: np.ndarray, norms: np.ndarray) -> list[int]:
 
 
 def warn_badly_scaled(X: np.ndarray, names: tuple[str, ...]) -> None:
-    """Warn when non-constant predictors have very different spreads."""
-    if X.shape[1] < 2:
+    """Warn when non-constant predictors have very different spreads, or a continuous
+    predictor has a very large or very small spread on its own (as lme4's check.scaleX)."""
+    if X.shape[1] == 0:
         return
     spreads = X.std(axis=0)
     varying = np.flatnonzero(spreads > 1e-12 * np.maximum(np.abs(X).max(axis=0), 1e-300))
-    if len(varying) < 2:
+    if len(varying) == 0:
         return
     largest = varying[np.argmax(spreads[varying])]
     smallest = varying[np.argmin(spreads[varying])]
@@ -62,6 +64,35 @@ def warn_badly_scaled(X: np.ndarray, names: tuple[str, ...]) -> None:
             f"{spreads[largest]:.3g}, '{names[smallest]}' sd {spreads[smallest]:.3g}); "
             "consider rescaling them"
         )
+        return
+    _warn_extreme_spread(X, spreads, varying, names)
+
+
+def _warn_extreme_spread(X: np.ndarray, spreads: np.ndarray, varying, names) -> None:
+    continuous = [j for j in varying if not np.isin(X[:, j], (0.0, 1.0)).all()]
+    extreme = [
+        j for j in continuous
+        if not 1 / SCALE_RATIO_LIMIT <= spreads[j] <= SCALE_RATIO_LIMIT
+    ]
+    if extreme:
+        shown = ", ".join(f"'{names[j]}' sd {spreads[j]:.3g}" for j in extreme)
+        warn_user(
+            f"some predictors have a very large or very small spread ({shown}); "
+            "consider rescaling them (e.g. to standard deviation 1)"
+        )
+
+
+def check_magnitude(values: np.ndarray, names: tuple[str, ...], where: str) -> None:
+    """Values whose squares overflow or underflow in double precision are an error."""
+    if values.size == 0:
+        return
+    largest = np.abs(values).max(axis=0)
+    for name, size in zip(names, largest):
+        if size > LARGEST_MAGNITUDE or 0 < size < 1 / LARGEST_MAGNITUDE:
+            raise MixedModelError(
+                f"{where}: '{name}' has values of magnitude {size:.3g}, too far from 1 to compute "
+                "with in double precision; rescale it (e.g. to standard deviation 1)"
+            )
 
 
 def check_levels(group: str, n_levels: int, n_obs: int, family: str) -> None:
@@ -77,12 +108,15 @@ def check_levels(group: str, n_levels: int, n_obs: int, family: str) -> None:
         )
 
 
-def check_random_effect_count(total: int, n_obs: int, family: str) -> None:
-    """For Gaussian models, more random effects than observations is unidentifiable."""
-    if family == "gaussian" and total > n_obs:
+def check_random_effect_count(term: str, count: int, n_obs: int, family: str) -> None:
+    """lme4's check.nobs.vs.nRE, per formula term: a term needs fewer random effects than
+    observations when a residual variance is estimated (Gaussian), no more than them otherwise."""
+    too_many = count >= n_obs if family == "gaussian" else count > n_obs
+    if too_many:
+        scale = " and the residual variance" if family == "gaussian" else ""
         raise MixedModelError(
-            f"the model has {total} random effects but only {n_obs} observations; the "
-            "random-effect variances and the residual variance are not identifiable"
+            f"the random term {term} has {count} random effects but only {n_obs} observations; "
+            f"the random-effect variances{scale} are not identifiable"
         )
 
 

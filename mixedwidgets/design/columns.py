@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..errors import MixedModelError
 from ..formula import formula_error
+from ..formula.scan import is_plain_name
 
 
 def require_columns(names, data: pd.DataFrame, formula_text: str, where: str = "the data") -> None:
@@ -27,7 +28,9 @@ def unknown_column_error(name: str, columns, formula_text: str, where: str) -> M
     message = f"column '{name}' is not in {where}"
     suggestions = close_matches(name, [str(column) for column in columns])
     if suggestions:
-        message += "; did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
+        message += "; did you mean " + " or ".join(_shown(s) for s in suggestions) + "?"
+        if any(not is_plain_name(s) for s in suggestions):
+            message += " (names with spaces or other special characters go in backticks in a formula)"
     elif len(columns) <= 20:
         message += f"; its columns are {', '.join(repr(str(c)) for c in columns)}"
     position = _position_in(formula_text, name)
@@ -43,7 +46,18 @@ def close_matches(name: str, candidates: list[str]) -> list[str]:
     fuzzy = [
         lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
     ]
-    return list(dict.fromkeys(same_case_insensitive + fuzzy))[:3]
+    containing = [c for c in candidates if not is_plain_name(c) and name in _name_pieces(c)]
+    return list(dict.fromkeys(same_case_insensitive + fuzzy + containing))[:3]
+
+
+def _name_pieces(column: str) -> list[str]:
+    """The words of an unusual name: ``"my col"`` and ``"my-col"`` -> ["my", "col"]."""
+    return [piece for piece in re.split(r"[^\w.]+", column) if piece]
+
+
+def _shown(name: str) -> str:
+    """A name as it would be written in a formula: plain, or in backticks."""
+    return repr(name) if is_plain_name(name) else f"`{name}`"
 
 
 def _position_in(text: str, name: str) -> int | None:

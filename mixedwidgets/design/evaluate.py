@@ -155,14 +155,18 @@ def _evaluated(matrix) -> EvaluatedMatrix:
 def _r_style_names(structure) -> list[str]:
     if str(structure.term) == "1":
         return ["(Intercept)"] * len(structure.columns)
+    variables = {str(factor.expr) for factor in structure.term.factors}
     return [
-        ":".join(_drop_level_brackets(part) for part in _split_interaction(column))
+        ":".join(_drop_level_brackets(part, variables) for part in _split_interaction(column))
         for column in structure.columns
     ]
 
 
-def _drop_level_brackets(part: str) -> str:
-    """``f[T.b]`` -> ``fb``, ``f[b]`` -> ``fb`` (R's naming of dummy columns)."""
+def _drop_level_brackets(part: str, variables: set[str]) -> str:
+    """``f[T.b]`` -> ``fb``, ``f[b]`` -> ``fb`` (R's naming of dummy columns); a numeric
+    column whose own name has brackets (```x[1]```) keeps them."""
+    if part in variables:
+        return part
     match = _LEVEL_SUFFIX.match(part)
     return match.group(1) + match.group(2) if match else part
 

@@ -31,6 +31,10 @@ def _part(expression: str, frame: pd.DataFrame):
 
 def family_response(response: str, parts: tuple, family: str, weights):
     """``(y, weights)`` as float64 arrays for ``family``; checks the values fit it."""
+    return _family_values(response, parts, family, weights)
+
+
+def _family_values(response: str, parts: tuple, family: str, weights):
     if len(parts) == 2:
         if family != "binomial":
             raise MixedModelError(
@@ -42,6 +46,11 @@ def family_response(response: str, parts: tuple, family: str, weights):
     y = _numeric(response, parts[0], family)
     if family == "poisson":
         _check_counts(response, y, "a poisson response")
+    if family == "gaussian" and weights is not None and (weights == 0).any():
+        raise MixedModelError(
+            f"{int((weights == 0).sum())} row(s) have weight 0; a Gaussian model needs positive "
+            "weights (remove those rows from the data)"
+        )
     return y, weights
 
 

@@ -42,6 +42,7 @@ class Design:
     n_dropped: int  # rows dropped for missing values in used columns
     row_index: pd.Index  # labels of the rows used, from the caller's DataFrame
     encoding: DesignEncoding | None = field(default=None, repr=False)
+    row_positions: np.ndarray | None = field(default=None, repr=False)  # int64 positions of the rows used
 
     def model_matrices(self, newdata: pd.DataFrame, *, random: bool = True):
         """``(X, codes, values, offset)`` for new data with the encodings of the fit.

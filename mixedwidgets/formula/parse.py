@@ -18,6 +18,9 @@ from .scan import Scan, call_arguments, scan_text
 from .types import ParsedFormula, RandomTerm
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+BACKTICK_HINT = (
+    "(a column name with spaces or other special characters goes in backticks, like `my col`)"
+)
 _NO_RANDOM = (
     "the formula has no random-effect term such as (1 | group), so it is not a mixed "
     "model. For a model without random effects use a GLM, e.g. statsmodels "
@@ -202,6 +205,8 @@ def _check_syntax(scan: Scan, start: int, end: int) -> None:
         Formula(piece)
     except Exception as exc:  # formulaic raises several exception types
         summary, offset = _formulaic_problem(exc, piece)
+        if summary.startswith("Missing operator"):
+            summary += f" {BACKTICK_HINT}"
         raise formula_error(
             scan.text, start + offset, f"cannot read '{piece}': {summary}"
         ) from None

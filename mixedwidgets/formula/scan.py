@@ -95,6 +95,8 @@ def scan_text(text: str) -> Scan:
         depth[index], parent[index] = len(stack), (stack[-1] if stack else -1)
         if char in QUOTES:
             end = _quote_end(text, index)
+            if char == "`" and end == index + 1:
+                raise formula_error(text, index, "empty `` name: put a column name between the backticks")
             for k in range(index, end + 1):
                 quoted[k], depth[k], parent[k] = True, depth[index], parent[index]
             index = end + 1

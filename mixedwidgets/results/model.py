@@ -116,7 +116,7 @@ class MixedModelResults:
 
     @property
     def messages(self) -> list[str]:
-        return list(self._fit.convergence.messages)
+        return list(self._fit.convergence.messages) + list(self._settings.get("warnings", ()))
 
     # ---- random effects ----------------------------------------------------------------------
     @cached_property
@@ -232,5 +232,5 @@ class LinearMixedModel(MixedModelResults):
     def refit(self, **changes) -> "LinearMixedModel":
         """The same model fitted again with some arguments changed (e.g. reml=False)."""
         from ..api import fit
-        settings = {**self._settings, **changes}
-        return fit(self._formula, self._data, **settings)
+        settings = {k: v for k, v in self._settings.items() if k != "warnings"}
+        return fit(self._formula, self._data, **{**settings, **changes})

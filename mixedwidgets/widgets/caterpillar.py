@@ -59,25 +59,29 @@ class CaterpillarPlot:
     def show(self, data: CaterpillarData, selected: str = "") -> None:
         """Put new data into the existing marks (one message per mark)."""
         self.data = data
-        n = len(data.labels)
-        ranks = np.arange(n, dtype=float)
-        strong = data.excludes_zero
+        self._set_scales(data)
+        self._fill_marks(data)
+        self._label_axes(data)
+        self.figure.layout.height = f"{int(min(560, max(260, 60 + 16 * len(data.labels))))}px"
+        self.highlight(selected)
+
+    def _set_scales(self, data: CaterpillarData) -> None:
         lo, hi = x_extent(data)
         with self.x_scale.hold_sync():
             self.x_scale.min, self.x_scale.max = lo, hi
         with self.y_scale.hold_sync():
-            self.y_scale.min, self.y_scale.max = -1.0, float(max(n, 1))
+            self.y_scale.min, self.y_scale.max = -1.0, float(max(len(data.labels), 1))
+
+    def _fill_marks(self, data: CaterpillarData) -> None:
+        n, strong = len(data.labels), data.excludes_zero
         self._set_xy(self.zero, np.array([0.0, 0.0]), np.array([-1.0, float(n)]))
         self._set_xy(self.plain, *segments(data, ~strong))
         self._set_xy(self.strong, *segments(data, strong))
         with self.points.hold_sync():
-            self.points.x, self.points.y = data.condval, ranks
+            self.points.x, self.points.y = data.condval, np.arange(n, dtype=float)
             self.points.colors = [STRONG_POINT if s else PLAIN_POINT for s in strong] or [PLAIN_POINT]
             self.points.default_size = 24 if n <= 200 else 8
             self.points.stroke = "white" if n <= 200 else None
-        self._label_axes(data)
-        self.figure.layout.height = f"{int(min(560, max(260, 60 + 16 * n)))}px"
-        self.highlight(selected)
 
     @staticmethod
     def _set_xy(mark, x: np.ndarray, y: np.ndarray) -> None:

@@ -8,7 +8,7 @@ import traitlets as tl
 
 from ._esm import explorer_esm
 from .covariance_data import SlopePair, explorer_payload, floats_to_bytes, names_to_bytes, slope_pairs
-from .reader import ModelReader
+from .reader import reader_for
 from .validate import valid_index, valid_number
 
 NO_SLOPE_NOTE = ("The covariance explorer needs a grouping factor with a random intercept and a random "
@@ -37,7 +37,7 @@ class CovarianceExplorer(anywidget.AnyWidget):
     data_version = tl.Int(0).tag(sync=True)
 
     def __init__(self, model, pair: SlopePair | None = None, **kwargs):
-        self.reader = model if isinstance(model, ModelReader) else ModelReader(model)
+        self.reader = reader_for(model)
         self._names: tuple[str, ...] = ()
         super().__init__(**kwargs)
         response = str(self.reader.model.design.response_name)
@@ -79,23 +79,25 @@ class CovarianceExplorer(anywidget.AnyWidget):
         return {"intercept_variance": t00 + 2 * c * t01 + c * c * t11, "tau01": t01 + c * t11}
 
     def _front_end_message(self, _widget, content, _buffers=None) -> None:
-        """Only two message kinds are accepted; anything else is ignored."""
-        if not isinstance(content, dict):
+        """Only {kind: "centre", value} and {kind: "select", index} are accepted; the rest is ignored."""
+        if isinstance(content, dict) and content.get("kind") == "centre":
+            self._centre_from_front_end(content.get("value"))
+        elif isinstance(content, dict) and content.get("kind") == "select":
+            self._select_from_front_end(content.get("index"))
+
+    def _centre_from_front_end(self, value) -> None:
+        value = valid_number(value, *self.centre_range)
+        if value is not None:
+            self.centre = value
+
+    def _select_from_front_end(self, index) -> None:
+        if type(index) is int and index == -1:  # a click beside every point clears the choice
+            self.selected_level = ""
             return
-        kind = content.get("kind")
-        if kind == "centre":
-            value = valid_number(content.get("value"), *self.centre_range)
-            if value is not None:
-                self.centre = value
-        elif kind == "select":
-            index = content.get("index")
-            if type(index) is int and index == -1:
-                self.selected_level = ""
-                return
-            index = valid_index(index, len(self._names))
-            if index is not None:
-                label = self._names[index]
-                self.selected_level = "" if label == self.selected_level else label
+        index = valid_index(index, len(self._names))
+        if index is not None:
+            label = self._names[index]
+            self.selected_level = "" if label == self.selected_level else label
 
 
 class CovariancePanel(ipw.VBox):
@@ -105,7 +107,7 @@ class CovariancePanel(ipw.VBox):
     selected_level = tl.Unicode("")
 
     def __init__(self, model, **kwargs):
-        self.reader = model if isinstance(model, ModelReader) else ModelReader(model)
+        self.reader = reader_for(model)
         self.pairs = slope_pairs(self.reader)
         self.explorer = CovarianceExplorer(self.reader)
         self.chooser = ipw.Dropdown(options=[(p.label, i) for i, p in enumerate(self.pairs)],

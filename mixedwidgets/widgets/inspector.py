@@ -8,7 +8,7 @@ import traitlets as tl
 from .caterpillar import CaterpillarPlot
 from .group_panel import GroupPanel
 from .ranef_data import INTERVAL_LEVELS, caterpillar_data, group_panel_data
-from .reader import ModelReader
+from .reader import reader_for
 from .static_html import caterpillar_table_html
 
 
@@ -106,8 +106,3 @@ class RanefInspector(ipw.VBox):
 
 def _level_options(levels) -> list[tuple[str, float]]:
     return [(f"{100 * v:g}%", v) for v in sorted(set(levels))]
-
-
-def reader_for(model) -> ModelReader:
-    """A ModelReader for a results object (or the reader itself)."""
-    return model if isinstance(model, ModelReader) else ModelReader(model)

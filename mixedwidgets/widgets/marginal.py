@@ -9,7 +9,7 @@ import traitlets as tl
 
 from .html_util import esc
 from .marginal_data import CurveData, curve_data, predictor_candidates
-from .reader import ModelReader
+from .reader import reader_for
 
 GAUSSIAN_NOTE = ("Typical vs marginal curves: for a Gaussian model with identity link the curve of a "
                  "typical group (random effects at zero) and the population-averaged curve coincide, so "
@@ -26,7 +26,7 @@ class MarginalCurves(ipw.VBox):
     selected_level = tl.Unicode("")
 
     def __init__(self, model, **kwargs):
-        self.reader = model if isinstance(model, ModelReader) else ModelReader(model)
+        self.reader = reader_for(model)
         self.note = ipw.HTML()
         super().__init__(**kwargs)
         self.data: CurveData | None = None
@@ -84,12 +84,16 @@ class MarginalCurves(ipw.VBox):
 
     def _draw(self, data: CurveData) -> None:
         marker = "circle" if data.categorical else None
-        for mark, values in ((self.typical, data.typical), (self.marginal, data.marginal),
-                             (self.selected, data.selected if data.selected is not None else np.array([]))):
+        chosen = data.selected if data.selected is not None else np.array([])
+        for mark, values in ((self.typical, data.typical), (self.marginal, data.marginal), (self.selected, chosen)):
             with mark.hold_sync():
                 mark.x = data.x if values.size else np.array([])
                 mark.y = values
                 mark.marker = marker
+        self._set_x_axis(data)
+        self._set_y_limit(np.concatenate([data.typical, data.marginal, chosen]))
+
+    def _set_x_axis(self, data: CurveData) -> None:
         with self.x_axis.hold_sync():
             self.x_axis.label = data.predictor
             self.x_axis.tick_values = data.x if data.categorical else None
@@ -97,6 +101,8 @@ class MarginalCurves(ipw.VBox):
         pad = 0.3 if data.categorical else 0.0
         with self.x_scale.hold_sync():
             self.x_scale.min, self.x_scale.max = float(data.x.min()) - pad, float(data.x.max()) + pad
-        top = np.nanmax(np.concatenate([data.typical, data.marginal] + ([data.selected] if data.selected is not None else [])))
+
+    def _set_y_limit(self, values: np.ndarray) -> None:
+        top = np.nanmax(values) if values.size else np.nan
         limit = 1.0 if self.reader.family == "binomial" else np.inf
         self.y_scale.max = float(min(limit, top * 1.15)) if np.isfinite(top) and top > 0 else 1.0

@@ -47,40 +47,45 @@ def predictor_candidates(model) -> list[str]:
     return found
 
 
-def template_row(data: pd.DataFrame, predictors) -> pd.DataFrame:
-    """One row: numeric predictors at their mean, everything else at its most common value."""
-    values = {}
-    for column in data.columns:
-        series = data[column].dropna()
-        if column in predictors and pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            values[column] = [series.mean()]
-        else:
-            values[column] = [series.mode().iloc[0] if len(series) else np.nan]
-    frame = pd.DataFrame(values)
-    for column in data.columns:
-        if isinstance(data[column].dtype, pd.CategoricalDtype):
-            frame[column] = pd.Categorical(frame[column], categories=data[column].cat.categories)
-    return frame
+def column_like(data: pd.DataFrame, column, values) -> pd.Series | pd.Categorical:
+    """`values` with the dtype of `data[column]` (categories kept, so the encodings match the fit)."""
+    dtype = data[column].dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return pd.Categorical(list(values), categories=dtype.categories, ordered=dtype.ordered)
+    series = pd.Series(list(values))
+    try:
+        return series.astype(dtype).to_numpy()
+    except (TypeError, ValueError):
+        return series.to_numpy()
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def typical_value(data: pd.DataFrame, column, predictors):
+    """Mean for numeric predictors, the most common value otherwise."""
+    series = data[column].dropna()
+    if column in predictors and _is_numeric(series):
+        return series.mean()
+    return series.mode().iloc[0] if len(series) else np.nan
 
 
 def grid_frame(data: pd.DataFrame, predictor, predictors) -> tuple[pd.DataFrame, np.ndarray, tuple[str, ...]]:
     """New data varying `predictor` over its range (or its categories), others held at typical values."""
     series = data[predictor].dropna()
-    numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series) \
-        and series.nunique() > 2
-    if numeric:
+    if _is_numeric(series) and series.nunique() > 2:
         values = np.linspace(float(series.min()), float(series.max()), GRID_POINTS)
-        labels: tuple[str, ...] = ()
-        x = values
+        x, labels = values, ()
     else:
-        cats = series.cat.categories if isinstance(series.dtype, pd.CategoricalDtype) else sorted(series.unique())
-        values = list(cats)
-        labels = tuple(str(v) for v in values)
-        x = np.arange(len(values), dtype=float)
-    frame = template_row(data, predictors).loc[np.zeros(len(values), dtype=int)].reset_index(drop=True)
-    column = pd.Series(values, dtype=data[predictor].dtype) if not numeric else pd.Series(values)
-    frame[predictor] = column.to_numpy() if not isinstance(data[predictor].dtype, pd.CategoricalDtype) \
-        else pd.Categorical(values, categories=data[predictor].cat.categories)
+        dtype = series.dtype
+        values = list(dtype.categories) if isinstance(dtype, pd.CategoricalDtype) else sorted(series.unique())
+        x, labels = np.arange(len(values), dtype=float), tuple(str(v) for v in values)
+    frame = pd.DataFrame({
+        column: column_like(data, column, values if column == predictor
+                            else [typical_value(data, column, predictors)] * len(values))
+        for column in data.columns
+    })
     return frame, x, labels
 
 
@@ -95,7 +100,7 @@ def curve_data(reader, predictor, group: str = "", label: str = "") -> CurveData
     value = level_value(reader, group, label)
     if value is not None:
         frame = frame.copy()
-        frame[group] = pd.Series([value] * len(frame), dtype=data[group].dtype).to_numpy()
+        frame[group] = column_like(data, group, [value] * len(frame))
         selected = np.asarray(model.predict(newdata=frame, kind="conditional", scale="response"), float)
     return CurveData(str(predictor), x, labels, typical, marginal, selected)
 

@@ -74,3 +74,8 @@ class ModelReader:
     def used_data(self) -> pd.DataFrame:
         """The caller's rows that the fit used (a view for reading only)."""
         return self.model.data.loc[self.model.design.row_index]
+
+
+def reader_for(model) -> ModelReader:
+    """A ModelReader for a results object (or the reader itself, so views can share one)."""
+    return model if isinstance(model, ModelReader) else ModelReader(model)

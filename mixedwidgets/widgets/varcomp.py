@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as ipw
 
-from .reader import ModelReader
+from .reader import reader_for
 from .varcomp_html import varcomp_html
 
 
@@ -12,7 +12,7 @@ class VarianceTable(ipw.HTML):
     """An HTML widget whose (escaped) content is built from the results object once."""
 
     def __init__(self, model, **kwargs):
-        self.model = model.model if isinstance(model, ModelReader) else model
+        self.model = reader_for(model).model
         super().__init__(value=varcomp_html(self.model), **kwargs)
         self.add_class("mw-varcomp-widget")
 

@@ -76,7 +76,7 @@ def component_table(varcorr: pd.DataFrame) -> str:
 
 def share_bar(icc: pd.DataFrame) -> str:
     """Stacked bar of each grouping factor's share of variance (its ICC) and the residual's."""
-    shares = [(str(g), float(v)) for g, v in zip(icc["group"], icc["icc"]) if np.isfinite(v)]
+    shares = [(str(g), float(v)) for g, v in zip(icc["group"], icc["icc"], strict=True) if np.isfinite(v)]
     if not shares:
         return ""
     rest = max(0.0, 1.0 - sum(v for _, v in shares))

@@ -103,13 +103,15 @@ def hover_and_click_explorer(page, dashboard, screenshots):
 def click_caterpillar(page, dashboard, screenshots):
     dots = dashboard.locator(".mw-caterpillar .object_grp")
     dots.nth(5).hover()
-    tooltip = page.locator(".bqplot_tooltip_div").filter(has_text="conditional SD")
-    tooltip.first.wait_for(timeout=10_000)
-    assert "95% interval" in tooltip.first.inner_text()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.bqplot_tooltip_div')].some(
+             d => d.textContent.includes('conditional SD') && d.textContent.includes('95% interval'))""",
+        timeout=10_000)
     dots.first.click()
     explorer = dashboard.locator(".mw-cov")
     page.wait_for_function(
-        "el => el.querySelectorAll('circle.selected').length === 1 && el.querySelector('.selected-line').getAttribute('d')",
+        "el => el.querySelectorAll('circle.selected').length === 1"
+        " && el.querySelector('.selected-line').getAttribute('d')",
         arg=explorer.element_handle(), timeout=10_000)
     dashboard.locator(".mw-caterpillar").screenshot(path=str(screenshots / "caterpillar_selected.png"))
 
