@@ -23,6 +23,7 @@ from .lmm import theta_names
 from .optimizer import OptSummary, minimize_bounded
 from .pirls import GlmmProblem, PirlsResult, laplace_deviance, pirls
 from .reterms import build_structure
+from .threads import single_blas_thread
 from .solve import conditional_covariances, split_tail
 
 
@@ -143,6 +144,11 @@ def _stage_two(objective, x0, whitening, lower, k, tracker, steps) -> OptSummary
 def fit_glmm(design, family: Family, nagq: int = 1,
              progress: Callable[[int, float], None] | None = None) -> GlmmFit:
     """Fit a GLMM to a Design by maximum likelihood (Laplace for nagq = 1, adaptive quadrature above)."""
+    with single_blas_thread():
+        return _fit_glmm(design, family, nagq, progress)
+
+
+def _fit_glmm(design, family, nagq, progress) -> GlmmFit:
     problem = make_problem(design, family)
     if nagq > 1:
         require_single_scalar_term(problem, nagq)
@@ -162,7 +168,8 @@ def fit_glmm(design, family: Family, nagq: int = 1,
                                names, keep_hessian=True, step=HESSIAN_STEP)
     if not report.converged and second.ok:
         # BOBYQA sometimes stops early on a flat stretch: restart once from where it stopped
-        second = _stage_two(objective, second.final, whitening, lower, k, tracker, WHITENED_STEP / 10)
+        second = _stage_two(objective, second.final, whitening, lower, k, tracker,
+                            tuple(step / 10 for step in WHITENED_STEP))
         report = check_convergence(objective, second.final, lower, second.fmin, second.ok,
                                    second.return_code, names, keep_hessian=True, step=HESSIAN_STEP)
     return _finish(problem, nagq, second, report, cache)
@@ -180,7 +187,8 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
     if parameter_cov is None:
         vcov, source = _rx_vcov(modes), "RX"
     else:
-        vcov, source = parameter_cov[-len(beta):, -len(beta):], "hessian"
+        first = parameter_cov.shape[0] - len(beta)  # not [-len(beta):], which is everything when p = 0
+        vcov, source = parameter_cov[first:, first:], "hessian"
     u_terms = [modes.u[: s.terms[0].size].reshape(s.terms[0].n_levels, s.terms[0].q)]
     u_terms += split_tail(modes.u[s.terms[0].size:], s)
     ranef = tuple(u @ t.T for u, t in zip(u_terms, s.factors(theta)))

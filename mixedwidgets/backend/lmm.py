@@ -18,6 +18,7 @@ from .factor import BlockedFactor, factorize
 from .optimizer import OptSummary, minimize_bounded
 from .reterms import RandomEffectsStructure, build_structure
 from .start import starting_theta
+from .threads import single_blas_thread
 from .solve import conditional_covariances, conditional_modes, fixed_effects, spherical_modes
 
 
@@ -78,6 +79,11 @@ def theta_names(structure: RandomEffectsStructure) -> list[str]:
 
 def fit_lmm(design, reml: bool = True, progress: Callable[[int, float], None] | None = None) -> LmmFit:
     """Fit a linear mixed model to a Design by minimizing the profiled deviance over θ."""
+    with single_blas_thread():
+        return _fit_lmm(design, reml, progress)
+
+
+def _fit_lmm(design, reml, progress) -> LmmFit:
     structure = build_structure(design.terms)
     w = design.weights
     sqrt_w = None if w is None else np.sqrt(np.asarray(w, dtype=float))
