@@ -32,14 +32,15 @@ class _ProgressFailed(BaseException):
 
 
 def guarded_progress(progress):
-    """The user's progress callback, its exceptions wrapped so that they come out unchanged."""
+    """The user's progress callback, its exceptions (KeyboardInterrupt too) wrapped so that they
+    come out of numerical_failures_reported exactly as raised."""
     if progress is None:
         return None
 
     def report(evaluations, objective):
         try:
             progress(evaluations, objective)
-        except Exception as exc:
+        except BaseException as exc:
             raise _ProgressFailed(exc) from exc
 
     return report
@@ -52,16 +53,31 @@ def numerical_failures_reported(what: str = "the fit"):
     try:
         with np.errstate(all="ignore"):  # the checks after the fit judge the numbers
             yield
-    except _ProgressFailed as failure:
-        raise failure.original from None
-    except MixedModelError:
-        raise
-    except NUMERICAL_FAILURES as exc:
-        raise MixedModelError(f"{what} broke down numerically ({exc}); {SUGGESTION}") from exc
-    except ValueError as exc:
-        if "infs or NaNs" not in str(exc):
+    except BaseException as caught:
+        exc = _unwrapped(caught)
+        if isinstance(exc, _ProgressFailed):
+            raise exc.original from None
+        if _is_numerical(exc):
+            raise MixedModelError(f"{what} broke down numerically ({exc}); {SUGGESTION}") from exc
+        if exc is caught:
             raise
-        raise MixedModelError(f"{what} produced values that are not finite numbers; {SUGGESTION}") from exc
+        raise exc from None
+
+
+def _unwrapped(exc: BaseException) -> BaseException:
+    """NLopt reports an exception raised in the objective during its last evaluation as a
+    SystemError ("returned a result with an exception set"); the real one is its context."""
+    if isinstance(exc, SystemError) and isinstance(exc.__context__, BaseException):
+        return exc.__context__
+    return exc
+
+
+def _is_numerical(exc: BaseException) -> bool:
+    if isinstance(exc, MixedModelError):
+        return False
+    if isinstance(exc, NUMERICAL_FAILURES):
+        return True
+    return isinstance(exc, ValueError) and "infs or NaNs" in str(exc)
 
 
 def check_response_varies(design, family: str) -> None:

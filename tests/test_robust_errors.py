@@ -137,6 +137,7 @@ def test_odd_column_names_work_in_backticks(df, name):
     assert m.ngroups == {f"`{name} g`": 6}
     reference = quiet_fit("y ~ x + (1 + x | g)", df)
     np.testing.assert_allclose(m.fixef.to_numpy(), reference.fixef.to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(m.predict(data.head(8)), m.fitted()[:8], rtol=1e-10)
 
 
 # --- the response -----------------------------------------------------------------------------------

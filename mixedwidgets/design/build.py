@@ -78,7 +78,8 @@ def build_design(
             f"{n_missing} row(s) with missing values in the columns the model uses were dropped"
         )
     design = _assemble(parsed, frame, pieces, family, n_missing + int(nan_rows.sum()))
-    return replace(design, row_index=data.index[design.row_positions])
+    kept_all = len(design.row_positions) == len(data)
+    return replace(design, row_index=data.index if kept_all else data.index[design.row_positions])
 
 
 def _family_name(family) -> str:

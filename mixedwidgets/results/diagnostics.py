@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-SEPARATION_COEF = 10.0       # |β| on the link scale beyond which a binary model is suspicious
-SEPARATION_SE = 50.0
+SEPARATION_COEF = 10.0       # |β|·sd(x) on the link scale beyond which a binary model is suspicious
+SEPARATION_SE = 50.0         # SE(β)·sd(x) likewise
 OVERDISPERSION_RATIO = 1.5
 
 
 def separation_warning(design, fit) -> str | None:
     if fit.family.name != "binomial":
         return None
-    se = np.sqrt(np.maximum(np.diag(fit.vcov), 0.0))
-    suspicious = [name for name, b, s in zip(design.fixed_names, fit.beta, se)
-                  if abs(b) > SEPARATION_COEF or s > SEPARATION_SE or not np.isfinite(s)]
+    se = np.sqrt(np.maximum(np.diag(fit.vcov), 0.0)) * _predictor_spread(design.X)
+    effect = np.abs(fit.beta) * _predictor_spread(design.X)
+    suspicious = [name for name, b, s in zip(design.fixed_names, effect, se)
+                  if b > SEPARATION_COEF or s > SEPARATION_SE or not np.isfinite(s)]
     extreme = np.mean((fit.mu < 1e-8) | (fit.mu > 1 - 1e-8))
     if not suspicious and extreme < 0.05:
         return None
@@ -22,6 +23,16 @@ def separation_warning(design, fit) -> str | None:
     return ("Complete or quasi-complete separation is likely" + what + ": some outcomes are predicted "
             "perfectly, so those estimates and their standard errors are not trustworthy. Consider "
             "fewer predictors, merging sparse categories, or a penalized (Firth-type) or Bayesian model.")
+
+
+def _predictor_spread(X) -> np.ndarray:
+    """Per column: its SD (1 for constant columns such as the intercept), so that a coefficient
+    times it is a change on the link scale whatever the predictor's units."""
+    X = np.asarray(X, dtype=float)
+    if X.shape[0] == 0:
+        return np.ones(X.shape[1])
+    spread = X.std(axis=0)
+    return np.where(spread > 0, spread, 1.0)
 
 
 def overdispersion_warning(design, fit) -> str | None:

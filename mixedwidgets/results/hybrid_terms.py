@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import MixedModelError
-from ..formula import call_arguments, column_name
+from ..formula import call_arguments, column_name, group_factor_names
+from ..formula.groups import join_group
 
 WITHIN_SUFFIX = "_within"
 BETWEEN_SUFFIX = "_between"
@@ -51,15 +52,23 @@ def _transform_columns(names, function: str, variable: str) -> dict[tuple[str, .
 def _candidates(names: tuple[str, ...], variable: str) -> list[HybridTerms]:
     within = _transform_columns(names, "within", variable)
     between = _transform_columns(names, "between", variable)
-    found = [HybridTerms(variable, within[g], between[g], False, ":".join(g)) for g in within if g in between]
+    found = [HybridTerms(variable, within[g], between[g], False, join_group(list(g))) for g in within if g in between]
     demeaned = (variable + WITHIN_SUFFIX, variable + BETWEEN_SUFFIX)
     if all(n in names for n in demeaned):
         found.append(HybridTerms(variable, *demeaned, False, None))
     if not found and variable in names:
-        found += [HybridTerms(variable, variable, b, True, ":".join(g)) for g, b in between.items()]
+        found += [HybridTerms(variable, variable, b, True, join_group(list(g))) for g, b in between.items()]
         if demeaned[1] in names:
             found.append(HybridTerms(variable, variable, demeaned[1], True, None))
     return found
+
+
+def canonical_group(group: str) -> str:
+    """A grouping factor as the design spells it: "g", "a:b", "`my g`" (a raw "my g" too)."""
+    try:
+        return join_group(list(group_factor_names(group)))
+    except MixedModelError:
+        return join_group([group])
 
 
 def find_hybrid_terms(fixed_names, variable: str, group: str | None = None) -> HybridTerms:
@@ -69,7 +78,7 @@ def find_hybrid_terms(fixed_names, variable: str, group: str | None = None) -> H
     names = tuple(fixed_names)
     found = _candidates(names, variable)
     if group is not None:
-        found = [t for t in found if t.group == group]
+        found = [t for t in found if t.group == canonical_group(group)]
     if not found:
         raise MixedModelError(_not_found_message(names, variable, group))
     if len(found) > 1:

@@ -177,7 +177,8 @@ class MixedModelResults:
             eta = eta + offset
         if kind == "conditional":
             for position, b in self._ranef_by_position().items():
-                c, v = np.asarray(codes[position]), np.asarray(values[position]).reshape(len(eta), -1)
+                c = np.asarray(codes[position])
+                v = np.asarray(values[position]).reshape(len(eta), b.shape[1])  # not -1: 0 rows
                 known = c >= 0
                 eta[known] += np.einsum("ij,ij->i", v[known], b[c[known]])
         return eta
