@@ -54,22 +54,12 @@ def numerical_failures_reported(what: str = "the fit"):
         with np.errstate(all="ignore"):  # the checks after the fit judge the numbers
             yield
     except BaseException as caught:
-        exc = _unwrapped(caught)
+        exc = caught
         if isinstance(exc, _ProgressFailed):
             raise exc.original from None
         if _is_numerical(exc):
             raise MixedModelError(f"{what} broke down numerically ({exc}); {SUGGESTION}") from exc
-        if exc is caught:
-            raise
-        raise exc from None
-
-
-def _unwrapped(exc: BaseException) -> BaseException:
-    """NLopt reports an exception raised in the objective during its last evaluation as a
-    SystemError ("returned a result with an exception set"); the real one is its context."""
-    if isinstance(exc, SystemError) and isinstance(exc.__context__, BaseException):
-        return exc.__context__
-    return exc
+        raise
 
 
 def _is_numerical(exc: BaseException) -> bool:

@@ -245,11 +245,6 @@ def test_an_interrupt_at_any_evaluation_comes_out_as_keyboard_interrupt(case):
             quietly(mw.fit, formula, data, progress=progress, **options)
 
 
-@pytest.mark.xfail(strict=True, raises=SystemError,
-                   reason="backend/optimizer.minimize_bounded: an exception raised by the objective during "
-                   "BOBYQA's last evaluation comes out of nlopt as SystemError ('returned a result with an "
-                   "exception set'); catching it in the callback, calling opt.force_stop() and re-raising "
-                   "after optimize() would keep it. mw.fit unwraps it (fit_checks._unwrapped)")
 def test_the_optimizer_passes_an_exception_from_its_last_evaluation_through():
     from mixedwidgets.backend.optimizer import minimize_bounded
     calls = []

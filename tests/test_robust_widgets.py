@@ -169,9 +169,6 @@ def test_hover_messages_from_the_browser_are_validated(lmm):
     assert view.plot.tooltip.value == before
 
 
-@pytest.mark.xfail(strict=True, reason="widgets/hybrid_data._design_term compares the group= argument as given "
-                   "('<b>grp</b>') with the design's spelling ('`<b>grp</b>`'); it should use terms.group, "
-                   "which find_hybrid_terms now returns in the design's spelling")
 def test_hybrid_view_accepts_an_unusual_group_name_without_backticks():
     frame = hostile_frame()
     m = mw.fit(f"y ~ within(`{PREDICTOR}`, `{GROUP}`) + between(`{PREDICTOR}`, `{GROUP}`) + (1 | `{GROUP}`)",
@@ -179,9 +176,6 @@ def test_hybrid_view_accepts_an_unusual_group_name_without_backticks():
     mw.hybrid_view(m, PREDICTOR, GROUP)
 
 
-@pytest.mark.xfail(strict=True, reason="widgets/reader.ModelReader.used_data selects model.data.loc[row_index]: "
-                   "with repeated index labels every label matches many rows, so the rows are multiplied "
-                   "(n² rows here); design.row_positions with .iloc gives the rows the fit used")
 def test_reader_keeps_one_row_per_observation_when_index_labels_repeat():
     from mixedwidgets.widgets.reader import ModelReader
     frame = hostile_frame().set_axis(np.zeros(140, dtype=int), axis=0)

@@ -62,16 +62,27 @@ class ModesCache:
         return result
 
 
-def make_problem(design, family: Family) -> GlmmProblem:
+def column_scales(X: np.ndarray) -> np.ndarray:
+    """Root-mean-square of each column (1 for an all-zero one): dividing by it puts every coefficient
+    on a scale near 1, which the optimizer and the finite differences need (a predictor in units of
+    1e8 or 1e-8 would otherwise stall both)."""
+    rms = np.sqrt(np.mean(X**2, axis=0))
+    return np.where(rms > 0, rms, 1.0)
+
+
+def make_problem(design, family: Family, scale_columns: bool = False) -> GlmmProblem:
+    """The engine's view of a GLMM; with scale_columns, X's columns are divided by column_scales(X)."""
     n = len(design.y)
     offset = np.zeros(n) if design.offset is None else np.asarray(design.offset, dtype=float)
     weights = np.ones(n) if design.weights is None else np.asarray(design.weights, dtype=float)
     structure = build_structure(design.terms)
     X = np.asarray(design.X, dtype=float)
+    scale = column_scales(X) if scale_columns else np.ones(X.shape[1])
+    X = X / scale
     plan = CrossProductPlan.build(structure, design.terms, X) if dense_tail_fits(structure, X.shape[1]) else None
     y = np.asarray(design.y, dtype=float)
     return GlmmProblem(y, X, offset, weights, tuple(design.terms), structure, family, plan,
-                       family.log_density_constant(y, weights))
+                       family.log_density_constant(y, weights), scale)
 
 
 def starting_beta(problem: GlmmProblem) -> np.ndarray:
@@ -149,7 +160,7 @@ def fit_glmm(design, family: Family, nagq: int = 1,
 
 
 def _fit_glmm(design, family, nagq, progress) -> GlmmFit:
-    problem = make_problem(design, family)
+    problem = make_problem(design, family, scale_columns=True)
     if nagq > 1:
         require_single_scalar_term(problem, nagq)
     s, k, p = problem.structure, problem.structure.n_theta, problem.X.shape[1]
@@ -196,6 +207,16 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
     objective = agq_deviance(problem, theta, beta, modes, nagq) if nagq > 1 else laplace
     if not np.isfinite(objective):
         raise MixedModelError("the likelihood could not be evaluated at the estimates")
-    return GlmmFit(s, problem.family, nagq, theta.copy(), beta.copy(), objective, laplace, vcov, source, ranef,
+    # back from scaled columns (X / scale) to the caller's units
+    scale = problem.column_scale
+    unscale = np.concatenate([np.ones(parameter_cov.shape[0] - len(beta)), 1.0 / scale]) \
+        if parameter_cov is not None else None
+    opt = replace(opt, initial=_unscaled(opt.initial, k, scale), final=_unscaled(opt.final, k, scale))
+    return GlmmFit(s, problem.family, nagq, theta.copy(), beta / scale, objective, laplace,
+                   vcov / np.outer(scale, scale), source, ranef,
                    tuple(conditional_covariances(modes.factor, s, 1.0)), modes.eta, modes.mu, opt, report,
-                   parameter_cov, free)
+                   None if parameter_cov is None else parameter_cov * np.outer(unscale, unscale), free)
+
+
+def _unscaled(x: np.ndarray, k: int, scale: np.ndarray) -> np.ndarray:
+    return np.concatenate([x[:k], x[k:] / scale])

@@ -46,17 +46,22 @@ def minimize_bounded(objective: Callable[[np.ndarray], float], x0: np.ndarray, l
     opt.set_xtol_abs(xtol_abs)
     opt.set_maxeval(max_evaluations)
     opt.set_initial_step(initial_step)
-    state = {"n": 0, "best": np.inf, "x": x0.copy()}
+    state = {"n": 0, "best": np.inf, "x": x0.copy(), "error": None}
 
     def wrapped(x, grad):
-        value = objective(np.array(x))
+        try:
+            value = objective(np.array(x))
+            if progress is not None:
+                progress(state["n"] + 1, value)
+        except BaseException as error:   # incl. KeyboardInterrupt: stop NLopt, re-raise after it returns
+            state["error"] = error
+            opt.force_stop()
+            return 0.0
         if not np.isfinite(value):
             value = UNEVALUABLE
         state["n"] += 1
         if value < state["best"]:
             state["best"], state["x"] = value, np.array(x)
-        if progress is not None:
-            progress(state["n"], value)
         return float(value)
 
     opt.set_min_objective(wrapped)
@@ -65,6 +70,10 @@ def minimize_bounded(objective: Callable[[np.ndarray], float], x0: np.ndarray, l
         code = opt.last_optimize_result()
     except nlopt.RoundoffLimited:
         final, code = state["x"], nlopt.ROUNDOFF_LIMITED
+    except nlopt.ForcedStop:
+        final, code = state["x"], nlopt.FORCED_STOP
+    if state["error"] is not None:
+        raise state["error"]
     fmin = min(objective(np.array(final)), state["best"])
     if fmin == state["best"]:
         final = state["x"]

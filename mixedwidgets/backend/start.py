@@ -42,7 +42,10 @@ def term_covariance_ratio(codes, values, residuals, n_levels, blocks):
     dof = in_usable.sum() - q * usable.sum()
     if dof <= 0:
         return None
-    sigma2 = max((residuals[in_usable] ** 2).sum() - fitted_ss, 1e-12) / dof
+    total_ss = (residuals[in_usable] ** 2).sum()
+    sigma2 = max(total_ss - fitted_ss, 1e-12 * total_ss) / dof   # a floor relative to the data's scale
+    if sigma2 <= 0:
+        return None
     spread = np.cov(coef[usable].T).reshape(q, q)
     sampling = sigma2 * np.linalg.inv(gram[usable]).mean(axis=0)
     ratio = (spread - sampling) / sigma2

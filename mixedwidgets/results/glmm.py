@@ -70,10 +70,7 @@ class GeneralizedLinearMixedModel(MixedModelResults):
     def predict(self, newdata: pd.DataFrame | None = None, kind: str = "conditional",
                 scale: str = "response") -> np.ndarray:
         """conditional (with the groups' modes), typical (b = 0) or marginal (averaged over b)."""
-        if kind not in self.prediction_kinds:
-            raise MixedModelError(f"kind must be one of {self.prediction_kinds}, not {kind!r}")
-        if scale not in ("response", "link"):
-            raise MixedModelError(f"scale must be 'response' or 'link', not {scale!r}")
+        self._check_prediction_arguments(kind, scale)
         link = self._fit.family.link
         if kind == "marginal":
             mean = marginal_means_at(self._rows(newdata), self._fit.structure, link, self._fit.theta, self._fit.beta)

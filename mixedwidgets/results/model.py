@@ -186,11 +186,14 @@ class MixedModelResults:
     def predict(self, newdata: pd.DataFrame | None = None, kind: str = "conditional",
                 scale: str = "response") -> np.ndarray:
         """Predictions with each group's modes (conditional) or at b = 0 (typical)."""
+        self._check_prediction_arguments(kind, scale)
+        return self.linear_predictor(newdata, kind)
+
+    def _check_prediction_arguments(self, kind: str, scale: str) -> None:
         if kind not in self.prediction_kinds:
             raise MixedModelError(f"kind must be one of {self.prediction_kinds}, not {kind!r}")
         if scale not in ("response", "link"):
             raise MixedModelError(f"scale must be 'response' or 'link', not {scale!r}")
-        return self.linear_predictor(newdata, kind)
 
     prediction_kinds = PREDICTION_KINDS
 

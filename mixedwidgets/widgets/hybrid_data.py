@@ -55,8 +55,8 @@ def _design_term(model, terms: HybridTerms, group: str | None):
     available = [t for t in model.design.terms]
     if wanted is None and len(available) == 1:
         return available[0]
-    for term in available:
-        if term.group == wanted:
+    for term in available:   # the user may write a group name with or without formulaic's backticks
+        if term.group == wanted or term.group.replace("`", "") == str(wanted).replace("`", ""):
             return term
     names = ", ".join(repr(t.group) for t in available)
     raise MixedModelError(

@@ -73,7 +73,10 @@ class ModelReader:
     @cached_property
     def used_data(self) -> pd.DataFrame:
         """The caller's rows that the fit used (a view for reading only)."""
-        return self.model.data.loc[self.model.design.row_index]
+        positions = self.model.design.row_positions
+        if positions is None:
+            return self.model.data.loc[self.model.design.row_index]
+        return self.model.data.iloc[positions]
 
 
 def reader_for(model) -> ModelReader:
