@@ -96,7 +96,7 @@ def _stage_one(problem, cache, progress) -> OptSummary:
         return laplace_deviance(problem, cache.keep(pirls(problem, theta, cache.beta, cache.u, update_beta=True)))
     s = problem.structure
     return minimize_bounded(objective, s.theta0, s.lower, initial_step=0.5, ftol_abs=1e-4, ftol_rel=1e-8,
-                            xtol_abs=1e-5, progress=progress)
+                            xtol_abs=1e-5, max_evaluations=MAX_EVALUATIONS, progress=progress)
 
 
 def _deviance_of(problem, nagq, cache):
@@ -133,6 +133,10 @@ def _parameter_cov(report: ConvergenceReport, free: np.ndarray, k: int, p: int) 
 #: and its truncation error is far below 0.1% (checked against steps from 1e-2 to 3e-4 on cbpp)
 HESSIAN_STEP = 1e-3
 
+#: a stage that needs more evaluations than this is chasing a degenerate optimum (e.g. separated data);
+#: it stops and says so ("maximum number of evaluations reached") instead of running for minutes
+MAX_EVALUATIONS = 2_000
+
 #: stage two moves θ by 0.1 and β by half a standard error (in whitened coordinates) at first
 WHITENED_STEP = (0.1, 0.5)
 
@@ -148,7 +152,7 @@ def _stage_two(objective, x0, whitening, lower, k, tracker, steps) -> OptSummary
     z0 = np.concatenate([x0[:k], np.zeros(len(centre))])
     step = np.concatenate([np.full(k, steps[0]), np.full(len(centre), steps[1])])
     opt = minimize_bounded(lambda z: objective(to_original(z)), z0, lower, initial_step=step,
-                           ftol_abs=1e-8, xtol_abs=1e-7, progress=tracker)
+                           ftol_abs=1e-8, xtol_abs=1e-7, max_evaluations=MAX_EVALUATIONS, progress=tracker)
     return replace(opt, initial=x0.copy(), final=to_original(opt.final))
 
 
