@@ -314,3 +314,11 @@ def test_reml_that_is_not_true_or_false(df):
 
 def test_progress_that_is_not_callable(df):
     assert "progress" in fit_error("y ~ x + (1 | g)", df, progress=5)
+
+
+def test_two_huge_crossed_factors_are_refused_with_the_reason():
+    rng = np.random.default_rng(0)
+    n = 30_000
+    data = pd.DataFrame({"y": rng.normal(size=n), "a": rng.integers(0, 12_000, n), "b": rng.integers(0, 9_000, n)})
+    with pytest.raises(mw.MixedModelError, match="dense block"):
+        mw.fit("y ~ 1 + (1 | a) + (1 | b)", data)

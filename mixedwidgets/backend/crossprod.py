@@ -17,8 +17,9 @@ from .crossprod_dense import dense_cross_products, dense_tail_fits
 from .downdate import DowndatePattern, build_downdate_pattern
 from .reterms import RandomEffectsStructure
 
-#: the tail's dense cross-product is (size × size); refuse sizes that would not fit in memory.
-MAX_DENSE_TAIL = 20_000
+#: the tail's dense cross-product is (size × size) and is factored at every evaluation: at 8,000 that
+#: is 512 MB a copy and ~170 GFLOP a factorization (seconds each), beyond it neither memory nor time fit
+MAX_DENSE_TAIL = 8_000
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ def build_cross_products(structure: RandomEffectsStructure, design_terms, X: np.
         raise MixedModelError(
             f"the random-effect terms after the largest one have {n_random_tail} effects in all; "
             f"this engine keeps them in a dense block and handles at most {MAX_DENSE_TAIL - p - 1}. "
-            "Consider fewer levels in the smaller grouping factors.")
+            "The largest grouping factor is handled level by level, so only the other factors count: "
+            "consider fewer levels in them (e.g. merge rare levels) or a model with one large factor.")
     fixed0 = np.asarray((z0.T @ fixed).T)
     if rest:
         zr = sp.hstack(rest, format="csr")
