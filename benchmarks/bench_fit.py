@@ -239,6 +239,19 @@ def _objective_of(res):
     return None
 
 
+def timed_repetitions(once: Callable, reps: int, times: list) -> tuple:
+    """One untimed warm-up call, then `reps` timed calls (appended to `times`); returns the last
+    result and the warnings recorded on the way."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = once()
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            res = once()
+            times.append(time.perf_counter() - t0)
+    return res, caught
+
+
 def run_mixedwidgets(case: BenchCase, df: pd.DataFrame, reps: int) -> Row:
     row = Row(case.name, "mixedwidgets")
     try:
@@ -256,13 +269,7 @@ def run_mixedwidgets(case: BenchCase, df: pd.DataFrame, reps: int) -> Row:
         return mw.fit(case.formula, df, family=case.family)
 
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            res = once()  # warm-up
-            for _ in range(reps):
-                t0 = time.perf_counter()
-                res = once()
-                row.times.append(time.perf_counter() - t0)
+        res, caught = timed_repetitions(once, reps, row.times)
         row.objective = _objective_of(res)
         notes = []
         if getattr(res, "converged", True) is False:
@@ -326,13 +333,7 @@ def run_statsmodels(case: BenchCase, df: pd.DataFrame, reps: int) -> Row:
         return model.fit(reml=case.family == "gaussian")
 
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            res = once()  # warm-up
-            for _ in range(reps):
-                t0 = time.perf_counter()
-                res = once()
-                row.times.append(time.perf_counter() - t0)
+        res, caught = timed_repetitions(once, reps, row.times)
         # statsmodels' llf under REML is the restricted log-likelihood with the same constant
         # as lme4's REML criterion, so -2 * llf is comparable with lme4's objective.
         row.objective = -2.0 * float(res.llf)
