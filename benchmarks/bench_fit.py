@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if (ROOT / "mixedwidgets").is_dir() and str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmark the working tree this script lives in
 DATASETS = ROOT / "mixedwidgets" / "datasets"
-DEFAULT_ORACLE = Path("/work/shared/oracle/fit_lme4.R")
+DEFAULT_ORACLE = Path(__file__).resolve().parent.parent / "tools" / "r" / "fit_lme4.R"
 ENGINES = ("mixedwidgets", "lme4", "statsmodels")
 
 

@@ -44,7 +44,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "reference" / "extra"
-DEFAULT_ORACLE = Path("/work/shared/oracle/fit_lme4.R")
+DEFAULT_ORACLE = Path(__file__).resolve().parent.parent / "tools" / "r" / "fit_lme4.R"
 TSV_COLUMNS = ["name", "csv", "formula", "family", "reml", "nagq", "factors", "weights", "visibility"]
 
 
