@@ -9,11 +9,10 @@ magic load when first used.
 """
 
 from . import datasets
-from .api import fit
+from .demean import demean
 from .errors import MixedModelError, MixedModelWarning
-from .hybrid import demean
-from .results import compare
-from .simulate import simulate
+from .fitting import compare, fit
+from .simulation import simulate
 
 __version__ = "0.1.0"
 __all__ = ["fit", "compare", "explore", "hybrid_view", "datasets", "demean", "simulate", "MixedModelError",

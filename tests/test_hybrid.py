@@ -10,8 +10,8 @@ import pytest
 
 import mixedwidgets as mw
 from mixedwidgets.errors import MixedModelError, MixedModelWarning
-from mixedwidgets.hybrid import demean
-from mixedwidgets.results.hybrid import ContextualEffect, contextual_effect
+from mixedwidgets.demean import demean
+from mixedwidgets.results.contextual import ContextualEffect, contextual_effect
 from mixedwidgets.widgets.hybrid_view import HybridView, hybrid_view
 
 HYBRID = "y ~ within(A, g) + between(A, g) + (1 | g)"

@@ -203,7 +203,7 @@ def test_every_group_of_size_one_in_a_glmm(data):
 
 
 def test_an_engine_result_with_nan_estimates_is_refused(monkeypatch, data):
-    import mixedwidgets.api as api
+    import mixedwidgets.fitting.fit_model as api
 
     real = api.fit_lmm
 
@@ -217,7 +217,7 @@ def test_an_engine_result_with_nan_estimates_is_refused(monkeypatch, data):
 
 
 def test_nan_standard_errors_come_with_a_note(monkeypatch, data):
-    import mixedwidgets.api as api
+    import mixedwidgets.fitting.fit_model as api
 
     real = api.fit_lmm
 
@@ -232,7 +232,7 @@ def test_nan_standard_errors_come_with_a_note(monkeypatch, data):
 
 
 def test_a_linear_algebra_failure_in_the_engine_becomes_our_error(monkeypatch, data):
-    import mixedwidgets.api as api
+    import mixedwidgets.fitting.fit_model as api
 
     def failing(design, **options):
         raise np.linalg.LinAlgError("matrix not positive definite")

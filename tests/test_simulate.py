@@ -11,7 +11,7 @@ import mixedwidgets as mw
 from mixedwidgets.design import build_design
 from mixedwidgets.errors import MixedModelError, MixedModelWarning
 from mixedwidgets.formula import parse_formula
-from mixedwidgets.simulate import simulate, simulate_data, simulate_responses
+from mixedwidgets.simulation import simulate, simulate_data, simulate_responses
 
 SLOPES = "y ~ x + (1 + x | g)"
 TRUE_FIXED = {"(Intercept)": 2.0, "x": -0.5}
@@ -218,7 +218,7 @@ class CountModelStub:
 
     family = "poisson"
     sigma = 1.0
-    settings = {"link": None}
+    link = "log"
 
     def __init__(self, frame):
         self.design = build_design(parse_formula("y ~ x + (1 | g)"), frame, family="poisson")

@@ -19,35 +19,13 @@ from .agq import agq_deviance, require_single_scalar_term
 from .convergence import ConvergenceReport, check_convergence
 from .crossprod_dense import CrossProductPlan, dense_tail_fits
 from .family import Family
+from .fit_record import GlmmFit
 from .lmm import theta_names
 from .optimizer import OptSummary, minimize_bounded
 from .pirls import GlmmProblem, PirlsResult, laplace_deviance, pirls
 from .reterms import build_structure
 from .threads import single_blas_thread
 from .solve import conditional_covariances, split_tail
-
-
-@dataclass(frozen=True)
-class GlmmFit:
-    structure: object
-    family: Family
-    nagq: int
-    theta: np.ndarray
-    beta: np.ndarray
-    objective: float                 # −2 log L (Laplace, or quadrature for nagq > 1)
-    laplace_objective: float
-    vcov: np.ndarray
-    vcov_source: str                 # "hessian" or "RX"
-    ranef: tuple[np.ndarray, ...]
-    ranef_cov: tuple[np.ndarray, ...]
-    eta: np.ndarray
-    mu: np.ndarray
-    optsummary: OptSummary
-    convergence: ConvergenceReport
-    parameter_cov: np.ndarray | None = None   # covariance of (θ, β) over free_parameters (Hessian-based)
-    free_parameters: np.ndarray | None = None # which of (θ, β) are not on a bound
-    sigma: float = 1.0
-    reml: bool = False
 
 
 class ModesCache:
@@ -216,10 +194,13 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
     unscale = np.concatenate([np.ones(parameter_cov.shape[0] - len(beta)), 1.0 / scale]) \
         if parameter_cov is not None else None
     opt = replace(opt, initial=_unscaled(opt.initial, k, scale), final=_unscaled(opt.final, k, scale))
-    return GlmmFit(s, problem.family, nagq, theta.copy(), beta / scale, objective, laplace,
-                   vcov / np.outer(scale, scale), source, ranef,
-                   tuple(conditional_covariances(modes.factor, s, 1.0)), modes.eta, modes.mu, opt, report,
-                   None if parameter_cov is None else parameter_cov * np.outer(unscale, unscale), free)
+    return GlmmFit(structure=s, theta=theta.copy(), beta=beta / scale, vcov=vcov / np.outer(scale, scale),
+                   objective=objective, ranef=ranef,
+                   ranef_cov=tuple(conditional_covariances(modes.factor, s, 1.0)), optsummary=opt, convergence=report,
+                   family=problem.family, nagq=nagq, laplace_objective=laplace, vcov_source=source,
+                   eta=modes.eta, mu=modes.mu,
+                   parameter_cov=None if parameter_cov is None else parameter_cov * np.outer(unscale, unscale),
+                   free_parameters=free)
 
 
 def _unscaled(x: np.ndarray, k: int, scale: np.ndarray) -> np.ndarray:

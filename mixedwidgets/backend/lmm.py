@@ -6,13 +6,13 @@ sees θ only. ML: log|L|² + n(1 + log(2π r²/n)); REML adds log|R_X|² and use
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import scipy.linalg as la
 
 from .convergence import ConvergenceReport, check_convergence
+from .fit_record import LmmFit
 from .crossprod import CrossProducts, build_cross_products
 from .factor import BlockedFactor, factorize
 from .optimizer import OptSummary, minimize_bounded
@@ -27,26 +27,6 @@ from .solve import conditional_covariances, conditional_modes, fixed_effects, sp
 INITIAL_STEP = 0.1
 FTOL_ABS = 1e-6
 XTOL_ABS = 1e-6
-
-
-@dataclass(frozen=True)
-class LmmFit:
-    """Everything the results layer needs, as plain arrays; terms in sorted (engine) order."""
-
-    structure: RandomEffectsStructure
-    reml: bool
-    theta: np.ndarray
-    beta: np.ndarray
-    sigma: float
-    vcov: np.ndarray
-    objective: float
-    pwrss: float
-    logdet_random: float
-    logdet_fixed: float
-    ranef: tuple[np.ndarray, ...]          # b per sorted term, (levels, q)
-    ranef_cov: tuple[np.ndarray, ...]      # conditional covariance per sorted term, (levels, q, q)
-    optsummary: OptSummary
-    convergence: ConvergenceReport
 
 
 def profiled_deviance(f: BlockedFactor, n: int, reml: bool, log_weights: float = 0.0) -> float:
@@ -108,7 +88,7 @@ def finish_fit(cp: CrossProducts, structure: RandomEffectsStructure, opt: OptSum
     rx_inv = la.solve_triangular(f.fixed_factor, np.eye(cp.p), lower=True, check_finite=False)
     u = spherical_modes(f, structure, beta)
     return LmmFit(
-        structure=structure, reml=reml, theta=opt.final.copy(), beta=beta, sigma=float(np.sqrt(sigma2)),
+        structure=structure, reml=reml, theta=opt.final.copy(), beta=beta, residual_sd=float(np.sqrt(sigma2)),
         vcov=sigma2 * rx_inv.T @ rx_inv,
         objective=profiled_deviance(f, cp.n, reml, log_w), pwrss=f.pwrss,
         logdet_random=f.logdet_random, logdet_fixed=f.logdet_fixed,

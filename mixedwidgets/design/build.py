@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..errors import MixedModelError
 from ..formula import ParsedFormula, call_arguments, column_name, group_factor_names
+from ..names import INTERCEPT
 from .checks import (
     check_finite,
     check_magnitude,
@@ -285,7 +286,7 @@ def _merged_columns(parsed, pieces: _Pieces, indices: list[int], n: int):
     values: list[np.ndarray] = []
     for index in indices:
         term, matrix = parsed.random[index], pieces.random[index]
-        names = ("(Intercept)",) if matrix is None else matrix.names
+        names = (INTERCEPT,) if matrix is None else matrix.names
         term_columns = ((0,),) if matrix is None else matrix.term_columns
         if not names:
             raise MixedModelError(f"the random term ({term.expr} | {term.group}) has no columns")

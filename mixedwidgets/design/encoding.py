@@ -12,7 +12,7 @@ from ..errors import MixedModelError
 from .columns import require_columns
 from .evaluate import reapply
 from .grouping import GroupEncoding
-from .hybrid import one_warning_for_unseen_groups
+from .within_between import one_warning_for_unseen_groups
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from formulaic.transforms import TRANSFORMS
 from formulaic.utils.variables import Variable, get_required_variables
 
 from ..errors import MixedModelError
-from .hybrid import between, within
+from ..names import INTERCEPT
+from .within_between import between, within
 
 # Names a formula may call besides formulaic's own transforms (C, I, log, exp, np, ...).
 EVAL_CONTEXT = {
@@ -147,14 +148,14 @@ def _evaluated(matrix) -> EvaluatedMatrix:
         names.extend(_r_style_names(structure))
         start += count
     if len(set(names)) != len(names):
-        names = [("(Intercept)" if name == "Intercept" else name) for name in matrix.columns]
+        names = [(INTERCEPT if name == "Intercept" else name) for name in matrix.columns]
     values = np.ascontiguousarray(matrix.to_numpy(dtype=np.float64))
     return EvaluatedMatrix(values, tuple(names), tuple(term_columns), spec)
 
 
 def _r_style_names(structure) -> list[str]:
     if str(structure.term) == "1":
-        return ["(Intercept)"] * len(structure.columns)
+        return [INTERCEPT] * len(structure.columns)
     variables = {str(factor.expr) for factor in structure.term.factors}
     return [
         ":".join(_drop_level_brackets(part, variables) for part in _split_interaction(column))

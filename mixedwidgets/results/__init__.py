@@ -1,6 +1,7 @@
 """Fitted models and their tables (imports numpy, scipy and pandas only)."""
 
-from .compare import compare
+from .fit_settings import FitSettings
+from .glmm import GeneralizedLinearMixedModel
 from .model import LinearMixedModel, MixedModelResults
 
-__all__ = ["LinearMixedModel", "MixedModelResults", "compare"]
+__all__ = ["FitSettings", "GeneralizedLinearMixedModel", "LinearMixedModel", "MixedModelResults"]

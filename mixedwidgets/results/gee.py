@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MixedModelError
+from ..names import find_group
 
 
 def _statsmodels():
@@ -20,11 +21,8 @@ def _statsmodels():
 
 
 def _cluster_codes(model, groups: str | None) -> np.ndarray:
-    terms = {t.group: t for t in model.design.terms}
-    group = groups or model.design.terms[0].group
-    if group not in terms:
-        raise MixedModelError(f"no grouping factor {group!r}; the model has {sorted(terms)}")
-    return np.asarray(terms[group].codes), group
+    term = find_group(model.design.terms, groups or model.design.terms[0].group)
+    return np.asarray(term.codes), term.group
 
 
 def gee_table(model, groups: str | None = None) -> pd.DataFrame:

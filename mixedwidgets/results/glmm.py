@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import MixedModelError
+from ..names import INTERCEPT
 from .marginal import (delta_method_se, marginal_coefficients_at, marginal_means_at, rows_of_design,
                        rows_of_newdata)
 from .model import MixedModelResults
@@ -23,12 +24,7 @@ class GeneralizedLinearMixedModel(MixedModelResults):
 
     statistic_name = "z value"
     prediction_kinds = ("conditional", "typical", "marginal")
-    reml = False
     criterion_name = "-2 log-likelihood"
-
-    @property
-    def family(self) -> str:
-        return self._fit.family.name
 
     @property
     def link(self) -> str:
@@ -44,7 +40,7 @@ class GeneralizedLinearMixedModel(MixedModelResults):
         if self._fit.vcov_source != "hessian":
             out.append("Standard errors of the fixed effects come from R_X (the Hessian of the deviance "
                        "was not usable); they ignore the uncertainty in the variance components.")
-        out += list(self._settings.get("warnings", ()))
+        out += list(self._notes)
         return out
 
     def _add_p_values(self, table: pd.DataFrame) -> pd.DataFrame:
@@ -57,14 +53,9 @@ class GeneralizedLinearMixedModel(MixedModelResults):
             return _LATENT_RESIDUAL[self.link]
         # Poisson, log link: lognormal approximation (Nakagawa, Johnson & Schielzeth 2017)
         tau2 = sum(float(np.trace(self.covariance(g).to_numpy()[:1, :1])) for g in self.ngroups)
-        beta0 = self.fixef.get("(Intercept)", float(np.mean(self._design.X @ self._fit.beta)))
+        beta0 = self.fixef.get(INTERCEPT, float(np.mean(self._design.X @ self._fit.beta)))
         lam = np.exp(beta0 + tau2 / 2)
         return float(np.log1p(1.0 / lam)), "approximate (Poisson, lognormal approximation)"
-
-    def refit(self, **changes):
-        from ..api import fit
-        return fit(self._formula, self._data, **{**{k: v for k, v in self._settings.items() if k != "warnings"},
-                                                 **changes})
 
     # ---- predictions -----------------------------------------------------------------------------
     def predict(self, newdata: pd.DataFrame | None = None, kind: str = "conditional",

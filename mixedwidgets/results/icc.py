@@ -11,9 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..names import INTERCEPT
+
+from ..names import INTERCEPT
+
 from ..errors import MixedModelError
 
-INTERCEPT = "(Intercept)"
 
 
 def _between_variance(cov: pd.DataFrame, values: dict[str, float]) -> float:

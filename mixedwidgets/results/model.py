@@ -6,6 +6,7 @@ Nothing here changes after construction; tables are computed on access (and cach
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -13,25 +14,33 @@ from scipy import stats
 
 from ..errors import MixedModelError
 from .icc import icc_frame, icc_at
+from ..backend.fit_record import MixedFit
+from ..design.types import Design
+from ..names import find_group
+from .fit_settings import FitSettings
 from .ranef import ranef_frame
 from .varcorr import term_covariances, varcorr_frame
 
 PREDICTION_KINDS = ("conditional", "typical")
 
+#: refit(model, **changes) -> a new results object (handed in by the fitting layer)
+Refit = Callable[..., "MixedModelResults"]
+
 
 class MixedModelResults:
     """What every fitted mixed model offers; see LinearMixedModel and GeneralizedLinearMixedModel."""
 
-    family = "gaussian"
     statistic_name = "t value"
 
-    def __init__(self, *, formula: str, design, fit, data: pd.DataFrame, settings: dict,
-                 data_name: str | None = None):
+    def __init__(self, *, formula: str, design: Design, fit: MixedFit, data: pd.DataFrame, settings: FitSettings,
+                 notes: tuple[str, ...] = (), refit: Refit | None = None, data_name: str | None = None):
         self._formula = formula
         self._design = design
         self._fit = fit
         self._data = data
-        self._settings = dict(settings)
+        self._settings = settings
+        self._notes = tuple(notes)
+        self._refit = refit
         self._data_name = data_name
 
     # ---- what was fitted -------------------------------------------------------------------
@@ -39,8 +48,27 @@ class MixedModelResults:
     design = property(lambda self: self._design, doc="The Design the engine saw.")
     data = property(lambda self: self._data, doc="The caller's DataFrame (never modified).")
     engine_fit = property(lambda self: self._fit, doc="The backend's plain fit record.")
-    settings = property(lambda self: dict(self._settings), doc="Arguments of the fit (for refits).")
+    fit_settings = property(lambda self: self._settings, doc="The arguments of the fit (a FitSettings).")
+    data_name = property(lambda self: self._data_name, doc="The data's name where the caller gave one.")
+
+    @property
+    def settings(self) -> dict:
+        """The arguments of the fit as a dict (for refits through mw.fit)."""
+        return self._settings.as_arguments()
     optsummary = property(lambda self: self._fit.optsummary, doc="Optimizer, evaluations, return code.")
+
+    @property
+    def family(self) -> str:
+        """The family's name: "gaussian", "binomial", "poisson"."""
+        return self._settings.family
+
+    @property
+    def link(self) -> str:
+        return "identity"
+
+    @property
+    def reml(self) -> bool:
+        return False
 
     @property
     def nobs(self) -> int:
@@ -116,7 +144,7 @@ class MixedModelResults:
 
     @property
     def messages(self) -> list[str]:
-        return list(self._fit.convergence.messages) + list(self._settings.get("warnings", ()))
+        return list(self._fit.convergence.messages) + list(self._notes)
 
     # ---- random effects ----------------------------------------------------------------------
     @cached_property
@@ -129,11 +157,10 @@ class MixedModelResults:
 
     def covariance(self, group: str) -> pd.DataFrame:
         """The covariance matrix of one grouping factor's random effects."""
-        for layout, cov in zip(self._fit.structure.terms,
-                               term_covariances(self._fit.structure, self._fit.theta, self._sigma_scale())):
-            if layout.group == group:
-                return pd.DataFrame(cov, index=list(layout.columns), columns=list(layout.columns))
-        raise MixedModelError(f"no grouping factor {group!r}; the model has {sorted(self.ngroups)}")
+        layout = find_group(self._fit.structure.terms, group)
+        covariances = term_covariances(self._fit.structure, self._fit.theta, self._sigma_scale())
+        cov = covariances[self._fit.structure.terms.index(layout)]
+        return pd.DataFrame(cov, index=list(layout.columns), columns=list(layout.columns))
 
     def ranef(self) -> pd.DataFrame:
         """Conditional modes and conditional SDs: group, term, level, condval, condsd."""
@@ -153,7 +180,7 @@ class MixedModelResults:
 
     def contextual_effect(self, variable: str, group: str | None = None):
         """β_between − β_within for a variable split by within()/between() or demean(), with its SE."""
-        from .hybrid import contextual_effect
+        from .contextual import contextual_effect
         return contextual_effect(self, variable, group)
 
     # ---- prediction --------------------------------------------------------------------------
@@ -203,6 +230,12 @@ class MixedModelResults:
     def residuals(self) -> np.ndarray:
         return self._design.y - self.fitted()
 
+    def refit(self, **changes) -> "MixedModelResults":
+        """The same model fitted again with some arguments changed (e.g. reml=False)."""
+        if self._refit is None:
+            raise MixedModelError("this model was built without a refit function (fit it with mw.fit)")
+        return self._refit(self, **changes)
+
     # ---- display -----------------------------------------------------------------------------
     def summary(self) -> str:
         from .summary import summary_text
@@ -232,9 +265,3 @@ class LinearMixedModel(MixedModelResults):
         r = self.residuals() / self.sigma
         w = self._design.weights
         return r if w is None else r * np.sqrt(w)
-
-    def refit(self, **changes) -> "LinearMixedModel":
-        """The same model fitted again with some arguments changed (e.g. reml=False)."""
-        from ..api import fit
-        settings = {k: v for k, v in self._settings.items() if k != "warnings"}
-        return fit(self._formula, self._data, **{**settings, **changes})

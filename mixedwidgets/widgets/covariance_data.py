@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-INTERCEPT = "(Intercept)"
+from ..names import INTERCEPT
+
 
 
 @dataclass(frozen=True)

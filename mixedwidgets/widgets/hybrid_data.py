@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MixedModelError
-from ..results.hybrid import ContextualEffect, contextual_effect
+from ..names import INTERCEPT
+from ..results.contextual import ContextualEffect, contextual_effect
 from ..results.hybrid_terms import HybridTerms, find_hybrid_terms
 
-INTERCEPT = "(Intercept)"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from ..names import INTERCEPT
+
 INTERVAL_LEVELS = (0.5, 0.8, 0.9, 0.95, 0.99)
 
 
@@ -92,16 +94,16 @@ def panel_x(reader, group: str, term: str) -> tuple[np.ndarray, str]:
     """x variable for the group panel: the term's own slope column, else a fixed predictor, else order."""
     design_term = reader.design_term(group)
     columns = [str(c) for c in design_term.columns]
-    preferred = [term] + columns if term != "(Intercept)" else columns
+    preferred = [term] + columns if term != INTERCEPT else columns
     for name in preferred:
-        if name != "(Intercept)" and name in columns:
+        if name != INTERCEPT and name in columns:
             values = np.asarray(design_term.values, float)[:, columns.index(name)]
             if np.unique(values).size > 2:
                 return values, name
     design = reader.model.design
     X = np.asarray(design.X, float)
     for j, name in enumerate(design.fixed_names):
-        if name != "(Intercept)" and np.unique(X[:, j]).size > 2:
+        if name != INTERCEPT and np.unique(X[:, j]).size > 2:
             return X[:, j], str(name)
     return np.arange(len(X), dtype=float), "observation"
 

@@ -10,6 +10,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..names import find_group
+
 
 class ModelReader:
     """Wraps a results object (`mw.fit(...)`) and caches what several views share."""
@@ -39,10 +41,7 @@ class ModelReader:
         return tuple(str(c) for c in self.design_term(group).columns)
 
     def design_term(self, group: str):
-        for term in self.model.design.terms:
-            if str(term.group) == group:
-                return term
-        raise KeyError(f"no grouping factor named {group!r}")
+        return find_group(self.model.design.terms, group)
 
     def levels(self, group: str) -> tuple[str, ...]:
         return tuple(str(v) for v in self.design_term(group).levels)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .design.hybrid import group_keys, mean_by_key, numeric_values
+from .design.within_between import group_keys, mean_by_key, numeric_values
 from .errors import MixedModelError
 
 WITHIN_SUFFIX = "_within"

@@ -7,10 +7,11 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import MixedModelError
+from .fit_model import refit
 
 
 def _ml_version(model):
-    return model.refit(reml=False) if getattr(model, "reml", False) else model
+    return refit(model, reml=False) if model.reml else model
 
 
 def compare(*models) -> pd.DataFrame:
@@ -22,7 +23,7 @@ def compare(*models) -> pd.DataFrame:
                               f"({[m.nobs for m in models]}); a likelihood-ratio test needs the same rows")
     if len({m.design.response_name for m in models}) > 1:
         raise MixedModelError("the models have different responses; they cannot be compared")
-    refitted = any(getattr(m, "reml", False) for m in models)
+    refitted = any(m.reml for m in models)
     fitted = sorted((_ml_version(m) for m in models), key=lambda m: m.n_parameters)
     rows = []
     for i, m in enumerate(fitted):

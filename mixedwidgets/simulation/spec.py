@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .errors import MixedModelError
+from ..errors import MixedModelError
 
 CORRELATION_KEY = "corr"
 TOLERANCE = 1e-10

@@ -16,13 +16,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .backend.family import make_family
-from .design import build_design
-from .errors import MixedModelError
-from .formula import column_name, parse_formula
-from .simulate_spec import covariance_factor, fixed_vector, term_covariances
-
-FAMILIES = ("gaussian", "binomial", "poisson")
+from ..backend.family import get_family
+from ..design import build_design
+from ..errors import MixedModelError
+from ..formula import column_name, parse_formula
+from .spec import covariance_factor, fixed_vector, term_covariances
 
 
 def simulate(source, *args, **kwargs):
@@ -48,8 +46,8 @@ def simulate_responses(model, nsim: int = 1, seed=None) -> pd.DataFrame:
     if not isinstance(nsim, (int, np.integer)) or isinstance(nsim, bool) or nsim < 1:
         raise MixedModelError(f"nsim must be a whole number ≥ 1, not {nsim!r}")
     rng = generator(seed)
-    design, family = model.design, _family_name(getattr(model, "family", "gaussian"))
-    inverse_link = _inverse_link(family, _model_link(model))
+    design, family = model.design, _family_name(model.family)
+    inverse_link = _inverse_link(family, model.link)
     covariances = {t.group: _model_covariance(model, t) for t in design.terms}
     base = linear_base(design, model.fixef.to_numpy(dtype=np.float64))
     sigma = float(model.sigma) if family == "gaussian" else None
@@ -151,10 +149,7 @@ def draw_response(family: str, mu: np.ndarray, sigma, weights, rng: np.random.Ge
 
 
 def _family_name(family) -> str:
-    name = str(getattr(family, "name", family)).strip().lower()
-    if name not in FAMILIES:
-        raise MixedModelError(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
-    return name
+    return get_family(family).name
 
 
 def _check_family(family, sigma) -> str:
@@ -171,19 +166,8 @@ def _check_family(family, sigma) -> str:
     return family
 
 
-def _model_link(model):
-    link = getattr(model, "link", None)
-    if link is None:
-        link = model.settings.get("link") if hasattr(model, "settings") else None
-    return getattr(link, "name", link)
-
-
 def _inverse_link(family: str, link):
-    if family == "gaussian":
-        if link not in (None, "identity"):
-            raise MixedModelError(f"the Gaussian family uses the identity link, not {link!r}")
-        return lambda eta: eta
-    return make_family(family, link).link.inverse
+    return get_family(family, link).link.inverse
 
 
 def _model_covariance(model, term) -> np.ndarray:

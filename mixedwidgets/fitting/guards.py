@@ -12,8 +12,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .design.warn import warn_user
-from .errors import MixedModelError
+from ..backend.fit_record import LmmFit
+from ..design.warn import warn_user
+from ..errors import MixedModelError
 
 NUMERICAL_FAILURES = (np.linalg.LinAlgError, FloatingPointError, OverflowError, ZeroDivisionError)
 EXACT_FIT_RATIO = 1e-6  # residual SD below this fraction of the response's SD: an exact fit
@@ -129,7 +130,7 @@ def warn_unconverged(fit, notes: list[str]) -> None:
 
 
 def _fitted_exactly(fit, design) -> bool:
-    if not hasattr(fit, "pwrss") or design.y.size < 2:  # Gaussian fits only
+    if not isinstance(fit, LmmFit) or design.y.size < 2:  # Gaussian fits only
         return False
     spread = float(np.std(design.y))
     return spread > 0 and fit.sigma < EXACT_FIT_RATIO * spread

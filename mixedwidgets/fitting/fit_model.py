@@ -1,0 +1,74 @@
+"""mw.fit: formula text and a DataFrame in, a fitted mixed model out; refit: the same with changes."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..backend.family import get_family
+from ..backend.lmm import fit_lmm
+from ..design import build_design
+from ..errors import MixedModelError
+from ..formula import parse_formula
+from ..results.fit_settings import FitSettings
+from ..results.model import LinearMixedModel, MixedModelResults
+from .glmm import fit_generalized
+from .guards import (
+    check_estimates,
+    check_response_varies,
+    estimate_notes,
+    guarded_progress,
+    numerical_failures_reported,
+    warn_unconverged,
+)
+
+ProgressCallback = Callable[[int, float], None]
+
+
+def _check_arguments(formula, data, nagq, reml, progress) -> None:
+    if not isinstance(formula, str):
+        raise MixedModelError(f"the formula must be a string like 'y ~ x + (1 | g)', not {type(formula).__name__}")
+    if not isinstance(data, pd.DataFrame):
+        raise MixedModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    if not isinstance(nagq, int) or isinstance(nagq, bool) or nagq < 1:
+        raise MixedModelError(f"nagq must be a whole number ≥ 1, not {nagq!r}")
+    if not isinstance(reml, (bool, np.bool_)):
+        raise MixedModelError(f"reml must be True or False, not {reml!r}")
+    if progress is not None and not callable(progress):
+        raise MixedModelError(f"progress must be a function progress(evaluations, objective), not {progress!r}")
+
+
+def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family="gaussian", nagq: int = 1,
+        weights=None, link: str | None = None, progress: ProgressCallback | None = None) -> MixedModelResults:
+    """Fit a (generalized) linear mixed model written in lme4's formula syntax.
+
+    reml applies to Gaussian models (REML by default, as lmer); binomial and Poisson models are fitted
+    by maximum likelihood with the Laplace approximation (nagq = 1) or adaptive Gauss-Hermite
+    quadrature (nagq > 1, one scalar random-effect term only). `family` is a name ("gaussian",
+    "binomial", "poisson") or a family object. `progress(evaluations, objective)` is called as the
+    optimizer runs. The caller's DataFrame is never modified.
+    """
+    _check_arguments(formula, data, nagq, reml, progress)
+    family_object = get_family(family, link)
+    settings = FitSettings(reml=bool(reml), family=family_object.name, link=link, nagq=nagq, weights=weights)
+    parsed = parse_formula(formula)
+    design = build_design(parsed, data, family=family_object.name, weights=weights)
+    check_response_varies(design, family_object.name)
+    if family_object.name != "gaussian":
+        return fit_generalized(formula, design, data, settings, family_object, progress, refit)
+    if nagq != 1:
+        raise MixedModelError("nagq applies to binomial and Poisson models only")
+    with numerical_failures_reported("the linear mixed model fit"):
+        engine_fit = fit_lmm(design, reml=bool(reml), progress=guarded_progress(progress))
+    check_estimates(engine_fit)
+    notes = estimate_notes(engine_fit, design)
+    warn_unconverged(engine_fit, notes)
+    return LinearMixedModel(formula=formula, design=design, fit=engine_fit, data=data, settings=settings,
+                            notes=tuple(notes), refit=refit)
+
+
+def refit(model: MixedModelResults, **changes) -> MixedModelResults:
+    """The model fitted again to its data with some arguments changed (e.g. reml=False)."""
+    return fit(model.formula, model.data, **{**model.fit_settings.as_arguments(), **changes})
