@@ -10,7 +10,8 @@ import argparse
 import keyword
 from dataclasses import dataclass
 
-FAMILIES = ("gaussian", "binomial", "poisson")
+from ..backend.family import FAMILY_NAMES
+
 VIEWS = ("summary", "ranef", "varcomp", "covariance", "all")
 VALUE_OPTIONS = {"-d": "data", "--data": "data", "-o": "out", "--out": "out", "--family": "family",
                  "--nagq": "nagq", "--weights": "weights", "--view": "view"}
@@ -74,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="%%mixedmodel", add_help=False)
     p.add_argument("-d", "--data")
     p.add_argument("-o", "--out")
-    p.add_argument("--family", choices=FAMILIES, default="gaussian", type=str.lower)
+    p.add_argument("--family", choices=FAMILY_NAMES, default="gaussian", type=str.lower)
     p.add_argument("--ml", action="store_true")
     p.add_argument("--nagq", type=int, default=1)
     p.add_argument("--weights")

@@ -13,12 +13,9 @@ from mixedwidgets.widgets import CovarianceExplorer, CovariancePanel
 from mixedwidgets.widgets._esm import explorer_esm, inline_module, js_directory
 from mixedwidgets.widgets.covariance import NO_SLOPE_NOTE
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def sleep_fit():
-    return mw.fit("Reaction ~ Days + (Days | Subject)", mw.datasets.load("sleepstudy"))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 nbclient = pytest.importorskip("nbclient")
 nbconvert = pytest.importorskip("nbconvert")
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CODE = """import mixedwidgets as mw
 data = mw.datasets.load("sleepstudy")
 subject = data["Subject"].astype(str)

@@ -12,7 +12,7 @@ from mixedwidgets.design import build_design
 from mixedwidgets.errors import MixedModelError
 from mixedwidgets.formula import parse_formula
 
-REFERENCE = Path(__file__).parent / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 
 
 def reference_cases():

@@ -16,11 +16,6 @@ FORMULA = "Reaction ~ Days + (Days | Subject)"
 
 
 @pytest.fixture(scope="module")
-def sleep_fit():
-    return mw.fit(FORMULA, mw.datasets.load("sleepstudy"))
-
-
-@pytest.fixture(scope="module")
 def many_groups_fit():
     rng = np.random.default_rng(7)
     groups, per = 2000, 5

@@ -21,7 +21,7 @@ SCRIPT = "<script>alert(1)</script>"
 GROUP = "<b>grp</b>"
 PREDICTOR = "<i>dose</i>"
 RAW = (EVIL, SCRIPT, GROUP, PREDICTOR)
-JS = Path(__file__).resolve().parents[1] / "js"
+JS = Path(__file__).resolve().parents[2] / "js"
 
 
 def hostile_frame(n_groups: int = 14, size: int = 10, seed: int = 4) -> pd.DataFrame:

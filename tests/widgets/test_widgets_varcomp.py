@@ -9,9 +9,6 @@ from mixedwidgets.widgets import VarianceTable
 from mixedwidgets.widgets.varcomp_html import SINGULAR_TEXT, component_rows, status_notes
 
 
-@pytest.fixture(scope="module")
-def sleep_fit():
-    return mw.fit("Reaction ~ Days + (Days | Subject)", mw.datasets.load("sleepstudy"))
 
 
 def test_rows_hold_variance_sd_and_correlation(sleep_fit):

@@ -11,15 +11,6 @@ import pytest
 import mixedwidgets as mw
 
 
-@pytest.fixture(scope="module")
-def sleep():
-    return mw.datasets.load("sleepstudy")
-
-
-@pytest.fixture(scope="module")
-def slopes(sleep):
-    return mw.fit("Reaction ~ Days + (Days | Subject)", sleep)
-
 
 def test_import_pulls_in_no_display_code():
     code = ("import sys, mixedwidgets as mw; m = mw.fit('Reaction ~ Days + (Days | Subject)', "
@@ -30,64 +21,64 @@ def test_import_pulls_in_no_display_code():
     assert out.stdout.strip() == "[]"
 
 
-def test_fixef_vcov_and_coef_table_agree(slopes):
-    table = slopes.coef_table()
+def test_fixef_vcov_and_coef_table_agree(sleep_fit):
+    table = sleep_fit.coef_table()
     assert list(table.index) == ["(Intercept)", "Days"]
-    np.testing.assert_allclose(table.std_error, np.sqrt(np.diag(slopes.vcov)))
-    np.testing.assert_allclose(table.t_value, slopes.fixef / table.std_error)
-    assert (table.conf_low < slopes.fixef).all() and (slopes.fixef < table.conf_high).all()
+    np.testing.assert_allclose(table.std_error, np.sqrt(np.diag(sleep_fit.vcov)))
+    np.testing.assert_allclose(table.t_value, sleep_fit.fixef / table.std_error)
+    assert (table.conf_low < sleep_fit.fixef).all() and (sleep_fit.fixef < table.conf_high).all()
 
 
-def test_varcorr_layout_matches_lme4(slopes):
-    vc = slopes.varcorr
+def test_varcorr_layout_matches_lme4(sleep_fit):
+    vc = sleep_fit.varcorr
     assert list(vc.columns) == ["group", "var1", "var2", "vcov", "sdcor"]
     assert list(vc.group) == ["Subject", "Subject", "Subject", "Residual"]
-    assert vc.vcov.iloc[-1] == pytest.approx(slopes.sigma**2)
-    cov = slopes.covariance("Subject")
+    assert vc.vcov.iloc[-1] == pytest.approx(sleep_fit.sigma**2)
+    cov = sleep_fit.covariance("Subject")
     assert cov.loc["(Intercept)", "Days"] == pytest.approx(vc.vcov.iloc[2])
 
 
-def test_ranef_is_tidy_with_one_row_per_level_and_term(slopes):
-    re = slopes.ranef()
+def test_ranef_is_tidy_with_one_row_per_level_and_term(sleep_fit):
+    re = sleep_fit.ranef()
     assert list(re.columns) == ["group", "term", "level", "condval", "condsd"]
     assert len(re) == 18 * 2 and (re.condsd > 0).all()
 
 
-def test_icc_says_when_it_depends_on_x(slopes, sleep):
-    icc = slopes.icc()
+def test_icc_says_when_it_depends_on_x(sleep_fit, sleep):
+    icc = sleep_fit.icc()
     assert "depends on Days" in icc.note.iloc[0]
-    cov = slopes.covariance("Subject").to_numpy()
+    cov = sleep_fit.covariance("Subject").to_numpy()
     at5 = (cov[0, 0] + 10 * cov[0, 1] + 25 * cov[1, 1])
-    assert slopes.icc_at("Subject", Days=5) == pytest.approx(at5 / (at5 + slopes.sigma**2))
+    assert sleep_fit.icc_at("Subject", Days=5) == pytest.approx(at5 / (at5 + sleep_fit.sigma**2))
     intercept_only = mw.fit("Reaction ~ Days + (1 | Subject)", sleep)
     vc = intercept_only.varcorr
     assert intercept_only.icc().icc.iloc[0] == pytest.approx(vc.vcov.iloc[0] / vc.vcov.sum())
     assert intercept_only.icc().note.iloc[0] == ""
 
 
-def test_predictions_conditional_typical_and_new_levels(slopes, sleep):
-    fitted = slopes.predict()
-    typical = slopes.predict(kind="typical")
-    np.testing.assert_allclose(typical, slopes.fixef["(Intercept)"] + slopes.fixef["Days"] * sleep.Days)
-    re = slopes.ranef().set_index(["term", "level"]).condval
+def test_predictions_conditional_typical_and_new_levels(sleep_fit, sleep):
+    fitted = sleep_fit.predict()
+    typical = sleep_fit.predict(kind="typical")
+    np.testing.assert_allclose(typical, sleep_fit.fixef["(Intercept)"] + sleep_fit.fixef["Days"] * sleep.Days)
+    re = sleep_fit.ranef().set_index(["term", "level"]).condval
     first = sleep.iloc[0]
     expected = typical[0] + re[("(Intercept)", first.Subject)] + re[("Days", first.Subject)] * first.Days
     assert fitted[0] == pytest.approx(expected)
     new = pd.DataFrame({"Days": [1.0, 2.0], "Subject": ["308", "new-subject"]})
-    p = slopes.predict(new)
-    assert p[1] == pytest.approx(slopes.fixef["(Intercept)"] + 2 * slopes.fixef["Days"])
-    assert p[0] == pytest.approx(slopes.predict(sleep.iloc[[1]])[0])
+    p = sleep_fit.predict(new)
+    assert p[1] == pytest.approx(sleep_fit.fixef["(Intercept)"] + 2 * sleep_fit.fixef["Days"])
+    assert p[0] == pytest.approx(sleep_fit.predict(sleep.iloc[[1]])[0])
 
 
-def test_predict_rejects_bad_arguments(slopes):
+def test_predict_rejects_bad_arguments(sleep_fit):
     with pytest.raises(mw.MixedModelError, match="kind"):
-        slopes.predict(kind="marginal")
+        sleep_fit.predict(kind="marginal")
     with pytest.raises(mw.MixedModelError, match="DataFrame"):
-        slopes.predict(newdata=[1, 2, 3])
+        sleep_fit.predict(newdata=[1, 2, 3])
 
 
-def test_summary_reads_like_lme4(slopes):
-    text = slopes.summary()
+def test_summary_reads_like_lme4(sleep_fit):
+    text = sleep_fit.summary()
     for piece in ["Linear mixed model fit by REML", "REML criterion", "Scaled residuals",
                   "Random effects:", "Subject", "Residual", "Fixed effects:", "Number of obs: 180"]:
         assert piece in text
@@ -113,9 +104,9 @@ def test_html_escapes_level_and_column_names():
     assert evil in set(m.ranef().level)
 
 
-def test_compare_refits_reml_with_ml(sleep, slopes):
+def test_compare_refits_reml_with_ml(sleep, sleep_fit):
     small = mw.fit("Reaction ~ Days + (1 | Subject)", sleep)
-    table = mw.compare(small, slopes)
+    table = mw.compare(small, sleep_fit)
     ml_big = mw.fit("Reaction ~ Days + (Days | Subject)", sleep, reml=False)
     assert table.deviance.iloc[1] == pytest.approx(ml_big.objective)
     assert table.Df.iloc[1] == 2
@@ -123,10 +114,10 @@ def test_compare_refits_reml_with_ml(sleep, slopes):
     assert "refitted" in table.attrs["note"]
 
 
-def test_compare_refuses_different_rows(sleep, slopes):
+def test_compare_refuses_different_rows(sleep, sleep_fit):
     other = mw.fit("Reaction ~ Days + (1 | Subject)", sleep.iloc[:170])
     with pytest.raises(mw.MixedModelError, match="different numbers of observations"):
-        mw.compare(other, slopes)
+        mw.compare(other, sleep_fit)
 
 
 def test_fit_leaves_the_callers_data_unchanged(sleep):

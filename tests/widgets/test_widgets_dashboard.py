@@ -7,9 +7,6 @@ from mixedwidgets.widgets import Dashboard, MarginalCurves, explore
 from mixedwidgets.widgets.marginal import GAUSSIAN_NOTE
 
 
-@pytest.fixture(scope="module")
-def sleep_fit():
-    return mw.fit("Reaction ~ Days + (Days | Subject)", mw.datasets.load("sleepstudy"))
 
 
 @pytest.fixture

@@ -1,0 +1,26 @@
+"""Fixtures shared across the test tree: the sleepstudy data and its random-slope fit.
+
+Session-scoped: a test must never modify them (the library never modifies a caller's data, and
+tests/fitting/test_robust_safety.py checks that).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import mixedwidgets as mw
+
+SLEEP_SLOPES = "Reaction ~ Days + (Days | Subject)"
+
+
+@pytest.fixture(scope="session")
+def sleep() -> pd.DataFrame:
+    """lme4's sleepstudy (180 rows, 18 subjects)."""
+    return mw.datasets.load("sleepstudy")
+
+
+@pytest.fixture(scope="session")
+def sleep_fit(sleep):
+    """`Reaction ~ Days + (Days | Subject)` fitted by REML, as lmer does by default."""
+    return mw.fit(SLEEP_SLOPES, sleep)
