@@ -285,10 +285,23 @@ def run_mixedwidgets(case: BenchCase, df: pd.DataFrame, reps: int) -> Row:
     return row
 
 
+INSTALL_R = ("To add the lme4 column on Debian/Ubuntu: apt-get install -y r-base-core r-cran-lme4 "
+             "r-cran-jsonlite libopenblas0-pthread (R then uses OpenBLAS, as most Linux users run it).")
+
+
+def lme4_available(rscript: str | None) -> bool:
+    """True when `rscript` runs and can load lme4 and jsonlite."""
+    if not rscript:
+        return False
+    probe = subprocess.run([rscript, "-e", "suppressMessages({library(lme4); library(jsonlite)})"],
+                           capture_output=True, text=True)
+    return probe.returncode == 0
+
+
 def run_lme4(case: BenchCase, csv_path: Path, reps: int, rscript: str | None, oracle: Path) -> Row:
     row = Row(case.name, "lme4")
     if not rscript:
-        row.status, row.note = "missing", "Rscript not found"
+        row.status, row.note = "missing", "Rscript not found; " + INSTALL_R
         return row
     if not oracle.exists():
         row.status, row.note = "missing", f"oracle script not found: {oracle}"
@@ -413,8 +426,8 @@ def main(argv=None):
                       file=sys.stderr)
         except Exception as e:  # noqa: BLE001
             print(f"NOTE: cannot import mixedwidgets ({e}); its rows will say 'missing'.", file=sys.stderr)
-    if "lme4" in engines and not args.rscript:
-        print("NOTE: Rscript not found; lme4 rows will say 'missing'.", file=sys.stderr)
+    if "lme4" in engines and not lme4_available(args.rscript):
+        print("NOTE: R with lme4 was not found; lme4 rows will say 'missing'. " + INSTALL_R, file=sys.stderr)
 
     print(f"# python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cpus, "
           f"{'quick' if args.quick else 'full'} sizes, reps={args.reps}", flush=True)

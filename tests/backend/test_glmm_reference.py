@@ -8,7 +8,7 @@ Two things differ from the LMM checks, both measured, not assumed:
 - lme4's standard errors come from a finite-difference Hessian of that deviance; ours from the
   Hessian of the exact one (stable for steps from 1e-2 to 1e-4). With quadrature, where the deviance
   does not depend on the modes to first order, the two agree to 1e-4; with Laplace to about 1.5%.
-- For nAGQ > 1 lme4's objective is on another scale (see shared/reference/README.md): there we check
+- For nAGQ > 1 lme4's objective is on another scale (see tests/reference/README.md): there we check
   that our proper −2 log L lies close to the Laplace value instead.
 """
 
