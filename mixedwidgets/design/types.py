@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import MixedModelError
 from ..formula import ParsedFormula
 
 if TYPE_CHECKING:
@@ -41,8 +40,8 @@ class Design:
     offset: np.ndarray | None  # (n,), from offset(...) in the formula
     n_dropped: int  # rows dropped for missing values in used columns
     row_index: pd.Index  # labels of the rows used, from the caller's DataFrame
-    encoding: DesignEncoding | None = field(default=None, repr=False)
-    row_positions: np.ndarray | None = field(default=None, repr=False)  # int64 positions of the rows used
+    row_positions: np.ndarray = field(repr=False)  # int64 positions of the rows used (labels may repeat)
+    encoding: DesignEncoding = field(repr=False)  # rebuilds X and the terms for new data
 
     def model_matrices(self, newdata: pd.DataFrame, *, random: bool = True):
         """``(X, codes, values, offset)`` for new data with the encodings of the fit.
@@ -52,8 +51,4 @@ class Design:
         With ``random=False`` the grouping columns are not needed and both lists are
         empty (population-level predictions).
         """
-        if self.encoding is None:
-            raise MixedModelError(
-                "this design was built without encodings; rebuild it with build_design"
-            )
         return self.encoding.model_matrices(newdata, random=random)

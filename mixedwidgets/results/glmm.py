@@ -130,10 +130,7 @@ class GeneralizedLinearMixedModel(MixedModelResults):
             raise MixedModelError(f"{var!r} is not a column of the data")
         if not pd.api.types.is_numeric_dtype(self._data[var]) or pd.api.types.is_bool_dtype(self._data[var]):
             raise MixedModelError(f"average_effect needs a numeric predictor; {var!r} is {self._data[var].dtype}")
-        positions = self._design.row_positions
-        if positions is None:
-            return self._data.loc[self._design.row_index].copy()
-        return self._data.iloc[positions].copy()
+        return self.model_frame()
 
     def gee_comparison(self, groups: str | None = None) -> pd.DataFrame:
         """Conditional (GLMM), marginal (from the GLMM) and GEE (exchangeable) coefficients side by side."""

@@ -78,6 +78,10 @@ class MixedModelResults:
     def n_dropped(self) -> int:
         return int(self._design.n_dropped)
 
+    def model_frame(self) -> pd.DataFrame:
+        """A copy of the caller's rows that the fit used (rows with missing values dropped), in order."""
+        return self._data.iloc[self._design.row_positions].copy()
+
     @property
     def ngroups(self) -> dict[str, int]:
         return {t.group: len(t.levels) for t in self._design.terms}

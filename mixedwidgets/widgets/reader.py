@@ -72,10 +72,7 @@ class ModelReader:
     @cached_property
     def used_data(self) -> pd.DataFrame:
         """The caller's rows that the fit used (a view for reading only)."""
-        positions = self.model.design.row_positions
-        if positions is None:
-            return self.model.data.loc[self.model.design.row_index]
-        return self.model.data.iloc[positions]
+        return self.model.model_frame()
 
 
 def reader_for(model) -> ModelReader:
