@@ -23,6 +23,7 @@ from .encoding import DesignEncoding, TermEncoding
 from .evaluate import EvaluatedMatrix, evaluate_expression, evaluate_rhs, rhs_columns, value_columns
 from .grouping import encode_group
 from .response import family_response, response_parts
+from .split_columns import split_columns
 from .types import Design, RandomEffectTerm
 from .warn import warn_user
 
@@ -231,6 +232,7 @@ def _assemble(parsed, frame, pieces: _Pieces, family: str, n_dropped: int) -> De
         row_index=frame.index,
         row_positions=_frozen(frame.index.to_numpy(dtype=np.int64)),
         encoding=encoding,
+        split_columns=split_columns(fixed_names),
     )
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..formula import ParsedFormula
+from .split_columns import SplitColumn
 
 if TYPE_CHECKING:
     from .encoding import DesignEncoding
@@ -42,6 +43,7 @@ class Design:
     row_index: pd.Index  # labels of the rows used, from the caller's DataFrame
     row_positions: np.ndarray = field(repr=False)  # int64 positions of the rows used (labels may repeat)
     encoding: DesignEncoding = field(repr=False)  # rebuilds X and the terms for new data
+    split_columns: tuple[SplitColumn, ...] = ()  # the within()/between() columns of X
 
     def model_matrices(self, newdata: pd.DataFrame, *, random: bool = True):
         """``(X, codes, values, offset)`` for new data with the encodings of the fit.

@@ -42,7 +42,7 @@ def contextual_effect(model, variable: str, group: str | None = None) -> Context
     ``group`` chooses the grouping factor when the variable is split by several.
     The standard error comes from the fixed-effect covariance: var_b + var_w − 2 cov_bw.
     """
-    terms = find_hybrid_terms(model.fixef.index, variable, group)
+    terms = find_hybrid_terms(model.design, variable, group)
     beta, vcov = model.fixef, model.vcov
     w, b = terms.within_name, terms.between_name
     if terms.mundlak:

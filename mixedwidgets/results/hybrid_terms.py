@@ -2,8 +2,8 @@
 
 Three ways of writing a hybrid (within-between) model are recognised:
 
-* formula transforms: ``within(A, g) + between(A, g)``;
-* columns made by ``mw.demean``: ``A_within + A_between``;
+* formula transforms: ``within(A, g) + between(A, g)`` (the design records them: `Design.split_columns`);
+* columns made by ``mw.demean``: ``A_within + A_between`` (found by their names);
 * Mundlak's form: ``A + between(A, g)`` (or ``A + A_between``), where the coefficient of the
   group mean is already the contextual effect.
 """
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..design.types import Design
 from ..errors import MixedModelError
-from ..formula import call_arguments, column_name, group_factor_names
+from ..formula import group_factor_names
 from ..formula.groups import join_group
 
 WITHIN_SUFFIX = "_within"
@@ -31,33 +32,21 @@ class HybridTerms:
     group: str | None  # grouping factor named in the transform ("g", "a:b"); None for demean columns
 
 
-def _transform_parts(name: str, function: str) -> tuple[str, tuple[str, ...]] | None:
-    """``within(A, g)`` -> ("A", ("g",)); None when ``name`` is not such a call."""
-    arguments = call_arguments(name, function)
-    if not arguments or len(arguments) < 2:
-        return None
-    names = [column_name(a) or a for a in arguments]
-    return names[0], tuple(names[1:])
+def _split_columns(design: Design, variable: str, part: str) -> dict[str, str]:
+    """grouping factor -> column, for the within() or between() columns of `variable`."""
+    return {c.group: c.column for c in design.split_columns if c.variable == variable and c.part == part}
 
 
-def _transform_columns(names, function: str, variable: str) -> dict[tuple[str, ...], str]:
-    found = {}
-    for name in names:
-        parts = _transform_parts(name, function)
-        if parts is not None and parts[0] == variable:
-            found[parts[1]] = name
-    return found
-
-
-def _candidates(names: tuple[str, ...], variable: str) -> list[HybridTerms]:
-    within = _transform_columns(names, "within", variable)
-    between = _transform_columns(names, "between", variable)
-    found = [HybridTerms(variable, within[g], between[g], False, join_group(list(g))) for g in within if g in between]
+def _candidates(design: Design, variable: str) -> list[HybridTerms]:
+    names = design.fixed_names
+    within = _split_columns(design, variable, "within")
+    between = _split_columns(design, variable, "between")
+    found = [HybridTerms(variable, within[g], between[g], False, g) for g in within if g in between]
     demeaned = (variable + WITHIN_SUFFIX, variable + BETWEEN_SUFFIX)
     if all(n in names for n in demeaned):
         found.append(HybridTerms(variable, *demeaned, False, None))
     if not found and variable in names:
-        found += [HybridTerms(variable, variable, b, True, join_group(list(g))) for g, b in between.items()]
+        found += [HybridTerms(variable, variable, b, True, g) for g, b in between.items()]
         if demeaned[1] in names:
             found.append(HybridTerms(variable, variable, demeaned[1], True, None))
     return found
@@ -71,16 +60,15 @@ def canonical_group(group: str) -> str:
         return join_group([group])
 
 
-def find_hybrid_terms(fixed_names, variable: str, group: str | None = None) -> HybridTerms:
+def find_hybrid_terms(design: Design, variable: str, group: str | None = None) -> HybridTerms:
     """The within/between columns of ``variable``; ``group`` picks one when there are several."""
     if not isinstance(variable, str) or not variable:
         raise MixedModelError("name the variable as a string, e.g. contextual_effect(m, 'A')")
-    names = tuple(fixed_names)
-    found = _candidates(names, variable)
+    found = _candidates(design, variable)
     if group is not None:
         found = [t for t in found if t.group == canonical_group(group)]
     if not found:
-        raise MixedModelError(_not_found_message(names, variable, group))
+        raise MixedModelError(_not_found_message(design.fixed_names, variable, group))
     if len(found) > 1:
         groups = ", ".join(repr(t.group) for t in found)
         raise MixedModelError(

@@ -92,7 +92,7 @@ def _per_level(values: np.ndarray, codes: np.ndarray, n: int, how) -> np.ndarray
 
 def hybrid_view_data(model, variable: str, group: str | None = None) -> HybridViewData:
     """Compute what the hybrid view draws for ``variable`` of a fitted hybrid model."""
-    terms = find_hybrid_terms(model.fixef.index, variable, group)
+    terms = find_hybrid_terms(model.design, variable, group)
     effect = contextual_effect(model, variable, group)
     term = _design_term(model, terms, group)
     codes, n = np.asarray(term.codes), len(term.levels)

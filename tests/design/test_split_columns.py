@@ -1,0 +1,32 @@
+"""The design records which columns of X are within()/between() parts, once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mixedwidgets.design import build_design
+from mixedwidgets.design.split_columns import SplitColumn, split_column
+from mixedwidgets.formula import parse_formula
+
+
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(2)
+    n = 120
+    return pd.DataFrame({"y": rng.normal(size=n), "A": rng.normal(size=n), "my x": rng.normal(size=n),
+                         "g": rng.integers(0, 12, n).astype(str), "h": rng.integers(0, 3, n).astype(str)})
+
+
+def test_the_design_lists_its_split_columns_in_order():
+    design = build_design(parse_formula("y ~ within(A, g) + between(A, g) + `my x` + (1 | g)"), frame())
+    assert design.split_columns == (SplitColumn("within(A, g)", "within", "A", "g"),
+                                    SplitColumn("between(A, g)", "between", "A", "g"))
+
+
+def test_two_grouping_factors_and_backticks():
+    assert split_column("between(`my x`, g, h)") == SplitColumn("between(`my x`, g, h)", "between", "my x", "g:h")
+    assert split_column("A") is None and split_column("within(A)") is None and split_column("log(A)") is None
+
+
+def test_a_model_without_split_columns_has_none():
+    assert build_design(parse_formula("y ~ A + (1 | g)"), frame()).split_columns == ()
