@@ -233,6 +233,7 @@ def _assemble(parsed, frame, pieces: _Pieces, family: str, n_dropped: int) -> De
         row_positions=_frozen(frame.index.to_numpy(dtype=np.int64)),
         encoding=encoding,
         split_columns=split_columns(fixed_names),
+        fixed_variables=tuple(rhs_columns(parsed.fixed)),
     )
 
 

@@ -44,6 +44,7 @@ class Design:
     row_positions: np.ndarray = field(repr=False)  # int64 positions of the rows used (labels may repeat)
     encoding: DesignEncoding = field(repr=False)  # rebuilds X and the terms for new data
     split_columns: tuple[SplitColumn, ...] = ()  # the within()/between() columns of X
+    fixed_variables: tuple[str, ...] = ()  # the data columns the fixed part reads, in formula order
 
     def model_matrices(self, newdata: pd.DataFrame, *, random: bool = True):
         """``(X, codes, values, offset)`` for new data with the encodings of the fit.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,26 +24,10 @@ class CurveData:
         return bool(self.labels)
 
 
-def fixed_text(model) -> str:
-    """Right-hand side of the fixed part of the formula."""
-    parsed = getattr(getattr(model, "design", None), "formula", None)
-    text = getattr(parsed, "fixed", None)
-    if text:
-        return str(text)
-    rhs = str(model.formula).split("~", 1)[-1]
-    return re.sub(r"\([^()]*\|[^()]*\)", "", rhs)
-
-
-def predictor_candidates(model) -> list[str]:
-    """Data columns that appear in the fixed part of the formula, in data order."""
-    text = fixed_text(model)
-    response = str(model.design.response_name)
-    found = []
-    for column in model.data.columns:
-        name = str(column)
-        if name != response and re.search(rf"(?<![\w.]){re.escape(name)}(?![\w.])", text):
-            found.append(column)
-    return found
+def predictor_candidates(model) -> list:
+    """Data columns that the fixed part of the formula reads (as the design recorded them), in data order."""
+    used = set(model.design.fixed_variables) - {str(model.design.response_name)}
+    return [column for column in model.data.columns if str(column) in used]
 
 
 def column_like(data: pd.DataFrame, column, values) -> pd.Series | pd.Categorical:

@@ -30,3 +30,8 @@ def test_two_grouping_factors_and_backticks():
 
 def test_a_model_without_split_columns_has_none():
     assert build_design(parse_formula("y ~ A + (1 | g)"), frame()).split_columns == ()
+
+
+def test_the_design_records_the_columns_the_fixed_part_reads():
+    design = build_design(parse_formula("y ~ A * C(h) + log(abs(`my x`)) + (1 | g)"), frame())
+    assert set(design.fixed_variables) == {"A", "h", "my x"}
