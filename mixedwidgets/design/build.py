@@ -84,8 +84,8 @@ def build_design(
     return replace(design, row_index=data.index if kept_all else data.index[design.row_positions])
 
 
-def _family_name(family) -> str:
-    name = getattr(family, "name", family)
+def _family_name(family: str) -> str:
+    name = family
     if not isinstance(name, str) or not name.strip():
         raise MixedModelError(
             f"family must be a name such as 'gaussian', 'binomial' or 'poisson', not {family!r}"

@@ -34,14 +34,11 @@ class GeneralizedLinearMixedModel(MixedModelResults):
     def nagq(self) -> int:
         return int(self._fit.nagq)
 
-    @property
-    def messages(self) -> list[str]:
-        out = list(self._fit.convergence.messages)
-        if self._fit.vcov_source != "hessian":
-            out.append("Standard errors of the fixed effects come from R_X (the Hessian of the deviance "
-                       "was not usable); they ignore the uncertainty in the variance components.")
-        out += list(self._notes)
-        return out
+    def _engine_notes(self) -> list[str]:
+        if self._fit.vcov_source == "hessian":
+            return []
+        return ["Standard errors of the fixed effects come from R_X (the Hessian of the deviance was not "
+                "usable); they ignore the uncertainty in the variance components."]
 
     def _add_p_values(self, table: pd.DataFrame) -> pd.DataFrame:
         table = table.copy()

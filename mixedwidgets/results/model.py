@@ -148,7 +148,11 @@ class MixedModelResults:
 
     @property
     def messages(self) -> list[str]:
-        return list(self._fit.convergence.messages) + list(self._notes)
+        """Plain-words notes about the fit: the convergence checks', the engine's, then the fit-time ones."""
+        return list(self._fit.convergence.messages) + self._engine_notes() + list(self._notes)
+
+    def _engine_notes(self) -> list[str]:
+        return []
 
     # ---- random effects ----------------------------------------------------------------------
     @cached_property
