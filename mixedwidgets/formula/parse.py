@@ -217,10 +217,12 @@ def _single_bar(scan: Scan, bars: list[int]) -> tuple[int, int]:
 def _check_syntax(scan: Scan, start: int, end: int) -> None:
     """Let formulaic read a piece of the formula; point at the problem if it cannot."""
     piece = scan.text[start:end]
+    translated = python_rhs(piece, scan.text)  # refuses what the whitelist does not allow
     try:
-        Formula(piece)
+        Formula(translated)
     except Exception as exc:  # formulaic raises several exception types
-        summary, offset = _formulaic_problem(exc, piece)
+        summary, offset = _formulaic_problem(exc, translated)
+        offset = offset if translated == piece else 0
         if summary.startswith("Missing operator"):
             summary += f" {BACKTICK_HINT}"
         raise formula_error(
