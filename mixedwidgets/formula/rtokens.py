@@ -162,8 +162,8 @@ def _translate_name(token, position, following, text, aliases, r_syntax) -> str:
         return R_CONSTANTS[token]
     if r_syntax and token in R_HINTS:
         raise formula_error(text, position, R_HINTS[token])
-    if token.startswith(MODULE_PREFIXES) or keyword.iskeyword(token):
-        return token
+    if token.startswith(MODULE_PREFIXES) or keyword.iskeyword(token) or "__" in token or token.startswith("."):
+        return token  # Python (attribute access is checked, and dunders refused, by safety.py)
     if "." in token and following != "(":
         return aliases.placeholder(token)  # an R column name such as age.c
     return token

@@ -43,6 +43,7 @@ _REASONS = {
     ast.Invert: "'~' is not allowed inside an expression: write '!' for 'not'",
     ast.BitXor: "bitwise xor is not allowed in a formula",
 }
+_NO_ATTRIBUTES = "attribute access is not allowed in a formula; call a function instead, e.g. np.clip(x, 0, None)"
 DOCS = "see docs/formulas.md for the functions a formula may use"
 
 
@@ -104,7 +105,7 @@ def _attribute_problem(node: ast.Attribute) -> str | None:
         return f"np.{node.attr} is not one of numpy's math functions a formula may use ({DOCS})"
     if isinstance(base, ast.Name) and base.id == "contr" and node.attr in CONTRASTS:
         return None
-    return "attribute access is not allowed in a formula; call a function instead, e.g. np.clip(x, 0, None)"
+    return _NO_ATTRIBUTES
 
 
 def _call_problem(node: ast.Call) -> str | None:
@@ -121,6 +122,8 @@ def _call_problem(node: ast.Call) -> str | None:
             return _numpy_call_problem(node, function.attr)
         if function.value.id == "contr":
             return None
+    if isinstance(function, ast.Attribute):
+        return _attribute_problem(function) or _NO_ATTRIBUTES
     return "only named functions may be called in a formula"
 
 
