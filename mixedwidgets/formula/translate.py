@@ -183,11 +183,17 @@ def _check_formulaic_factors(translated: str, rhs: str) -> None:
         formula = Formula(translated)
     except Exception:  # a syntax problem: reported where the piece is read or evaluated
         return
-    for term in formula:
-        for factor in term.factors:
-            if factor.eval_method.value == "python":
-                source, aliases = python_source(str(factor.expr), r_syntax=False)
-                check_tree(parse_python(source, aliases, rhs), aliases, rhs)
+    for factor in _factors(formula):
+        if factor.eval_method.value == "python":
+            source, aliases = python_source(str(factor.expr), r_syntax=False)
+            check_tree(parse_python(source, aliases, rhs), aliases, rhs)
+
+
+def _factors(formula) -> list:
+    """All factors of a formulaic formula, also of a structured one (``a ~ b``, ``a | b``)."""
+    if hasattr(formula, "factors"):
+        return list(formula.factors)
+    return [factor for part in formula for factor in _factors(part)]
 
 
 def columns_read(python: str) -> list[str]:
