@@ -11,31 +11,15 @@ import numpy as np
 import pandas as pd
 from formulaic import Formula, ModelSpec, model_matrix
 from formulaic.errors import DataMismatchWarning
-from formulaic.transforms import TRANSFORMS
-from formulaic.utils.variables import Variable, get_required_variables
 
 from ..errors import MixedModelError
 from ..names import INTERCEPT
-from .within_between import between, within
-
-# Names a formula may call besides formulaic's own transforms (C, I, log, exp, np, ...).
-EVAL_CONTEXT = {
-    "np": np,
-    "numpy": np,
-    "sqrt": np.sqrt,
-    "abs": np.abs,
-    "log1p": np.log1p,
-    "expm1": np.expm1,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tan": np.tan,
-    "floor": np.floor,
-    "ceil": np.ceil,
-    "within": within,  # x minus its group mean (hybrid models)
-    "between": between,  # the group mean of x
-}
+from ..formula.rnames import r_label
+from ..formula.translate import columns_read, python_rhs
+from .rfunctions import EVAL_CONTEXT
 
 _LEVEL_SUFFIX = re.compile(r"^(.*)\[(?:[A-Z]\.)?([^\[\]]*)\]$", re.DOTALL)
+_R_LOGICAL_LEVELS = {"True": "TRUE", "False": "FALSE"}
 _ANSI = re.compile(r"\x1b\[[0-9;]*m|[⧛⧚]")
 
 
@@ -50,44 +34,33 @@ class EvaluatedMatrix:
 
 
 def value_columns(expression: str) -> list[str]:
-    """The data columns a Python expression such as ``log(x) + z`` reads."""
-    return _value_names(f"I({expression})", expression)
+    """The data columns an expression such as ``log(x) + z`` reads."""
+    return _value_names(f"I({expression})")
 
 
 def rhs_columns(rhs: str) -> list[str]:
-    """The data columns a formula right-hand side such as ``x * C(f)`` reads."""
-    return _value_names(rhs, rhs)
+    """The data columns a formula right-hand side such as ``x * factor(f)`` reads."""
+    return _value_names(rhs)
 
 
-def _value_names(formula: str, order_text: str) -> list[str]:
-    return list(_cached_value_names(formula, order_text))
+def _value_names(formula: str) -> list[str]:
+    return list(_cached_value_names(python_rhs(formula)))
 
 
 @lru_cache(maxsize=512)
-def _cached_value_names(formula: str, order_text: str) -> tuple[str, ...]:
+def _cached_value_names(python: str) -> tuple[str, ...]:
     """Parsing is the slow part and depends on the text alone, so it is remembered."""
     try:
-        factors = [factor for term in Formula(formula) for factor in term.factors]
+        factors = [factor for term in Formula(python) for factor in term.factors]
     except Exception:  # syntax problems are reported when the piece is evaluated
         return ()
-    names: set[str] = set()
+    names: list[str] = []
     for factor in factors:
         if factor.eval_method.value == "lookup":
-            names.add(str(factor.expr))
+            names.append(str(factor.expr))
         elif factor.eval_method.value == "python":
-            names |= _python_names(str(factor.expr))
-    return tuple(sorted(names, key=lambda name: (order_text.find(name), name)))
-
-
-def _python_names(expression: str) -> set[str]:
-    """Data columns a Python expression reads: ``center(z)`` -> {"z"}, ``x.clip(0)`` -> {"x"}."""
-    names = set()
-    for variable in get_required_variables(expression):
-        if Variable.Role.VALUE in variable.roles:
-            names.add(str(variable))
-        elif "." in variable:  # a method call on a column, or a module function like np.log
-            names.add(variable.split(".", 1)[0])
-    return {name for name in names if name not in EVAL_CONTEXT and name not in TRANSFORMS}
+            names += columns_read(str(factor.expr))
+    return tuple(dict.fromkeys(names))
 
 
 def evaluate_rhs(rhs: str, frame: pd.DataFrame, where: str) -> EvaluatedMatrix:
@@ -95,7 +68,7 @@ def evaluate_rhs(rhs: str, frame: pd.DataFrame, where: str) -> EvaluatedMatrix:
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", DataMismatchWarning)
-            matrix = model_matrix(rhs, frame, context=EVAL_CONTEXT, na_action="ignore")
+            matrix = model_matrix(python_rhs(rhs), frame, context=EVAL_CONTEXT, na_action="ignore")
     except MixedModelError:
         raise
     except Exception as exc:
@@ -156,18 +129,25 @@ def _evaluated(matrix) -> EvaluatedMatrix:
 def _r_style_names(structure) -> list[str]:
     if str(structure.term) == "1":
         return [INTERCEPT] * len(structure.columns)
-    variables = {str(factor.expr) for factor in structure.term.factors}
-    return [
-        ":".join(_drop_level_brackets(part, variables) for part in _split_interaction(column))
-        for column in structure.columns
-    ]
+    factors = sorted(
+        ((str(factor.expr), factor.eval_method.value == "python") for factor in structure.term.factors),
+        key=lambda item: -len(item[0]),
+    )
+    return [":".join(_r_part(part, factors) for part in _split_interaction(column)) for column in structure.columns]
 
 
-def _drop_level_brackets(part: str, variables: set[str]) -> str:
-    """``f[T.b]`` -> ``fb``, ``f[b]`` -> ``fb`` (R's naming of dummy columns); a numeric
+def _r_part(part: str, factors: list[tuple[str, bool]]) -> str:
+    """One factor's part of a column name as R writes it: ``f[T.b]`` -> ``fb``,
+    ``I(k ** 2.0)`` -> ``I(k^2)``, ``I(k > 2.0)[T.True]`` -> ``I(k > 2)TRUE``; a numeric
     column whose own name has brackets (```x[1]```) keeps them."""
-    if part in variables:
-        return part
+    for expr, python in factors:
+        label = r_label(expr) if python else expr
+        if part == expr:
+            return label
+        if part.startswith(expr + "[") and part.endswith("]"):
+            level = _LEVEL_SUFFIX.match(part)
+            level_text = level.group(2) if level else part[len(expr) + 1 : -1]
+            return label + (_R_LOGICAL_LEVELS.get(level_text, level_text) if python else level_text)
     match = _LEVEL_SUFFIX.match(part)
     return match.group(1) + match.group(2) if match else part
 

@@ -52,11 +52,19 @@ def _read_name(text: str, index: int, end: int) -> tuple[str, int]:
 
 
 def expand_nesting(segments: list[list[str]]) -> list[str]:
-    """``a/b/c`` -> ["a", "a:b", "a:b:c"]; ``a:b`` -> ["a:b"]."""
-    groups, prefix = [], []
+    """Named as lme4 names them: ``a/b/c`` -> ["a", "b:a", "c:(b:a)"]; ``a:b`` -> ["a:b"].
+
+    The first factor of a name varies slowest in its levels (``b:a`` has levels ``b1:a1``,
+    ``b1:a2``, ...), as in R's ``b:a``.
+    """
+    groups: list[str] = []
     for segment in segments:
-        prefix = prefix + segment
-        groups.append(join_group(prefix))
+        inner = join_group(segment)
+        if not groups:
+            groups.append(inner)
+        else:
+            outer = groups[-1]
+            groups.append(f"{inner}:({outer})" if len(group_factor_names(outer)) > 1 else f"{inner}:{outer}")
     return groups
 
 
@@ -66,8 +74,21 @@ def join_group(names: list[str]) -> str:
 
 
 def group_factor_names(group: str) -> tuple[str, ...]:
-    """The column names in a group expression: ``"a:`my b`"`` -> ("a", "my b")."""
-    segments = parse_group(group, 0, len(group))
+    """The column names in a group expression, first varying slowest:
+    ``"a:`my b`"`` -> ("a", "my b"); ``"c:(b:a)"`` -> ("c", "b", "a")."""
+    flat = "".join(" " if char in "()" and not quoted else char for char, quoted in _quoted_chars(group))
+    segments = parse_group(flat, 0, len(flat))
     if len(segments) != 1:
         raise formula_error(group, group.find("/"), "expand '/' nesting before use")
     return tuple(segments[0])
+
+
+def _quoted_chars(text: str):
+    """Each character with whether it lies inside backticks."""
+    inside = False
+    for char in text:
+        if char == "`":
+            inside = not inside
+            yield char, True
+        else:
+            yield char, inside

@@ -14,7 +14,8 @@ from formulaic import Formula
 from ..errors import MixedModelError
 from .caret import formula_error
 from .groups import expand_nesting, parse_group
-from .scan import Scan, call_arguments, scan_text
+from .scan import Scan, call_arguments, column_name, scan_text
+from .translate import python_expression, python_rhs
 from .types import ParsedFormula, RandomTerm
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -46,7 +47,22 @@ def parse_formula(text: str) -> ParsedFormula:
         _classify_term(scan, op, start, end, fixed, offsets, random)
     if not random:
         raise formula_error(text, None, _NO_RANDOM)
-    return ParsedFormula(text, response, _join_fixed(fixed), tuple(random), tuple(offsets))
+    parsed = ParsedFormula(text, response, _join_fixed(fixed), tuple(random), tuple(offsets))
+    _check_expressions(parsed)
+    return parsed
+
+
+def _check_expressions(parsed: ParsedFormula) -> None:
+    """Every expression of the formula passes the whitelist (translate.py), before any is evaluated."""
+    text = parsed.text
+    python_rhs(parsed.fixed, text)
+    for term in parsed.random:
+        python_rhs(term.expr, text)
+    for expression in parsed.offsets:
+        python_expression(expression, text)
+    for expression in call_arguments(parsed.response, "cbind") or [parsed.response]:
+        if column_name(expression) is None:
+            python_expression(expression, text)
 
 
 def _find_tilde(scan: Scan) -> int:
@@ -201,10 +217,12 @@ def _single_bar(scan: Scan, bars: list[int]) -> tuple[int, int]:
 def _check_syntax(scan: Scan, start: int, end: int) -> None:
     """Let formulaic read a piece of the formula; point at the problem if it cannot."""
     piece = scan.text[start:end]
+    translated = python_rhs(piece, scan.text)  # refuses what the whitelist does not allow
     try:
-        Formula(piece)
+        Formula(translated)
     except Exception as exc:  # formulaic raises several exception types
-        summary, offset = _formulaic_problem(exc, piece)
+        summary, offset = _formulaic_problem(exc, translated)
+        offset = offset if translated == piece else 0
         if summary.startswith("Missing operator"):
             summary += f" {BACKTICK_HINT}"
         raise formula_error(

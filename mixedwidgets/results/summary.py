@@ -15,6 +15,11 @@ def _aligned(columns: dict[str, list[str]], left: set[str]) -> list[str]:
     return [" " + line.rstrip() for line in lines]
 
 
+def _correlation_text(value) -> str:
+    """A correlation, or blanks where none exists or it is undefined (never 'nan')."""
+    return " " * 5 if value is None or value != value else f"{value:5.2f}"
+
+
 def _random_effects_lines(model) -> list[str]:
     table = tables.random_effects_table(model)
     if table.empty:
@@ -22,7 +27,7 @@ def _random_effects_lines(model) -> list[str]:
     columns = {"Groups": list(table.Groups), "Name": list(table.Name),
                "Variance": [f"{v:.4g}" for v in table.Variance],
                "Std.Dev.": [f"{v:.4g}" for v in table["Std.Dev."]]}
-    corr = [" ".join(f"{c:5.2f}" for c in row) for row in table.Corr]
+    corr = [" ".join(_correlation_text(c) for c in row).rstrip() for row in table.Corr]
     if any(corr):
         columns["Corr"] = corr
     return _aligned(columns, left={"Groups", "Name", "Corr"})

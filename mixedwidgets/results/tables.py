@@ -30,7 +30,11 @@ def scaled_residual_quantiles(model) -> pd.Series:
 
 
 def random_effects_table(model) -> pd.DataFrame:
-    """Groups, Name, Variance, Std.Dev., and one correlation column per earlier term of the group."""
+    """Groups, Name, Variance, Std.Dev., and one correlation per earlier term of the group.
+
+    A correlation the model does not have (terms in different blocks, as in ``(x || g)``) is
+    None, and trailing ones are left out; one that is undefined (a standard deviation of 0) is NaN.
+    """
     vc = model.varcorr
     rows = []
     for group, part in vc[vc.group != "Residual"].groupby("group", sort=False):
@@ -40,7 +44,9 @@ def random_effects_table(model) -> pd.DataFrame:
             corr = []
             for j in range(k):
                 hit = part[(part.var1 == names[j]) & (part.var2 == row.var1)]
-                corr.append(float(hit.sdcor.iloc[0]) if len(hit) else np.nan)
+                corr.append(float(hit.sdcor.iloc[0]) if len(hit) else None)  # None: not in the model
+            while corr and corr[-1] is None:
+                corr.pop()
             rows.append({"Groups": group if k == 0 else "", "Name": row.var1,
                          "Variance": row.vcov, "Std.Dev.": row.sdcor, "Corr": corr})
     for _, row in vc[vc.group == "Residual"].iterrows():
