@@ -55,23 +55,25 @@ class _Pieces:
 
 
 def build_design(
-    parsed: ParsedFormula, data: pd.DataFrame, *, family="gaussian", weights=None
+    parsed: ParsedFormula, data: pd.DataFrame, *, family: str = "gaussian", weights=None,
+    with_response: bool = True,
 ) -> Design:
     """Build the response, fixed-effect matrix and random-effect terms of a mixed model.
 
-    ``weights`` is a column name or an array with one value per row of ``data``.
+    ``weights`` is a column name or an array with one value per row of ``data``. With
+    ``with_response=False`` the response is not read (simulation makes it): ``y`` is all NaN.
     Rows with missing values in any column the model uses are dropped (with a
     MixedModelWarning); ``data`` itself is never modified.
     """
     family = _family_name(family)
-    frame = _select_columns(parsed, data, weights)
+    frame = _select_columns(parsed, data, weights, with_response)
     frame, n_missing = _drop_rows(frame, frame.isna().any(axis=1).to_numpy(), parsed.text)
     _check_infinite_columns(frame)
-    pieces = _evaluate(parsed, frame)
+    pieces = _evaluate(parsed, frame, with_response)
     nan_rows = pieces.nan_rows()
     if nan_rows.any():
         frame, n_nan = _drop_rows(frame, nan_rows, parsed.text)
-        pieces = _evaluate(parsed, frame)
+        pieces = _evaluate(parsed, frame, with_response)
         warn_user(
             f"{n_nan} row(s) where the formula gives NaN (e.g. log of a negative number) were dropped"
         )
@@ -93,13 +95,13 @@ def _family_name(family: str) -> str:
     return name.strip().lower()
 
 
-def _select_columns(parsed: ParsedFormula, data: pd.DataFrame, weights) -> pd.DataFrame:
+def _select_columns(parsed: ParsedFormula, data: pd.DataFrame, weights, with_response: bool) -> pd.DataFrame:
     """The columns the model reads (a new frame; the caller's data is untouched)."""
     if not isinstance(data, pd.DataFrame):
         raise MixedModelError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if len(data) == 0:
         raise MixedModelError("the data has no rows")
-    names = _used_columns(parsed)
+    names = _used_columns(parsed, with_response)
     if isinstance(weights, str):
         names.append(weights)
     require_columns(list(dict.fromkeys(names)), data, parsed.text)
@@ -110,8 +112,9 @@ def _select_columns(parsed: ParsedFormula, data: pd.DataFrame, weights) -> pd.Da
     return frame
 
 
-def _used_columns(parsed: ParsedFormula) -> list[str]:
-    return _response_columns(parsed.response) + _fixed_columns(parsed) + _random_columns(parsed)
+def _used_columns(parsed: ParsedFormula, with_response: bool = True) -> list[str]:
+    response = _response_columns(parsed.response) if with_response else []
+    return response + _fixed_columns(parsed) + _random_columns(parsed)
 
 
 def _fixed_columns(parsed: ParsedFormula) -> list[str]:
@@ -193,7 +196,7 @@ def _check_infinite_columns(frame: pd.DataFrame) -> None:
             raise MixedModelError(f"{label} has infinite values; remove or replace them")
 
 
-def _evaluate(parsed: ParsedFormula, frame: pd.DataFrame) -> _Pieces:
+def _evaluate(parsed: ParsedFormula, frame: pd.DataFrame, with_response: bool = True) -> _Pieces:
     fixed = evaluate_rhs(parsed.fixed, frame, "the fixed part")
     offsets = tuple(evaluate_expression(e, frame, "the offset") for e in parsed.offsets)
     by_expr: dict[str, EvaluatedMatrix | None] = {}
@@ -204,13 +207,17 @@ def _evaluate(parsed: ParsedFormula, frame: pd.DataFrame) -> _Pieces:
                 None if term.expr.strip() == "1" else evaluate_rhs(term.expr, frame, where)
             )
     random = tuple(by_expr[term.expr] for term in parsed.random)
-    return _Pieces(response_parts(parsed.response, frame), fixed, offsets, random)
+    response = response_parts(parsed.response, frame) if with_response else ()
+    return _Pieces(response, fixed, offsets, random)
 
 
 def _assemble(parsed, frame, pieces: _Pieces, family: str, n_dropped: int) -> Design:
     n = len(frame)
     weights = frame[WEIGHTS_COLUMN].to_numpy(dtype=np.float64) if WEIGHTS_COLUMN in frame else None
-    y, weights = family_response(parsed.response, pieces.response, family, weights)
+    if pieces.response:
+        y, weights = family_response(parsed.response, pieces.response, family, weights)
+    else:
+        y = np.full(n, np.nan)
     _check_all_finite(pieces, y, parsed.response)
     kept = independent_columns(pieces.fixed.values, pieces.fixed.names)
     X = pieces.fixed.values[:, list(kept)]
@@ -238,10 +245,8 @@ def _assemble(parsed, frame, pieces: _Pieces, family: str, n_dropped: int) -> De
 
 
 def _check_all_finite(pieces: _Pieces, y: np.ndarray, response: str) -> None:
-    matrices = [
-        (y[:, None], (response,), "the response"),
-        (pieces.fixed.values, pieces.fixed.names, "the fixed part"),
-    ]
+    matrices = [(y[:, None], (response,), "the response")] if pieces.response else []
+    matrices += [(pieces.fixed.values, pieces.fixed.names, "the fixed part")]
     matrices += [(offset.values, offset.names, "the offset") for offset in pieces.offsets]
     matrices += [(m.values, m.names, "a random term") for m in pieces.random if m is not None]
     for values, names, where in matrices:

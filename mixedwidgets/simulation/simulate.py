@@ -80,9 +80,7 @@ def simulate_data(formula: str, data: pd.DataFrame, *, fixed, random, sigma: flo
     parsed = parse_formula(formula)
     response = _response_column(parsed.response)
     frame = data.reset_index(drop=True) if isinstance(data, pd.DataFrame) else data
-    if isinstance(frame, pd.DataFrame):
-        frame = frame.assign(**{response: 0.0})  # a placeholder, so that a design can be built
-    design = build_design(parsed, frame, family=family)
+    design = build_design(parsed, frame, family=family, with_response=False)
     beta = fixed_vector(fixed, design.fixed_names)
     covariances = term_covariances(random, design.terms)
     rng = generator(seed)

@@ -35,3 +35,10 @@ def test_a_model_without_split_columns_has_none():
 def test_the_design_records_the_columns_the_fixed_part_reads():
     design = build_design(parse_formula("y ~ A * C(h) + log(abs(`my x`)) + (1 | g)"), frame())
     assert set(design.fixed_variables) == {"A", "h", "my x"}
+
+
+def test_a_design_without_its_response_reads_no_response_column():
+    data = frame().drop(columns="y")
+    design = build_design(parse_formula("y ~ A + (1 | g)"), data, with_response=False)
+    assert design.y.shape == (len(data),) and np.isnan(design.y).all()
+    assert design.fixed_names == ("(Intercept)", "A")
