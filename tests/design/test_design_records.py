@@ -1,4 +1,4 @@
-"""The design records which columns of X are within()/between() parts, once."""
+"""What the design records for the layers after it: within()/between() columns, the variables the fixed part reads, a design without its response."""
 
 from __future__ import annotations
 
