@@ -1,4 +1,5 @@
-"""What the design records for the layers after it: within()/between() columns, the variables the fixed part reads, a design without its response."""
+"""What the design records for the layers after it: the within()/between() columns, the variables the
+fixed part reads; and a design built without its response (for simulation)."""
 
 from __future__ import annotations
 
