@@ -11,7 +11,8 @@ INTERCEPT = "(Intercept)"
 
 
 class Grouped(Protocol):
-    group: str
+    @property
+    def group(self) -> str: ...
 
 
 T = TypeVar("T", bound=Grouped)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -245,7 +246,9 @@ def _assemble(parsed, frame, pieces: _Pieces, family: str, n_dropped: int) -> De
 
 
 def _check_all_finite(pieces: _Pieces, y: np.ndarray, response: str) -> None:
-    matrices = [(y[:, None], (response,), "the response")] if pieces.response else []
+    matrices: list[tuple[np.ndarray, tuple[str, ...], str]] = []
+    if pieces.response:
+        matrices.append((y[:, None], (response,), "the response"))
     matrices += [(pieces.fixed.values, pieces.fixed.names, "the fixed part")]
     matrices += [(offset.values, offset.names, "the offset") for offset in pieces.offsets]
     matrices += [(m.values, m.names, "a random term") for m in pieces.random if m is not None]
@@ -275,7 +278,7 @@ def _random_effect_terms(parsed, frame, pieces: _Pieces, family: str):
                 blocks=blocks,
             )
         )
-        parts = tuple(None if pieces.random[i] is None else pieces.random[i].spec for i in indices)
+        parts = tuple(_spec(pieces.random[i]) for i in indices)
         encodings.append(TermEncoding(group_encoding, parts))
     return tuple(terms), tuple(encodings)
 
@@ -326,6 +329,15 @@ def _encoding(parsed, pieces: _Pieces, kept, term_encodings) -> DesignEncoding:
     )
 
 
+def _spec(matrix: EvaluatedMatrix | None):
+    """The formulaic spec that rebuilds a random term's columns (None for an intercept-only term)."""
+    return None if matrix is None else matrix.spec
+
+
+@overload
+def _frozen(array: np.ndarray) -> np.ndarray: ...
+@overload
+def _frozen(array: None) -> None: ...
 def _frozen(array: np.ndarray | None) -> np.ndarray | None:
     """Make an array read-only so the frozen Design cannot be changed through it."""
     if array is None:

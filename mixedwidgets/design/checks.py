@@ -19,7 +19,7 @@ def independent_columns(X: np.ndarray, names: tuple[str, ...]) -> tuple[int, ...
     if p == 0:
         return ()
     # X = QR with orthonormal Q, so the columns of R have the same lengths and linear relations.
-    R = np.linalg.qr(X, mode="r") if n >= p else X
+    R: np.ndarray = np.linalg.qr(X, mode="r") if n >= p else X  # type: ignore[assignment]
     norms = np.sqrt((R * R).sum(axis=0))
     kept = _greedy_independent(R, norms)
     kept_set = set(kept)

@@ -78,7 +78,8 @@ def _check_counts(label: str, values: np.ndarray, what: str) -> None:
 
 def _counts_response(response: str, parts: tuple, weights):
     successes, failures = (_numeric(response, part, "binomial") for part in parts)
-    for values, label in zip((successes, failures), call_arguments(response, "cbind"), strict=True):
+    labels = call_arguments(response, "cbind") or [response, response]
+    for values, label in zip((successes, failures), labels, strict=True):
         if (values < 0).any():
             raise MixedModelError(
                 f"cbind() counts must be non-negative, but '{label}' has negative values"

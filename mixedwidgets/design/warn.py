@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from types import FrameType
 import warnings
 
 from ..errors import MixedModelWarning
@@ -17,7 +18,8 @@ def warn_user(message: str, skip: tuple[str, ...] = ()) -> None:
 
 
 def _levels_to_caller(packages: tuple[str, ...]) -> int:
-    frame, level = sys._getframe(2), 2
+    frame: FrameType | None = sys._getframe(2)
+    level = 2
     while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in packages:
         frame, level = frame.f_back, level + 1
     return level

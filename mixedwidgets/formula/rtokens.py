@@ -112,7 +112,8 @@ def python_source(text: str, *, r_syntax: bool = True) -> tuple[str, Aliases]:
 
 def _refuse_ambiguous_modulo(pieces, text: str) -> None:
     """``a * b %% c`` means ``a * (b %% c)`` in R but not in Python: ask for parentheses."""
-    depth, seen = 0, {}
+    depth = 0
+    seen: dict = {}
     for _, token, position in pieces:
         if token in "([{" and token:
             depth += 1

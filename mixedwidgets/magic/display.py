@@ -51,7 +51,8 @@ def show_result(model, notes: list[str], view: str, interval_level: float,
                 display: Callable | None = None) -> None:
     """Display the notes and the chosen view(s)."""
     if display is None:
-        from IPython.display import display
+        from IPython.display import display as ipython_display
+        display = ipython_display
     if notes:
         display(Notes(notes))
     for item in views_for(model, view, interval_level):

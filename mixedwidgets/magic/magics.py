@@ -33,15 +33,21 @@ class MixedModelMagics(Magics):
             raise tl.TraitError("interval_level must lie strictly between 0 and 1")
         return proposal["value"]
 
+    @property
+    def namespace(self) -> dict:
+        """The user's namespace (the shell is always set once the magic is registered)."""
+        assert self.shell is not None
+        return self.shell.user_ns
+
     @line_cell_magic
     def mixedmodel(self, line: str, cell: str | None = None) -> None:
         """Fit a mixed model; see the class docstring for the options."""
         try:
             request = parse_magic(line, cell)
-            model, notes = run_fit(request, self.shell.user_ns)
+            model, notes = run_fit(request, self.namespace)
         except (MagicArgumentError, FitFailed) as exc:
             raise UsageError(str(exc)) from None
         if request.out:
-            self.shell.user_ns[request.out] = model
+            self.namespace[request.out] = model
         if not request.quiet:
             show_result(model, notes, request.view or self.default_view, self.interval_level)

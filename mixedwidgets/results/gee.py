@@ -20,7 +20,7 @@ def _statsmodels():
     return sm
 
 
-def _cluster_codes(model, groups: str | None) -> np.ndarray:
+def _cluster_codes(model, groups: str | None) -> tuple[np.ndarray, str]:
     term = find_group(model.design.terms, groups or model.design.terms[0].group)
     return np.asarray(term.codes), term.group
 

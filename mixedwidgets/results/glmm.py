@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..backend.fit_record import GlmmFit
 from ..errors import MixedModelError
 from ..names import INTERCEPT
 from .marginal import (delta_method_se, marginal_coefficients_at, marginal_means_at, rows_of_design,
@@ -22,6 +23,7 @@ _RATIO_NAME = {"logit": "odds ratio", "log": "rate ratio"}
 class GeneralizedLinearMixedModel(MixedModelResults):
     """A binomial or Poisson mixed model fitted by maximum likelihood (Laplace or adaptive quadrature)."""
 
+    _fit: GlmmFit
     statistic_name = "z value"
     prediction_kinds = ("conditional", "typical", "marginal")
     criterion_name = "-2 log-likelihood"

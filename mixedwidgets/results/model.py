@@ -14,14 +14,14 @@ from scipy import stats
 
 from ..errors import MixedModelError
 from .icc import icc_frame, icc_at
-from ..backend.fit_record import MixedFit
+from ..backend.fit_record import LmmFit, MixedFit
 from ..design.types import Design
 from ..names import find_group
 from .fit_settings import FitSettings
 from .ranef import ranef_frame
 from .varcorr import term_covariances, varcorr_frame
 
-PREDICTION_KINDS = ("conditional", "typical")
+PREDICTION_KINDS: tuple[str, ...] = ("conditional", "typical")
 
 #: refit(model, **changes) -> a new results object (handed in by the fitting layer)
 Refit = Callable[..., "MixedModelResults"]
@@ -259,6 +259,8 @@ class MixedModelResults:
 
 class LinearMixedModel(MixedModelResults):
     """A fitted linear mixed model (REML or ML)."""
+
+    _fit: LmmFit
 
     @property
     def reml(self) -> bool:

@@ -22,7 +22,7 @@ def correlated_pairs(layout) -> list[tuple[int, int]]:
 def varcorr_frame(structure: RandomEffectsStructure, theta: np.ndarray, sigma: float,
                   residual: bool) -> pd.DataFrame:
     """One row per variance, then per covariance (sdcor = correlation), then the residual."""
-    rows = []
+    rows: list[tuple[str, str | None, str | None, float, float]] = []
     for layout, cov in zip(structure.terms, term_covariances(structure, theta, sigma)):
         sd = np.sqrt(np.diag(cov))
         for i, name in enumerate(layout.columns):

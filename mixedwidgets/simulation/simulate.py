@@ -121,8 +121,8 @@ def random_part(terms, covariances: dict[str, np.ndarray], rng: np.random.Genera
 
 def draw_random_effects(terms, covariances, rng) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Zb and the drawn b (levels × columns) of each grouping factor."""
-    total = np.zeros(len(terms[0].codes)) if terms else 0.0
-    effects = {}
+    total = np.zeros(len(terms[0].codes) if terms else 0)
+    effects: dict[str, np.ndarray] = {}
     for term in terms:
         factor = covariance_factor(covariances[term.group])
         b = rng.standard_normal((len(term.levels), factor.shape[1])) @ factor.T
