@@ -10,6 +10,7 @@ import pandas as pd
 from ..backend.family import get_family
 from ..backend.lmm import fit_lmm
 from ..design import build_design
+from ..design.types import Design
 from ..errors import MixedModelError
 from ..formula import parse_formula
 from ..results.fit_settings import FitSettings
@@ -53,15 +54,21 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family="gaussian
     _check_arguments(formula, data, nagq, reml, progress)
     family_object = get_family(family, link)
     settings = FitSettings(reml=bool(reml), family=family_object.name, link=link, nagq=nagq, weights=weights)
-    parsed = parse_formula(formula)
-    design = build_design(parsed, data, family=family_object.name, weights=weights)
+    design = build_design(parse_formula(formula), data, family=family_object.name, weights=weights)
+    return fit_design(formula, data, design, settings, progress)
+
+
+def fit_design(formula: str, data: pd.DataFrame, design: Design, settings: FitSettings,
+               progress: ProgressCallback | None = None) -> MixedModelResults:
+    """Fit a model whose design is already built (by `fit`, or kept from an earlier fit by `refit`)."""
+    family_object = get_family(settings.family, settings.link)
     check_response_varies(design, family_object.name)
     if family_object.name != "gaussian":
         return fit_generalized(formula, design, data, settings, family_object, progress, refit)
-    if nagq != 1:
+    if settings.nagq != 1:
         raise MixedModelError("nagq applies to binomial and Poisson models only")
     with numerical_failures_reported("the linear mixed model fit"):
-        engine_fit = fit_lmm(design, reml=bool(reml), progress=guarded_progress(progress))
+        engine_fit = fit_lmm(design, reml=settings.reml, progress=guarded_progress(progress))
     check_estimates(engine_fit)
     notes = estimate_notes(engine_fit, design)
     warn_unconverged(engine_fit, notes)
@@ -69,6 +76,21 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family="gaussian
                             notes=tuple(notes), refit=refit)
 
 
+#: arguments a refit can change while keeping the design (the design depends on formula, data, family, weights)
+DESIGN_FREE_ARGUMENTS = frozenset({"reml", "nagq", "link", "progress"})
+
+
 def refit(model: MixedModelResults, **changes) -> MixedModelResults:
-    """The model fitted again to its data with some arguments changed (e.g. reml=False)."""
-    return fit(model.formula, model.data, **{**model.fit_settings.as_arguments(), **changes})
+    """The model fitted again to its data with some arguments changed (e.g. reml=False).
+
+    When only arguments that do not change the design are changed, the design is reused (no formula
+    parsing, no data pass); otherwise everything is rebuilt by `fit`.
+    """
+    arguments = {**model.fit_settings.as_arguments(), **changes}
+    if not set(changes) <= DESIGN_FREE_ARGUMENTS:
+        return fit(model.formula, model.data, **arguments)
+    progress = arguments.pop("progress", None)
+    _check_arguments(model.formula, model.data, arguments["nagq"], arguments["reml"], progress)
+    family_object = get_family(arguments["family"], arguments["link"])
+    settings = FitSettings(**{**arguments, "family": family_object.name, "reml": bool(arguments["reml"])})
+    return fit_design(model.formula, model.data, model.design, settings, progress)
