@@ -27,9 +27,9 @@ from ..backend.reterms import RandomEffectsStructure, build_structure
 from ..backend.threads import single_blas_thread
 
 #: relative step of the central differences in θ (halved once for the Richardson step)
-RELATIVE_STEP = 1e-3
+RELATIVE_STEP = 1e-2
 #: absolute step floor for θ entries at or near zero
-ABSOLUTE_STEP = 1e-4
+ABSOLUTE_STEP = 1e-3
 #: eigenvalues of H below this are treated as zero (lmerTest's tol)
 EIGEN_TOLERANCE = 1e-8
 
