@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..backend.threads import single_blas_thread
+from .blas import one_blas_thread
 from ..errors import MixedModelError
 from . import satterthwaite as satt
 from .contrasts import term_contrasts
@@ -69,7 +69,7 @@ class LmmInference:
         if not self._fit.reml:
             raise MixedModelError("Kenward-Roger's method is only available for REML fits (as in lmerTest and "
                                   "pbkrtest); refit with reml=True, or use ddf='satterthwaite'")
-        with single_blas_thread():
+        with one_blas_thread():
             return kenward_roger_adjustment(self._design, self._fit.structure, self._fit.theta, self._fit.sigma,
                                             self._fit.vcov)
 

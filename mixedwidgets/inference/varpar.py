@@ -24,7 +24,7 @@ import scipy.linalg as la
 from ..backend.crossprod import CrossProducts, build_cross_products
 from ..backend.factor import factorize
 from ..backend.reterms import RandomEffectsStructure, build_structure
-from ..backend.threads import single_blas_thread
+from .blas import one_blas_thread
 
 #: relative step of the central differences in θ (halved once for the Richardson step)
 RELATIVE_STEP = 1e-2
@@ -140,7 +140,7 @@ class VarianceCurvature:
 
 def variance_curvature(problem: VarianceProblem, theta: np.ndarray, sigma: float) -> VarianceCurvature:
     """Everything Satterthwaite's method needs, at θ̂ and σ̂ (one BLAS thread: the matrices are small)."""
-    with single_blas_thread():
+    with one_blas_thread():
         return _variance_curvature(problem, theta, sigma)
 
 
