@@ -12,7 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..design.fixed_terms import FixedStructure, fixed_structure, full_rank_columns, term_cells, used_rows
+from ..design.fixed_terms import (
+    FixedStructure,
+    fixed_structure,
+    full_rank_columns,
+    term_cells,
+    used_rows,
+)
 
 ZERO_ROW = 1e-8
 

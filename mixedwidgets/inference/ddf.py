@@ -14,11 +14,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .blas import one_blas_thread
 from ..errors import MixedModelError
 from . import satterthwaite as satt
+from .blas import one_blas_thread
 from .contrasts import term_contrasts
-from .kenward_roger import KenwardRogerAdjustment, kenward_roger_adjustment, kenward_roger_ddf, kenward_roger_f_test
+from .kenward_roger import (
+    KenwardRogerAdjustment,
+    kenward_roger_adjustment,
+    kenward_roger_ddf,
+    kenward_roger_f_test,
+)
 from .varpar import VarianceCurvature, variance_curvature, variance_problem
 
 #: accepted spellings of each method, and the name shown with the results (as lmerTest's summary)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +26,7 @@ def load_data(name: str) -> pd.DataFrame:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def fitted(name: str):
     answer = load_answer(name)
     return mw.fit(answer["formula"], load_data(name), reml=bool(answer["reml"]))
