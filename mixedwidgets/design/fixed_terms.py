@@ -84,12 +84,16 @@ class TermCells:
 
 
 def term_cells(term: FixedTerm, frame: pd.DataFrame, model_terms: set[frozenset], has_intercept: bool,
-               first_factor_term: bool) -> TermCells:
+               first_factor_term: bool, evaluated: dict[str, np.ndarray] | None = None) -> TermCells:
     """Cells of one term, and the treatment-coded subset under R's marginality rule: a factor is coded by
-    contrasts (first level dropped) when the term without it is in the model, else by all its levels."""
+    contrasts (first level dropped) when the term without it is in the model, else by all its levels.
+    `evaluated` keeps each variable's columns between calls (a variable is in several terms)."""
+    evaluated = {} if evaluated is None else evaluated
     pieces, keep = [], []
     for variable, categorical in zip(term.variables, term.categorical):
-        columns = variable_columns(variable, categorical, frame)
+        if variable not in evaluated:
+            evaluated[variable] = variable_columns(variable, categorical, frame)
+        columns = evaluated[variable]
         pieces.append(columns)
         rest = frozenset(term.variables) - {variable}
         contrasted = rest in model_terms if rest else (has_intercept or not first_factor_term)

@@ -55,10 +55,10 @@ def _treatment_design(structure: FixedStructure, frame: pd.DataFrame, n: int):
         blocks.append(np.ones((n, 1)))
         treat.append(0)
         start = 1
-    first_factor = True
+    first_factor, evaluated = True, {}
     for term in structure.terms:
         single_factor = term.order == 1 and term.categorical[0]
-        cells = term_cells(term, frame, model_terms, has_intercept, single_factor and first_factor)
+        cells = term_cells(term, frame, model_terms, has_intercept, single_factor and first_factor, evaluated)
         first_factor = first_factor and not single_factor
         blocks.append(cells.cells)
         owned[term.label] = [start + k for k in cells.treatment]
