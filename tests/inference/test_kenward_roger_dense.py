@@ -16,8 +16,12 @@ import pytest
 from ddf_cases import fitted
 
 import mixedwidgets as mw
-from mixedwidgets.inference.kenward_roger import (covariance_indicators, kenward_roger_adjustment,
-                                                  kenward_roger_ddf, random_effects_matrix)
+from mixedwidgets.inference.kenward_roger import (
+    covariance_indicators,
+    kenward_roger_adjustment,
+    kenward_roger_ddf,
+    random_effects_matrix,
+)
 from mixedwidgets.inference.varpar import variance_problem
 
 #: factor_slope_reml.csv with weights from R: set.seed(1); d$w <- round(runif(nrow(d), 0.5, 2), 3)
