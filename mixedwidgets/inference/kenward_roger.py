@@ -20,9 +20,12 @@ import scipy.sparse as sp
 
 from ..backend.crossprod import term_matrix
 from ..backend.reterms import RandomEffectsStructure
+from ..errors import MixedModelError
 
 #: pbkrtest: below this smallest |eigenvalue| the expected information is inverted by pseudo-inverse
 INFORMATION_CONDITION = 1e-10
+#: the q-space algebra holds a few dense q × q matrices: 5,000 random effects is 200 MB each
+MAX_RANDOM_EFFECTS = 5_000
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,10 @@ def _pieces(design, structure: RandomEffectsStructure, theta: np.ndarray, sigma:
 def kenward_roger_adjustment(design, structure: RandomEffectsStructure, theta: np.ndarray, sigma: float,
                              vcov: np.ndarray) -> KenwardRogerAdjustment:
     """pbkrtest's `vcovAdj` at the REML estimates (θ, σ) with Φ = vcov(β̂)."""
+    if structure.q_total > MAX_RANDOM_EFFECTS:
+        raise MixedModelError(f"Kenward-Roger needs dense matrices of size q × q, and this model has q = "
+                              f"{structure.q_total:,} random effects (limit {MAX_RANDOM_EFFECTS:,}); use "
+                              "ddf='satterthwaite', which costs a few factorizations at any size")
     pc = _pieces(design, structure, theta, sigma)
     E = covariance_indicators(structure)
     EB = [e @ pc.B for e in E]
