@@ -1,6 +1,7 @@
 """Make the degrees-of-freedom reference cases: data as CSV, lmerTest/pbkrtest answers as JSON.
 
-usage: python tools/ddf_reference.py [OUT_DIR]   (default tests/reference/ddf; needs R with lmerTest, pbkrtest)
+usage: python tools/ddf_reference.py [OUT_DIR [NAME_PREFIX]]   (default tests/reference/ddf, every case;
+needs R with lmerTest and pbkrtest)
 
 Cases: sleepstudy (REML and ML), lme4's cake split-plot (temp as a factor), a simulated unbalanced
 3-level factor × continuous predictor with a correlated random slope, and fresh random designs
@@ -73,6 +74,20 @@ def random_case(seed: int) -> tuple[pd.DataFrame, str, list[str]]:
     return data, formulas[seed % len(formulas)], ["a", "c", "g", "h"]
 
 
+VARIANTS = ["y ~ 0 + a + x + (1 | g)", "y ~ a * c + a:x + (1 | g)", "y ~ x * z + a + (1 + x | g)",
+            "y ~ a:c + x + (1 | g)", "y ~ c * a * x + (1 | h) + (1 | g)"]
+
+
+def variant_case(k: int) -> tuple[pd.DataFrame, str, list[str]]:
+    """Formula shapes the type III contrasts must get right: no intercept, an interaction without its
+    main effects, a numeric × numeric interaction, a three-way interaction with crossed groups."""
+    data, _, factors = random_case(100 + k)
+    rng = np.random.default_rng(200 + k)
+    data["z"] = np.round(rng.normal(1.0, 2.0, size=len(data)), 6)
+    data["y"] = np.round(data["y"] + 0.2 * data["x"] * data["z"], 6)
+    return data, VARIANTS[k], factors
+
+
 def cases():
     yield "sleepstudy_reml", sleepstudy(), "Reaction ~ Days + (Days | Subject)", ["Subject"], True
     yield "sleepstudy_ml", sleepstudy(), "Reaction ~ Days + (Days | Subject)", ["Subject"], False
@@ -83,11 +98,16 @@ def cases():
     for seed in range(1, 9):
         data, formula, factors = random_case(seed)
         yield f"random_{seed}", data, formula, factors, seed % 3 != 0
+    for k in range(len(VARIANTS)):
+        data, formula, factors = variant_case(k)
+        yield f"variant_{k}", data, formula, factors, k != 2
 
 
-def main(out_dir: Path) -> None:
+def main(out_dir: Path, only: str = "") -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, data, formula, factors, reml in cases():
+        if not name.startswith(only):
+            continue
         csv = out_dir / f"{name}.csv"
         data.to_csv(csv, index=False)
         used = [f for f in factors if f in data.columns]
@@ -104,4 +124,5 @@ def main(out_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "reference" / "ddf")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "reference" / "ddf",
+         sys.argv[2] if len(sys.argv) > 2 else "")

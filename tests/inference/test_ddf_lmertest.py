@@ -18,7 +18,7 @@ from ddf_cases import CASES, as_list, fitted, load_answer
 from mixedwidgets.backend.factor import factorize
 from mixedwidgets.backend.solve import fixed_effects
 from mixedwidgets.inference.ddf import LmmInference
-from mixedwidgets.inference.varpar import theta_parts, variance_problem
+from mixedwidgets.inference.varpar import theta_parts, variance_problem, varpar_deviance
 
 METHODS = {"satterthwaite": "satterthwaite", "kenward_roger": "kenward-roger"}
 CASE_METHODS = [(c, k) for c in CASES for k in METHODS if k in load_answer(c)]
@@ -26,6 +26,10 @@ ANOVAS = [(c, k, t) for c, k in CASE_METHODS for t in (3, 1)]
 #: cases where lme4 stopped at a lower deviance than our optimizer (by more than 1e-7): the p-values at our
 #: own fit then differ in the third digit although the method is exact at lme4's θ (tested below)
 OPTIMUM_DIFFERS = {"random_7": "lme4's deviance is 3.8e-7 lower; intercept p 0.08082 here vs 0.08076"}
+#: cases where the design layer parametrizes X differently from lme4 (same column space): the coefficients
+#: differ, the F tests of the terms do not (compared below)
+CODING_DIFFERS = {"variant_3": "a:c without main effects: formulaic codes it as cv, cw, aa1:cu, ..., lme4 as "
+                               "the cells aa0:cu ... aa1:cw"}
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +60,8 @@ def inference_at_theta(model, theta) -> LmmInference:
 
 @pytest.mark.parametrize("case, key", CASE_METHODS)
 def test_coefficient_table_matches_lmertest(case, key):
+    if case in CODING_DIFFERS:
+        pytest.skip(CODING_DIFFERS[case])
     answer, model = load_answer(case), fitted(case)
     ours = model.coef_table(ddf=METHODS[key]).loc[answer[key]["names"]]
     theirs = answer[key]
@@ -70,6 +76,8 @@ def test_coefficient_table_matches_lmertest(case, key):
 
 @pytest.mark.parametrize("case, key", CASE_METHODS)
 def test_coefficient_table_at_lme4_theta_is_exact(case, key):
+    if case in CODING_DIFFERS:
+        pytest.skip(CODING_DIFFERS[case])
     answer, model = load_answer(case), fitted(case)
     table = inference_at_theta(model, as_list(answer["theta"])).coef_table(METHODS[key]).loc[answer[key]["names"]]
     theirs = answer[key]
@@ -79,16 +87,33 @@ def test_coefficient_table_at_lme4_theta_is_exact(case, key):
     assert same_to_3_digits(table.p_value, theirs["p_value"])
 
 
+def singular_entries(model) -> np.ndarray:
+    return np.flatnonzero(model.engine_fit.structure.is_diagonal_entry() & (np.abs(model.theta) < 1e-6))
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_covariance_of_variance_parameters_matches_lmertest(case):
     answer, model = load_answer(case), fitted(case)
     ours = inference_at_theta(model, as_list(answer["theta"])).curvature.covariance
     theirs = np.array(answer["vcov_varpar"])
     scale = np.sqrt(np.outer(np.diag(theirs), np.diag(theirs))) + 1e-12
-    # random_6 is singular (θ₃ = 0): there numDeriv's Richardson steps are off by 3.7e-5 in H[3,3]; ours
-    # (62.59741) agrees with an even polynomial fitted to the deviance over θ₃ ∈ [-0.03, 0.03] (62.59753)
-    # to 2e-6, and lmerTest's implies 62.5997
-    np.testing.assert_allclose(ours / scale, theirs / scale, atol=1e-5 if case != "random_6" else 5e-5)
+    # at a boundary θ = 0 numDeriv's Richardson steps are off by ~4e-5 in that diagonal of H (random_6:
+    # lmerTest's implies H = 62.5997, ours 62.59741; the even-polynomial check below gives 62.59753)
+    np.testing.assert_allclose(ours / scale, theirs / scale, atol=5e-5 if len(singular_entries(model)) else 1e-5)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if len(singular_entries(fitted(c)))])
+def test_hessian_at_a_boundary_agrees_with_a_polynomial_fit_of_the_deviance(case):
+    """Independent check where θ_k = 0: the deviance is even in θ_k, so fit a + bθ² + cθ⁴ + dθ⁶."""
+    answer, model = load_answer(case), fitted(case)
+    inference = inference_at_theta(model, as_list(answer["theta"]))
+    problem = variance_problem(model.design, model.reml)
+    varpar = np.append(inference._fit.theta, inference._fit.sigma)
+    for k in singular_entries(model):
+        steps = np.linspace(-0.03, 0.03, 41)
+        values = [varpar_deviance(problem, varpar + h * np.eye(len(varpar))[k]) for h in steps]
+        second = 2 * np.polyfit(steps**2, values, 3)[-2]
+        assert inference.curvature.hessian[k, k] == pytest.approx(second, rel=2e-5)
 
 
 @pytest.mark.parametrize("case, key, kind", ANOVAS)
@@ -109,5 +134,8 @@ def test_anova_at_lme4_theta_is_exact(case, key, kind):
     theirs = answer[f"anova_{key}_{kind}"]
     table = inference_at_theta(model, as_list(answer["theta"])).anova(model.data, METHODS[key], kind)
     np.testing.assert_allclose(table.f_value, as_list(theirs["f_value"]), rtol=1e-5)
-    np.testing.assert_allclose(table.den_df, as_list(theirs["den_df"]), rtol=2e-5)
+    # lmerTest's multi-df Satterthwaite df depends on the basis of the hypothesis (the ν of the rows of P'L),
+    # so with another coding of X the sequential tests agree to 1e-4 only (type III is built on R's coding)
+    basis_dependent = case in CODING_DIFFERS and key == "satterthwaite" and kind == 1
+    np.testing.assert_allclose(table.den_df, as_list(theirs["den_df"]), rtol=2e-3 if basis_dependent else 2e-5)
     assert same_to_3_digits(table.p_value, as_list(theirs["p_value"]))
