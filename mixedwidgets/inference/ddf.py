@@ -8,13 +8,14 @@ Kenward–Roger adjustment are computed once, on first use, and kept.
 
 from __future__ import annotations
 
+import warnings
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import MixedModelError
+from ..errors import MixedModelError, MixedModelWarning
 from . import satterthwaite as satt
 from .blas import one_blas_thread
 from .contrasts import term_contrasts
@@ -67,7 +68,10 @@ class LmmInference:
     def curvature(self) -> VarianceCurvature:
         """Satterthwaite's ingredients: A = cov(θ, σ) and ∂vcov(β)/∂(θ, σ)."""
         problem = variance_problem(self._design, self._fit.reml)
-        return variance_curvature(problem, self._fit.theta, self._fit.sigma)
+        curvature = variance_curvature(problem, self._fit.theta, self._fit.sigma)
+        for note in curvature.notes:   # lmerTest warns the same way
+            warnings.warn(note, MixedModelWarning, stacklevel=3)
+        return curvature
 
     @cached_property
     def kenward_roger(self) -> KenwardRogerAdjustment:

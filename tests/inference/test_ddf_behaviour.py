@@ -128,3 +128,14 @@ def test_summary_names_the_method_as_lmertest(sleep_model):
     html = sleep_model._repr_html_()
     assert "Satterthwaite&#x27;s method" in html and "<th>df</th>" in html
     assert "Kenward-Roger&#x27;s method" in sleep_model._repr_html_(ddf="kenward-roger")
+
+
+def test_hessian_eigenvalues_that_are_not_positive_are_reported_and_left_out():
+    from mixedwidgets.inference.varpar import covariance_from_hessian
+
+    vectors = np.linalg.qr(np.random.default_rng(3).normal(size=(3, 3)))[0]
+    hessian = vectors @ np.diag([4.0, -1e-3, 1e-12]) @ vectors.T
+    covariance, notes = covariance_from_hessian(hessian)
+    assert any("negative" in n for n in notes) and any("close to zero" in n for n in notes)
+    np.testing.assert_allclose(covariance, 2 * np.outer(vectors[:, 0], vectors[:, 0]) / 4.0, atol=1e-12)
+    assert covariance_from_hessian(np.diag([2.0, 8.0]))[1] == ()
