@@ -75,16 +75,19 @@ def random_case(seed: int) -> tuple[pd.DataFrame, str, list[str]]:
 
 
 VARIANTS = ["y ~ 0 + a + x + (1 | g)", "y ~ a * c + a:x + (1 | g)", "y ~ x * z + a + (1 + x | g)",
-            "y ~ a:c + x + (1 | g)", "y ~ c * a * x + (1 | h) + (1 | g)"]
+            "y ~ a:c + x + (1 | g)", "y ~ c * a * x + (1 | h) + (1 | g)", "y ~ b * x + (1 | g)",
+            "y ~ poly(x, 2) * a + (1 + x | g)"]
 
 
 def variant_case(k: int) -> tuple[pd.DataFrame, str, list[str]]:
     """Formula shapes the type III contrasts must get right: no intercept, an interaction without its
-    main effects, a numeric × numeric interaction, a three-way interaction with crossed groups."""
+    main effects, a numeric × numeric interaction, a three-way interaction with crossed groups, a logical
+    variable (a factor in R), a matrix-valued term (poly)."""
     data, _, factors = random_case(100 + k)
     rng = np.random.default_rng(200 + k)
     data["z"] = np.round(rng.normal(1.0, 2.0, size=len(data)), 6)
     data["y"] = np.round(data["y"] + 0.2 * data["x"] * data["z"], 6)
+    data["b"] = np.where(data["x"] > 0, "TRUE", "FALSE")   # read back as logical by R and pandas
     return data, VARIANTS[k], factors
 
 

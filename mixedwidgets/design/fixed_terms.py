@@ -40,8 +40,10 @@ class FixedStructure:
     terms: tuple[FixedTerm, ...]
 
 
-def fixed_structure(design) -> FixedStructure:
-    """The fixed part's terms and their columns in X, read off the ModelSpec the design kept."""
+def fixed_structure(design, frame: pd.DataFrame | None = None) -> FixedStructure:
+    """The fixed part's terms and their columns in X, read off the ModelSpec the design kept. With the
+    rows used (`frame`), logical columns count as factors, as R's model.matrix codes them (formulaic
+    takes them as numbers 0/1: the same columns, but not the same type III containment)."""
     spec = design.encoding.fixed_spec
     kept = {formulaic: position for position, formulaic in enumerate(design.encoding.fixed_kept)}
     intercept, terms, start = None, [], 0
@@ -53,7 +55,7 @@ def fixed_structure(design) -> FixedStructure:
             intercept = columns[0] if columns else None
             continue
         variables = tuple(str(factor.expr) for factor in structure.term.factors)
-        kinds = tuple(_is_categorical(spec, v) for v in variables)
+        kinds = tuple(_is_categorical(spec, v) or _is_logical(v, frame) for v in variables)
         terms.append(FixedTerm(str(structure.term), variables, kinds, columns))
     return FixedStructure(intercept, tuple(terms))
 
@@ -61,6 +63,10 @@ def fixed_structure(design) -> FixedStructure:
 def _is_categorical(spec, variable: str) -> bool:
     state = spec.encoder_state.get(variable)
     return state is not None and getattr(state[0], "value", str(state[0])) == "categorical"
+
+
+def _is_logical(variable: str, frame: pd.DataFrame | None) -> bool:
+    return frame is not None and variable in frame.columns and pd.api.types.is_bool_dtype(frame[variable])
 
 
 def used_rows(design, data: pd.DataFrame) -> pd.DataFrame:
@@ -71,6 +77,8 @@ def used_rows(design, data: pd.DataFrame) -> pd.DataFrame:
 def variable_columns(variable: str, categorical: bool, frame: pd.DataFrame) -> np.ndarray:
     """A factor's indicator of every level present (R's `~ 0 + f`), or a numeric variable's columns."""
     values = evaluate_rhs(f"0 + {variable}", frame, f"the variable {variable!r}").values
+    if categorical and _is_logical(variable, frame):
+        values = np.column_stack([1.0 - values[:, 0], values[:, 0]])   # levels FALSE, TRUE
     return values[:, values.any(axis=0)] if categorical else values
 
 

@@ -69,11 +69,12 @@ def _treatment_design(structure: FixedStructure, frame: pd.DataFrame, n: int):
 
 def type3_contrasts(design, data: pd.DataFrame) -> dict[str, np.ndarray]:
     """lmerTest's type III contrasts (rows per term, columns those of the model's X)."""
-    structure = fixed_structure(design)
+    frame = used_rows(design, data)
+    structure = fixed_structure(design, frame)
     X = np.asarray(design.X)
     if X.shape[1] <= 1 or len(structure.terms) <= 1:
         return type1_contrasts(X, structure)
-    rdx, treat, owned = _treatment_design(structure, used_rows(design, data), X.shape[0])
+    rdx, treat, owned = _treatment_design(structure, frame, X.shape[0])
     kept = [treat[j] for j in full_rank_columns(rdx[:, treat])]
     x_treat = rdx[:, kept]
     pinv = np.linalg.pinv(x_treat)

@@ -10,7 +10,7 @@ import mixedwidgets
 PACKAGE = Path(mixedwidgets.__file__).parent / "inference"
 ALLOWED_INTERNAL = {"backend", "design", "errors", "inference"}
 ALLOWED_EXTERNAL = {"numpy", "scipy", "pandas", "threadpoolctl", "__future__", "dataclasses", "functools",
-                    "contextlib", "itertools", "typing", "math"}
+                    "contextlib", "itertools", "typing", "math", "warnings"}
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
