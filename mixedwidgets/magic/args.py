@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from ..backend.family import FAMILY_NAMES
 
 VIEWS = ("summary", "ranef", "varcomp", "covariance", "all")
+DDF_METHODS = ("satterthwaite", "kenward-roger", "asymptotic")
 VALUE_OPTIONS = {"-d": "data", "--data": "data", "-o": "out", "--out": "out", "--family": "family",
-                 "--nagq": "nagq", "--weights": "weights", "--view": "view"}
+                 "--nagq": "nagq", "--weights": "weights", "--view": "view", "--ddf": "ddf"}
 FLAG_OPTIONS = {"--ml": "ml", "--quiet": "quiet", "-q": "quiet"}
 
 
@@ -33,6 +34,7 @@ class MagicRequest:
     weights: str | None = None
     view: str | None = None      # None: the configured default view
     quiet: bool = False
+    ddf: str | None = None       # df of the summary's t tests (LMMs); None: Satterthwaite
 
 
 def strip_comments(text: str) -> str:
@@ -81,12 +83,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--weights")
     p.add_argument("--view", choices=VIEWS, type=str.lower)
     p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--ddf", choices=DDF_METHODS, type=str.lower)
     return p
 
 
 def _check_name(value: str | None, option: str) -> None:
     if value is not None and (not value.isidentifier() or keyword.iskeyword(value)):
         raise MagicArgumentError(f"{option} needs a Python variable name, not {value!r}")
+
+
+def _check_ddf(ns) -> None:
+    if ns.ddf in (None, "asymptotic"):
+        return
+    if ns.family != "gaussian":
+        raise MagicArgumentError(f"--ddf {ns.ddf} applies to linear mixed models: a {ns.family} model's fixed "
+                                 "effects are tested by z tests, as glmer does (leave --ddf out)")
+    if ns.ddf == "kenward-roger" and ns.ml:
+        raise MagicArgumentError("--ddf kenward-roger needs a REML fit (as lmerTest and pbkrtest): drop --ml")
 
 
 def parse_magic(line: str, cell: str | None = None) -> MagicRequest:
@@ -104,5 +117,6 @@ def parse_magic(line: str, cell: str | None = None) -> MagicRequest:
         _check_name(value, option)
     if ns.nagq < 1:
         raise MagicArgumentError("--nagq must be a positive whole number")
+    _check_ddf(ns)
     return MagicRequest(formula=formula, data=ns.data, out=ns.out, family=ns.family, ml=ns.ml,
-                        nagq=ns.nagq, weights=ns.weights, view=ns.view, quiet=ns.quiet)
+                        nagq=ns.nagq, weights=ns.weights, view=ns.view, quiet=ns.quiet, ddf=ns.ddf)

@@ -9,14 +9,16 @@ from typing import Callable, Iterable
 class Summary:
     """The model's summary as text and (escaped) HTML, with no widget needed."""
 
-    def __init__(self, model):
+    def __init__(self, model, ddf: str | None = None):
         self.model = model
+        self.ddf = ddf   # df method of the t tests (LMMs); None: the model's default
 
     def _repr_mimebundle_(self, **_kwargs):
-        bundle = {"text/plain": str(self.model.summary())}
+        extra = {} if self.ddf is None else {"ddf": self.ddf}
+        bundle = {"text/plain": str(self.model.summary(**extra))}
         html_repr = getattr(self.model, "_repr_html_", None)
         if callable(html_repr):
-            bundle["text/html"] = html_repr()
+            bundle["text/html"] = html_repr(**extra)
         return bundle
 
 
@@ -32,28 +34,28 @@ class Notes:
                 "text/html": f'<ul class="mw-notes" style="color:#8a5300;margin:2px 0">{items}</ul>'}
 
 
-def views_for(model, view: str, interval_level: float) -> list:
+def views_for(model, view: str, interval_level: float, ddf: str | None = None) -> list:
     """The objects to display for --view `view`."""
     from mixedwidgets import widgets as w
 
     if view == "summary":
-        return [Summary(model)]
+        return [Summary(model, ddf)]
     if view == "ranef":
         return [w.RanefInspector(model, interval_level=interval_level)]
     if view == "varcomp":
         return [w.VarianceTable(model)]
     if view == "covariance":
         return [w.CovariancePanel(model)]
-    return [Summary(model), w.explore(model, interval_level=interval_level)]
+    return [Summary(model, ddf), w.explore(model, interval_level=interval_level)]
 
 
 def show_result(model, notes: list[str], view: str, interval_level: float,
-                display: Callable | None = None) -> None:
+                display: Callable | None = None, ddf: str | None = None) -> None:
     """Display the notes and the chosen view(s)."""
     if display is None:
         from IPython.display import display as ipython_display
         display = ipython_display
     if notes:
         display(Notes(notes))
-    for item in views_for(model, view, interval_level):
+    for item in views_for(model, view, interval_level, ddf):
         display(item)

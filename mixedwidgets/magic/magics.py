@@ -19,7 +19,8 @@ class MixedModelMagics(Magics):
         Reaction ~ Days + (Days | Subject)
 
     Options: --data/-d NAME, --out/-o NAME, --family gaussian|binomial|poisson, --ml, --nagq N,
-    --weights NAME, --view summary|ranef|varcomp|covariance|all, --quiet.
+    --weights NAME, --view summary|ranef|varcomp|covariance|all, --quiet,
+    --ddf satterthwaite|kenward-roger|asymptotic (df of the summary's t tests; Satterthwaite by default).
     """
 
     default_view = tl.Enum(VIEWS, default_value="all", help="View shown after a fit when --view is not given"
@@ -50,4 +51,4 @@ class MixedModelMagics(Magics):
         if request.out:
             self.namespace[request.out] = model
         if not request.quiet:
-            show_result(model, notes, request.view or self.default_view, self.interval_level)
+            show_result(model, notes, request.view or self.default_view, self.interval_level, ddf=request.ddf)

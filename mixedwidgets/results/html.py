@@ -37,24 +37,24 @@ def random_effects_html(model) -> str:
     return _table(header, rows)
 
 
-def fixed_effects_html(model) -> str:
-    table = model.coef_table()
+def fixed_effects_html(model, ddf: str | None = None) -> str:
+    table = model.coef_table(ddf=ddf)
     cols = [c for c in table.columns]
     return _table([""] + cols, [[name] + list(row) for name, row in zip(table.index, table.to_numpy())])
 
 
-def summary_html(model) -> str:
+def summary_html(model, ddf: str | None = None) -> str:
     stats = tables.fit_statistics(model)
     groups = ", ".join(f"{g}: {n}" for g, n in model.ngroups.items())
     parts = [
         _STYLE, '<div class="mw-summary">',
-        f"<b>{escape(tables.title(model))}</b><br>",
+        f"<b>{escape(tables.title(model, ddf))}</b><br>",
         f"<code>{escape(model.formula)}</code><br>",
         f"{model.nobs} observations; groups: {escape(groups)}"
         + (f"; {model.n_dropped} rows with missing values dropped" if model.n_dropped else "") + "<br>",
         _table(list(stats.index), [list(stats.values)]),
         "<b>Random effects</b>", random_effects_html(model),
-        "<b>Fixed effects</b>", fixed_effects_html(model),
+        "<b>Fixed effects</b>", fixed_effects_html(model, ddf),
     ]
     parts += [f'<div class="mw-note">Note: {escape(n)}</div>' for n in tables.notes(model)]
     parts.append("</div>")

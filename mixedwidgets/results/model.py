@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import MixedModelError
-from .icc import icc_frame, icc_at
 from ..backend.fit_record import LmmFit, MixedFit
 from ..design.types import Design
+from ..errors import MixedModelError
+from ..inference.ddf import DDF_TITLES, LmmInference, check_level, ddf_method
 from ..names import find_group
+from .icc import icc_at, icc_frame
 from .fit_settings import FitSettings
 from .ranef import ranef_frame
 from .varcorr import term_covariances, varcorr_frame
@@ -96,8 +97,13 @@ class MixedModelResults:
         names = list(self._design.fixed_names)
         return pd.DataFrame(self._fit.vcov, index=names, columns=names)
 
-    def coef_table(self, level: float = 0.95) -> pd.DataFrame:
-        """Estimates, standard errors, Wald statistics and Wald intervals of the fixed effects."""
+    def coef_table(self, level: float = 0.95, ddf: str | None = None) -> pd.DataFrame:
+        """Estimates, standard errors, Wald statistics and Wald intervals of the fixed effects (z tests, as
+        glmer: `ddf` may only be None or "asymptotic" here)."""
+        if ddf is not None and ddf_method(ddf) != "asymptotic":
+            raise MixedModelError(f"ddf={ddf!r} applies to linear mixed models only: the fixed effects of a "
+                                  "GLMM are tested by z (Wald) tests, as glmer does; use ddf='asymptotic'")
+        check_level(level)
         se = np.sqrt(np.diag(self._fit.vcov))
         z = stats.norm.ppf(0.5 + level / 2)
         table = pd.DataFrame({"estimate": self._fit.beta, "std_error": se,
@@ -245,16 +251,17 @@ class MixedModelResults:
         return self._refit(self, **changes)
 
     # ---- display -----------------------------------------------------------------------------
-    def summary(self) -> str:
+    def summary(self, ddf: str | None = None) -> str:
+        """lme4's summary; for LMMs the t tests use `ddf` (Satterthwaite's method by default, as lmerTest)."""
         from .summary import summary_text
-        return summary_text(self)
+        return summary_text(self, ddf)
 
     def __repr__(self) -> str:
         return self.summary()
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self, ddf: str | None = None) -> str:
         from .html import summary_html
-        return summary_html(self)
+        return summary_html(self, ddf)
 
 
 class LinearMixedModel(MixedModelResults):
@@ -275,3 +282,28 @@ class LinearMixedModel(MixedModelResults):
         r = self.residuals() / self.sigma
         w = self._design.weights
         return r if w is None else r * np.sqrt(w)
+
+    # ---- degrees of freedom, t and F tests (lmerTest / pbkrtest; see mixedwidgets.inference) ------
+    default_ddf = "satterthwaite"
+
+    @cached_property
+    def _inference(self) -> LmmInference:
+        return LmmInference(self._design, self._fit)
+
+    def coef_table(self, level: float = 0.95, ddf: str | None = "satterthwaite") -> pd.DataFrame:
+        """estimate, std_error, df, t_value, p_value, conf_low, conf_high of the fixed effects.
+
+        ddf: "satterthwaite" (lmerTest's default), "kenward-roger" (pbkrtest's adjusted covariance and df;
+        REML fits only) or "asymptotic" (z tests: df = inf, t_value is the z statistic). The interval uses
+        the same df.
+        """
+        return self._inference.coef_table(self.default_ddf if ddf is None else ddf, level)
+
+    def anova(self, ddf: str = "satterthwaite", type: int | str = 3) -> pd.DataFrame:
+        """F tests of the fixed-effect terms, one row per term in lme4's order: sum_sq, mean_sq, num_df,
+        den_df, f_value, p_value. type=3 as lmerTest (independent of the contrast coding), type=1 sequential."""
+        return self._inference.anova(self._data, ddf, type)
+
+    def ddf_title(self, ddf: str | None = None) -> str:
+        """The name of the df method, as lmerTest's summary shows it ("Satterthwaite's method")."""
+        return DDF_TITLES[ddf_method(self.default_ddf if ddf is None else ddf)]

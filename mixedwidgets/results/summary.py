@@ -33,18 +33,20 @@ def _random_effects_lines(model) -> list[str]:
     return _aligned(columns, left={"Groups", "Name", "Corr"})
 
 
-def _fixed_effects_lines(model) -> list[str]:
-    table = model.coef_table()
-    cols = ["estimate", "std_error", model.statistic_name.replace(" ", "_")]
+def _fixed_effects_lines(model, ddf: str | None) -> list[str]:
+    table = model.coef_table(ddf=ddf)
+    cols = ["estimate", "std_error"] + (["df"] if "df" in table else [])
+    cols.append(model.statistic_name.replace(" ", "_"))
     if "p_value" in table:
         cols.append("p_value")
+    p_name = "Pr(>|t|)" if "df" in table else "Pr(>|z|)"
     shown = table[cols].rename(columns={"estimate": "Estimate", "std_error": "Std. Error",
-                                         "t_value": "t value", "z_value": "z value", "p_value": "Pr(>|z|)"})
+                                         "t_value": "t value", "z_value": "z value", "p_value": p_name})
     return shown.to_string(float_format=lambda v: f"{v:.4g}").splitlines()
 
 
-def summary_text(model) -> str:
-    lines = [tables.title(model), f"Formula: {model.formula}"]
+def summary_text(model, ddf: str | None = None) -> str:
+    lines = [tables.title(model, ddf), f"Formula: {model.formula}"]
     data_line = f"   Data: {model.nobs} observations"
     if model.n_dropped:
         data_line += f" ({model.n_dropped} rows with missing values dropped)"
@@ -56,7 +58,7 @@ def summary_text(model) -> str:
     lines += ["Random effects:"] + _random_effects_lines(model)
     groups = ", ".join(f"{g}, {n}" for g, n in model.ngroups.items())
     lines += [f"Number of obs: {model.nobs}, groups: {groups}", "", "Fixed effects:"]
-    lines += _fixed_effects_lines(model)
+    lines += _fixed_effects_lines(model, ddf)
     notes = tables.notes(model)
     if notes:
         lines += [""] + [f"Note: {n}" for n in notes]

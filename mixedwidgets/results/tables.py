@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 
 
-def title(model) -> str:
+def title(model, ddf: str | None = None) -> str:
+    """The heading; for LMMs it names the df method of the t tests, as lmerTest's summary does."""
     if model.family == "gaussian":
         how = "REML" if model.reml else "maximum likelihood"
-        return f"Linear mixed model fit by {how}"
+        return f"Linear mixed model fit by {how}. t-tests use {model.ddf_title(ddf)}"
     approx = "Laplace approximation" if model.nagq == 1 else f"adaptive Gauss-Hermite quadrature (nAGQ = {model.nagq})"
     return f"Generalized linear mixed model fit by maximum likelihood ({approx}) [{model.family}, {model.link} link]"
 
