@@ -41,8 +41,13 @@ CASES = [
     ("all_two_way", "y ~ (x + z + f)^2 + (1 | g)", "", True, ""),
     ("f_nests_x", "y ~ f / x + (1 | g)", "", True, ""),
     ("backticks", "y ~ `dose (mg)` + x + (1 | g)", "", True, ""),
-    ("q_quote", "y ~ Q('dose (mg)') + log(Q('dose (mg)')) + (1 | g)", "y ~ `dose (mg)` + log(`dose (mg)`) + (1 | g)",
-     True, ""),
+    (
+        "q_quote",
+        "y ~ Q('dose (mg)') + log(Q('dose (mg)')) + (1 | g)",
+        "y ~ `dose (mg)` + log(`dose (mg)`) + (1 | g)",
+        True,
+        "",
+    ),
     ("logical", "y ~ I(k > 2) + x + (1 | g)", "", True, ""),
     ("logical_no_intercept", "y ~ 0 + I(k > 2) + x + (1 | g)", "", True, ""),
     ("offset_half_z", "y ~ x + offset(0.5 * z) + (1 | g)", "", True, ""),
@@ -50,8 +55,13 @@ CASES = [
     ("nested_ml", "y ~ x + (1 | g/h)", "", False, ""),
     ("r_logic", "y ~ I(x > 2 & z < 0) + I(!(k == 1)) + as.logical(k) + (1 | g)", "", True, ""),
     ("r_arithmetic", "y ~ I(k %% 2) + I(k %/% 2) + as.integer(x) + log(x, 2) + (1 | g)", "", True, ""),
-    ("r_helpers", "y ~ pmax(x, 2) + ifelse(z > 0, x, 0) + relevel(f, 'b') + (1 | g)",
-     "y ~ pmax(x, 2) + ifelse(z > 0, x, 0) + relevel(f, \"b\") + (1 | g)", True, ""),
+    (
+        "r_helpers",
+        "y ~ pmax(x, 2) + ifelse(z > 0, x, 0) + relevel(f, 'b') + (1 | g)",
+        'y ~ pmax(x, 2) + ifelse(z > 0, x, 0) + relevel(f, "b") + (1 | g)',
+        True,
+        "",
+    ),
     ("uncorrelated_transform", "y ~ I(x^2) + (I(x^2) || g)", "", True, ""),
     ("numpy_spelling", "y ~ np.log(x) + I(x**2) + (1 | g)", "y ~ log(x) + I(x^2) + (1 | g)", True, ""),
 ]
@@ -69,12 +79,31 @@ def simulate(rng: np.random.Generator, n: int, groups: int = 24) -> pd.DataFrame
     g_effect, g_slope = effects.normal(0, 2.0, groups), effects.normal(0, 0.4, groups)
     h_effect = effects.normal(0, 1.0, (groups, 4))
     f_effect = {"a": 0.0, "b": 1.2, "c": -0.8}
-    y = (20 + (1.5 + g_slope[g]) * x + 0.4 * x**2 - 0.3 * k + 0.25 * k**2 + 0.5 * z * (k == 2)
-         + np.vectorize(f_effect.get)(f) + 0.3 * dose + g_effect[g] + h_effect[g, h] + rng.normal(0, 1.5, n))
-    return pd.DataFrame({
-        "y": y.round(4), "x": x.round(4), "z": z.round(4), "k": k, "f": f,
-        "dose (mg)": dose.round(3), "g": [f"g{v + 1:02d}" for v in g], "h": [f"h{v + 1}" for v in h],
-    })
+    y = (
+        20
+        + (1.5 + g_slope[g]) * x
+        + 0.4 * x**2
+        - 0.3 * k
+        + 0.25 * k**2
+        + 0.5 * z * (k == 2)
+        + np.vectorize(f_effect.get)(f)
+        + 0.3 * dose
+        + g_effect[g]
+        + h_effect[g, h]
+        + rng.normal(0, 1.5, n)
+    )
+    return pd.DataFrame(
+        {
+            "y": y.round(4),
+            "x": x.round(4),
+            "z": z.round(4),
+            "k": k,
+            "f": f,
+            "dose (mg)": dose.round(3),
+            "g": [f"g{v + 1:02d}" for v in g],
+            "h": [f"h{v + 1}" for v in h],
+        }
+    )
 
 
 def write_inputs() -> None:
@@ -97,8 +126,17 @@ def main() -> None:
     args = parser.parse_args()
     write_inputs()
     data = OUT / "data"
-    subprocess.run([args.rscript, str(SCRIPT), str(data / "idioms.csv"), str(data / "idioms_new.csv"),
-                    str(OUT / "cases.tsv"), str(OUT / "reference")], check=True)
+    subprocess.run(
+        [
+            args.rscript,
+            str(SCRIPT),
+            str(data / "idioms.csv"),
+            str(data / "idioms_new.csv"),
+            str(OUT / "cases.tsv"),
+            str(OUT / "reference"),
+        ],
+        check=True,
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..errors import MixedModelError
 from .allowed import LOGICAL_HELPERS
 from .rtokens import PYTHON_TO_R_FUNCTION, Aliases, python_source
 
@@ -32,7 +33,7 @@ def r_label(python: str) -> str:
         source, aliases = python_source(python, r_syntax=False)
         tree = ast.parse(source.strip(), mode="eval")
         return _Deparser(aliases).text(tree.body)
-    except Exception:  # naming must never fail a fit
+    except (SyntaxError, ValueError, KeyError, RecursionError, MixedModelError):  # naming never fails a fit
         return python
 
 

@@ -142,7 +142,7 @@ def _translate(kind, token, position, following, text, aliases, r_syntax) -> str
     if kind == "name":
         return _translate_name(token, position, following, text, aliases, r_syntax)
     if kind == "number":
-        return token[:-1] if token.endswith("L") else token
+        return token.removesuffix("L")
     if kind == "special":
         return _translate_special(token, position, text)
     if kind == "op":

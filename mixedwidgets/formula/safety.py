@@ -63,10 +63,9 @@ def refused(part: str, reason: str, text: str) -> MixedModelError:
 
 
 def _shown(node: ast.AST, aliases: Aliases) -> str:
-    try:
+    if isinstance(node, (ast.expr, ast.keyword)):
         return aliases.restore(ast.unparse(node))
-    except Exception:  # an operator node has no source of its own
-        return type(node).__name__
+    return type(node).__name__  # an operator has no source of its own
 
 
 def _problem(node: ast.AST) -> str | None:
@@ -84,13 +83,15 @@ def _problem(node: ast.AST) -> str | None:
         return _compare_problem(node)
     if isinstance(node, ast.keyword):
         return _keyword_problem(node)
-    if isinstance(node, (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, *_OPERATORS)):
+    if isinstance(
+        node, (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, *_OPERATORS)
+    ):
         return None
     return f"{type(node).__name__} is not a kind of expression a formula may hold"
 
 
 def _dunder(name: str) -> str | None:
-    if name.startswith("__") or name.startswith("_FORMULAIC"):
+    if name.startswith(("__", "_FORMULAIC")):
         return "names starting with '__' are not allowed in a formula"
     return None
 

@@ -14,6 +14,7 @@ import ast
 from functools import lru_cache
 
 from formulaic import Formula
+from formulaic.errors import FormulaicError
 
 from ..errors import MixedModelError
 from .allowed import LOGICAL_HELPERS
@@ -181,7 +182,7 @@ def _check_formulaic_factors(translated: str, rhs: str) -> None:
     """Every Python factor formulaic finds in the translated text passes the whitelist too."""
     try:
         formula = Formula(translated)
-    except Exception:  # a syntax problem: reported where the piece is read or evaluated
+    except (FormulaicError, SyntaxError, ValueError, TypeError):  # reported where the piece is read or evaluated
         return
     for factor in _factors(formula):
         if factor.eval_method.value == "python":
