@@ -67,7 +67,7 @@ CASES = [
 ]
 
 
-def simulate(rng: np.random.Generator, n: int, groups: int = 24) -> pd.DataFrame:
+def simulate(rng: np.random.Generator, n: int, groups: int = 24, effects_seed: int = SEED + 1) -> pd.DataFrame:
     g = rng.integers(0, groups, n)
     h = rng.integers(0, 4, n)
     k = rng.integers(0, 5, n)
@@ -75,7 +75,7 @@ def simulate(rng: np.random.Generator, n: int, groups: int = 24) -> pd.DataFrame
     z = rng.normal(0.0, 3.0, n)
     f = rng.choice(np.array(["a", "b", "c"]), n)
     dose = rng.normal(10.0, 2.0, n)
-    effects = np.random.default_rng(SEED + 1)  # the same group effects for fit and new data
+    effects = np.random.default_rng(effects_seed)  # the same group effects for fit and new data
     g_effect, g_slope = effects.normal(0, 2.0, groups), effects.normal(0, 0.4, groups)
     h_effect = effects.normal(0, 1.0, (groups, 4))
     f_effect = {"a": 0.0, "b": 1.2, "c": -0.8}
