@@ -38,10 +38,21 @@ def _r_answers(folder: Path, rows: int, groups: int, seed: int) -> list[tuple[st
     references.simulate(rng, 40, groups, seed + 1).to_csv(folder / "new.csv", index=False)
     cases = [c for c in references.CASES if not c[4]]
     lines = ["name\tcsv\tformula\tr_formula\treml\tfactors"]
-    lines += [f"{n}\t\t{f}\t{r or f}\t{'TRUE' if reml else 'FALSE'}\t{references.FACTORS}" for n, f, r, reml, _ in cases]
+    lines += [
+        f"{n}\t\t{f}\t{r or f}\t{'TRUE' if reml else 'FALSE'}\t{references.FACTORS}" for n, f, r, reml, _ in cases
+    ]
     (folder / "cases.tsv").write_text("\n".join(lines) + "\n")
-    subprocess.run(["Rscript", str(references.SCRIPT), str(folder / "data.csv"), str(folder / "new.csv"),
-                    str(folder / "cases.tsv"), str(folder)], check=True)
+    subprocess.run(
+        [
+            "Rscript",
+            str(references.SCRIPT),
+            str(folder / "data.csv"),
+            str(folder / "new.csv"),
+            str(folder / "cases.tsv"),
+            str(folder),
+        ],
+        check=True,
+    )
     return [(n, f, reml, json.loads((folder / f"{n}.json").read_text())) for n, f, _, reml, _ in cases]
 
 
