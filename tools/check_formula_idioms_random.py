@@ -27,9 +27,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import make_formula_references as references  # noqa: E402
+import make_formula_references as references
 
-import mixedwidgets as mw  # noqa: E402
+import mixedwidgets as mw
 
 
 def _r_answers(folder: Path, rows: int, groups: int, seed: int) -> list[tuple[str, str, bool, dict]]:
