@@ -44,6 +44,8 @@ _REASONS = {
     ast.BitXor: "bitwise xor is not allowed in a formula",
 }
 _NO_ATTRIBUTES = "attribute access is not allowed in a formula; call a function instead, e.g. np.clip(x, 0, None)"
+BASIS_FUNCTIONS = ("poly", "bs", "cr", "cs", "cc")
+MAX_BASIS = 100
 DOCS = "see docs/formulas.md for the functions a formula may use"
 
 
@@ -112,6 +114,8 @@ def _attribute_problem(node: ast.Attribute) -> str | None:
 def _call_problem(node: ast.Call) -> str | None:
     function = node.func
     if isinstance(function, ast.Name):
+        if function.id in BASIS_FUNCTIONS:
+            return _basis_size_problem(node, function.id)
         if function.id in FUNCTIONS:
             return None
         hint = UNSUPPORTED_R_FUNCTIONS.get(function.id)
@@ -126,6 +130,15 @@ def _call_problem(node: ast.Call) -> str | None:
     if isinstance(function, ast.Attribute):
         return _attribute_problem(function) or _NO_ATTRIBUTES
     return "only named functions may be called in a formula"
+
+
+def _basis_size_problem(node: ast.Call, name: str) -> str | None:
+    """poly(x, 10**6) would build a million columns: numbers given to a basis stay small."""
+    values = [*node.args[1:], *(k.value for k in node.keywords)]
+    for value in values:
+        if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)) and abs(value.value) > MAX_BASIS:
+            return f"{name}() takes degrees of freedom up to {MAX_BASIS}, not {value.value}"
+    return None
 
 
 def _numpy_call_problem(node: ast.Call, name: str) -> str | None:

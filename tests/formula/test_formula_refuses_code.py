@@ -134,6 +134,12 @@ def test_huge_powers_fail_fast_instead_of_running_forever(formula):
     assert time.perf_counter() - start < 10
 
 
+@pytest.mark.parametrize("formula", ["y ~ poly(x, 1000000) + (1 | g)", "y ~ bs(x, df=100000) + (1 | g)"])
+def test_a_basis_cannot_ask_for_millions_of_columns(formula):
+    with pytest.raises(MixedModelError, match="degrees of freedom up to 100"):
+        parse_formula(formula)
+
+
 def test_a_column_named_like_a_builtin_is_still_data():
     rng = np.random.default_rng(1)
     data = pd.DataFrame(
