@@ -53,6 +53,8 @@ CASES = [
     ("offset_half_z", "y ~ x + offset(0.5 * z) + (1 | g)", "", True, ""),
     ("nested", "y ~ x + (1 | g/h)", "", True, ""),
     ("nested_ml", "y ~ x + (1 | g/h)", "", False, ""),
+    ("nested_three", "y ~ x + (1 | g/h/f)", "", True, ""),
+    ("nested_slope", "y ~ x + (1 + x | g) + (1 | g:h)", "", True, ""),
     ("r_logic", "y ~ I(x > 2 & z < 0) + I(!(k == 1)) + as.logical(k) + (1 | g)", "", True, ""),
     ("r_arithmetic", "y ~ I(k %% 2) + I(k %/% 2) + as.integer(x) + log(x, 2) + (1 | g)", "", True, ""),
     (
