@@ -90,7 +90,7 @@ def test_conditional_modes_have_lme4s_levels(fitted):
 def test_predictions_for_new_rows_reuse_the_fits_transforms(fitted):
     _, answer, model = fitted
     if not answer.get("predict_conditional"):
-        pytest.skip("lme4 gives no predictions here (its predict() fails on non-syntactic names)")
+        pytest.skip("lme4 gives no predictions here (its predict() fails on a non-syntactic name or a new level)")
     newdata = pd.read_csv(HERE / "data" / "idioms_new.csv")
     scale = model.sigma
     conditional = model.predict(newdata)
