@@ -103,7 +103,8 @@ class _Deparser:
         symbol, precedence = _BINARY[type(node.op)]
         right_assoc = isinstance(node.op, ast.Pow)
         left = self._wrapped(node.left, precedence + (1 if right_assoc else 0))
-        right = self._wrapped(node.right, precedence + (0 if right_assoc else 1))
+        right_needed = _UNARY_MINUS if right_assoc and isinstance(node.right, ast.UnaryOp) else precedence
+        right = self._wrapped(node.right, right_needed + (0 if right_assoc else 1))  # R writes 2^-x
         return f"{left}{symbol}{right}", precedence
 
     def _wrapped(self, node: ast.AST, needed: int) -> str:
