@@ -121,7 +121,7 @@ R_IDIOMS = {
     "tanh": np.tanh, "floor": np.floor, "ceiling": np.ceil, "ceil": np.ceil, "trunc": np.trunc,
     "round": lambda x, digits=0: np.round(x, int(digits)), "pmin": np.minimum, "pmax": np.maximum,
     "ifelse": lambda test, yes, no: np.where(_logical(test), yes, no),
-    "r_not": r_not, "r_and": r_and, "r_or": r_or, "within": within, "between": between,
+    "r_not": r_not, "r_and": r_and, "r_or": r_or, "r_paren": lambda x: x, "within": within, "between": between,
 }  # fmt: skip
 
 

@@ -41,7 +41,7 @@ R_FUNCTIONS = (
 )  # fmt: skip
 HYBRID_FUNCTIONS = ("within", "between")
 # helpers the translation inserts for R's logical operators (!, &, |)
-LOGICAL_HELPERS = {"r_not": "!", "r_and": "&", "r_or": "|"}
+LOGICAL_HELPERS = {"r_not": "!", "r_and": "&", "r_or": "|", "r_paren": "()"}
 
 FUNCTIONS = frozenset(FORMULAIC_FUNCTIONS + R_FUNCTIONS + HYBRID_FUNCTIONS + tuple(LOGICAL_HELPERS))
 

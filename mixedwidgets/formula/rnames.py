@@ -117,8 +117,10 @@ class _Deparser:
             symbol, precedence = _LOGICAL[name]
             left, right = (self._wrapped(a, precedence) for a in node.args)
             return f"{left}{symbol}{right}", precedence
+        if name == "r_paren" and len(node.args) == 1:
+            return f"({self.text(node.args[0])})", 99
         if name == "r_not" and len(node.args) == 1:
-            return LOGICAL_HELPERS["r_not"] + self._wrapped(node.args[0], 99), _NOT  # R users write !(x > 0)
+            return LOGICAL_HELPERS["r_not"] + self._wrapped(node.args[0], _NOT), _NOT
         arguments = [self.text(a) for a in node.args]
         arguments += [f"{k.arg} = {self.text(k.value)}" for k in node.keywords]
         return f"{PYTHON_TO_R_FUNCTION.get(name, name)}({', '.join(arguments)})", 99

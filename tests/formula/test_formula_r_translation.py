@@ -21,7 +21,7 @@ from mixedwidgets.formula.translate import columns_read, python_expression, pyth
         ("as.numeric(k)", "as_numeric(k)"),
         ("exp(z/10)", "exp(z / 10.0)"),
         ("I(k > 2)", "I(k > 2.0)"),
-        ("I(!(z > 0))", "I(r_not(z > 0.0))"),
+        ("I(!(z > 0))", "I(r_not(r_paren(z > 0.0)))"),  # the parentheses are kept for the name
         ("I(x != 1 & z > 0)", "I(r_and(x != 1.0, z > 0.0))"),  # R's & ranks below comparisons
         ("I(x > 1 | z > 0 & k == 2)", "I(r_or(x > 1.0, r_and(z > 0.0, k == 2.0)))"),
         ("I(k %% 2) + I(k %/% 2)", "I(k % 2.0) + I(k // 2.0)"),
@@ -43,7 +43,9 @@ def test_r_expressions_become_python(r, python):
         ("I(k ** 2.0)", "I(k^2)"),
         ("exp(z / 10.0)", "exp(z/10)"),
         ("I(k > 2.0)", "I(k > 2)"),
-        ("I(r_not(z > 0.0))", "I(!(z > 0))"),
+        ("I(r_not(r_paren(z > 0.0)))", "I(!(z > 0))"),
+        ("I(r_not(z > 0.0))", "I(!z > 0)"),
+        ("I(r_paren(r_paren(x) - z) - r_paren(k - 1.0))", "I(((x) - z) - (k - 1))"),  # as R keeps them
         ("I(r_and(x != 1.0, z > 0.0))", "I(x != 1 & z > 0)"),
         ("I(-x ** 2.0)", "I(-x^2)"),
         ("I(2.0 ** -x)", "I(2^-x)"),
@@ -110,3 +112,18 @@ def test_unsupported_r_idioms_are_refused_with_the_python_spelling(formula, hint
     with pytest.raises(MixedModelError) as caught:
         parse_formula(formula)
     assert hint in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["I(x * (k %% 2))", "I(k %% 2 + z * 2)", "I((x * k) %/% 2)", "I(f(x) * 2, k %% 2)"])
+def test_modulo_beside_a_product_is_fine_when_unambiguous(text):
+    python_rhs(text.replace("f(x)", "log(x)"))
+
+
+@pytest.mark.parametrize("text", ["I(x * k %% 2)", "I(k %% 2 / x)", "I(a * -b %% c)"])
+def test_modulo_inside_a_product_asks_for_parentheses(text):
+    with pytest.raises(MixedModelError, match="add parentheses"):
+        python_rhs(text)
+
+
+def test_a_tuple_stays_a_tuple():
+    assert python_rhs("C(f, levels=('a', 'b'))") == "C(f, levels=('a', 'b'))"
