@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mixedwidgets.design import build_design  # noqa: E402
-from mixedwidgets.formula import parse_formula  # noqa: E402
+from mixedwidgets.design import build_design
+from mixedwidgets.formula import parse_formula
 
 R_SCRIPT = """
 d <- read.csv(commandArgs(TRUE)[1]); ex <- readLines(commandArgs(TRUE)[2])
