@@ -54,6 +54,7 @@ CASES = [
     ("nested", "y ~ x + (1 | g/h)", "", True, ""),
     ("nested_ml", "y ~ x + (1 | g/h)", "", False, ""),
     ("nested_three", "y ~ x + (1 | g/h/f)", "", True, ""),
+    ("pastes", "strength ~ 1 + (1 | batch/cask)", "", True, "Pastes"),
     ("nested_slope", "y ~ x + (1 + x | g) + (1 | g:h)", "", True, ""),
     ("r_logic", "y ~ I(x > 2 & z < 0) + I(!(k == 1)) + as.logical(k) + (1 | g)", "", True, ""),
     ("r_arithmetic", "y ~ I(k %% 2) + I(k %/% 2) + as.integer(x) + log(x, 2) + (1 | g)", "", True, ""),
@@ -108,16 +109,18 @@ def simulate(rng: np.random.Generator, n: int, groups: int = 24, effects_seed: i
     )
 
 
-def write_inputs() -> None:
+def write_inputs(rscript: str) -> None:
     (OUT / "data").mkdir(parents=True, exist_ok=True)
     (OUT / "reference").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
     simulate(rng, 480).to_csv(OUT / "data" / "idioms.csv", index=False)
     simulate(rng, 40).to_csv(OUT / "data" / "idioms_new.csv", index=False)
     shutil.copy(ROOT / "mixedwidgets" / "datasets" / "sleepstudy.csv", OUT / "data" / "sleepstudy.csv")
+    pastes = "write.csv(lme4::Pastes[, c('strength', 'batch', 'cask')], commandArgs(TRUE)[1], row.names = FALSE)"
+    subprocess.run([rscript, "-e", pastes, str(OUT / "data" / "Pastes.csv")], check=True)  # lme4's data set
     rows = [["name", "csv", "formula", "r_formula", "reml", "factors"]]
     for name, formula, r_formula, reml, data in CASES:
-        factors = "Subject" if data == "sleepstudy" else FACTORS
+        factors = {"sleepstudy": "Subject", "Pastes": "batch,cask"}.get(data, FACTORS)
         rows.append([name, data, formula, r_formula or formula, "TRUE" if reml else "FALSE", factors])
     (OUT / "cases.tsv").write_text("".join("\t".join(row) + "\n" for row in rows))
 
@@ -126,7 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rscript", default="Rscript")
     args = parser.parse_args()
-    write_inputs()
+    write_inputs(args.rscript)
     data = OUT / "data"
     subprocess.run(
         [
