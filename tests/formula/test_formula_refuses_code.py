@@ -116,6 +116,8 @@ def test_the_evaluation_context_has_no_builtins(tmp_path):
         model_matrix(f"I(open({str(target)!r}, 'w').write('x') * 0 + x)", frame, context=EVAL_CONTEXT)
     with pytest.raises(Exception, match="save"):  # formulaic's own error: np has no attribute 'save'
         model_matrix(f"I(np.save({str(target)!r}, x))", frame, context=EVAL_CONTEXT)
+    with pytest.raises(Exception, match="not subscriptable"):
+        model_matrix(f"I(__builtins__['open']({str(target)!r}, 'w'))", frame, context=EVAL_CONTEXT)
     assert not target.exists()
     assert not hasattr(EVAL_CONTEXT["np"], "save") and not hasattr(EVAL_CONTEXT["np"], "load")
 
