@@ -33,7 +33,7 @@ def factor(x) -> pd.Categorical:
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.remove_unused_categories().array
     codes, uniques = pd.factorize(values, sort=True)
-    labels = level_labels(uniques)
+    labels = ["TRUE" if v else "FALSE" for v in uniques] if values.dtype == bool else level_labels(uniques)
     return pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype=object))
 
 

@@ -49,6 +49,7 @@ def test_factor_levels_sort_numerically_and_print_as_r_does():
     assert list(factor(pd.Series([10, 2, 1, 2])).categories) == ["1", "2", "10"]
     assert list(factor(pd.Series([2.0, 1.0, 1.5])).categories) == ["1", "1.5", "2"]
     assert list(factor(pd.Series(["b", "a"])).categories) == ["a", "b"]
+    assert list(factor(pd.Series([True, False])).categories) == ["FALSE", "TRUE"]
 
 
 def test_factor_in_a_formula_names_columns_as_lme4(frame):
