@@ -11,6 +11,7 @@ they exist.
 from __future__ import annotations
 
 import ast
+import copy
 
 from ..errors import MixedModelError
 from .allowed import (
@@ -21,7 +22,7 @@ from .allowed import (
     UNSUPPORTED_R_FUNCTIONS,
     numpy_call_limit,
 )
-from .rtokens import Aliases
+from .rtokens import PARENTHESES, Aliases
 
 _OPERATORS = (
     ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitAnd, ast.BitOr,
@@ -50,11 +51,17 @@ DOCS = "see docs/formulas.md for the functions a formula may use"
 
 
 def check_tree(tree: ast.Expression, aliases: Aliases, text: str) -> None:
-    """Raise MixedModelError for the first node of ``tree`` outside the whitelist."""
-    for node in ast.walk(tree):
-        problem = _problem(node)
-        if problem is not None:
-            raise refused(_shown(node, aliases), problem, text)
+    """Raise MixedModelError for a node of ``tree`` outside the whitelist (lambdas,
+    comprehensions and the like are named first, being the most telling)."""
+    problems = [(node, _problem(node)) for node in ast.walk(tree)]
+    problems = [
+        (type(node) not in _REASONS, index, node, problem)
+        for index, (node, problem) in enumerate(problems)
+        if problem is not None
+    ]
+    if problems:
+        _, _, node, problem = min(problems, key=lambda item: item[:2])
+        raise refused(_shown(node, aliases), problem, text)
 
 
 def refused(part: str, reason: str, text: str) -> MixedModelError:
@@ -66,8 +73,18 @@ def refused(part: str, reason: str, text: str) -> MixedModelError:
 
 def _shown(node: ast.AST, aliases: Aliases) -> str:
     if isinstance(node, (ast.expr, ast.keyword)):
-        return aliases.restore(ast.unparse(node))
+        return aliases.restore(ast.unparse(_WithoutParentheses().visit(copy.deepcopy(node))))
     return type(node).__name__  # an operator has no source of its own
+
+
+class _WithoutParentheses(ast.NodeTransformer):
+    """Shows ``r_paren(x)`` (the parentheses a user wrote) as plain Python again."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == PARENTHESES:
+            return node.args[0] if len(node.args) == 1 and not node.keywords else ast.Tuple(node.args, ast.Load())
+        return node
 
 
 def _problem(node: ast.AST) -> str | None:
