@@ -113,7 +113,7 @@ def r_or(x, y) -> np.ndarray:
 
 
 R_IDIOMS = {
-    "factor": factor, "as_factor": factor, "relevel": relevel, "as_numeric": as_numeric,
+    "factor": factor, "as_factor": factor, "relevel": relevel, "as_numeric": as_numeric, "as_double": as_numeric,
     "as_integer": as_integer, "as_logical": as_logical, "I": identity, "log": r_log,
     "log2": np.log2, "log10": np.log10, "log1p": np.log1p, "exp": np.exp, "expm1": np.expm1,
     "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign, "sin": np.sin, "cos": np.cos, "tan": np.tan,

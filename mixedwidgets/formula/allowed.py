@@ -34,7 +34,7 @@ CONTRASTS = ("treatment", "sum", "helmert", "poly", "diff", "custom")
 
 # R idioms and short math names (implemented in design/rfunctions.py)
 R_FUNCTIONS = (
-    "factor", "as_factor", "as_numeric", "as_integer", "as_logical", "relevel",
+    "factor", "as_factor", "as_numeric", "as_double", "as_integer", "as_logical", "relevel",
     "log", "log2", "log10", "log1p", "exp", "expm1", "sqrt", "abs", "sign",
     "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
     "floor", "ceiling", "ceil", "trunc", "round", "pmin", "pmax", "ifelse",

@@ -20,11 +20,11 @@ from .caret import formula_error
 R_FUNCTION_ALIASES = {
     "as.factor": "as_factor",
     "as.numeric": "as_numeric",
-    "as.double": "as_numeric",
+    "as.double": "as_double",
     "as.integer": "as_integer",
     "as.logical": "as_logical",
 }
-PYTHON_TO_R_FUNCTION = {python: r for r, python in R_FUNCTION_ALIASES.items() if r != "as.double"}
+PYTHON_TO_R_FUNCTION = {python: r for r, python in R_FUNCTION_ALIASES.items()}
 MODULE_PREFIXES = ("np.", "numpy.", "contr.")
 R_CONSTANTS = {"TRUE": "True", "FALSE": "False", "NULL": "None", "Inf": "np.inf"}
 

@@ -54,6 +54,7 @@ def test_r_expressions_become_python(r, python):
         ("I(naïve ** 2.0)", "I(naïve^2)"),
         ("I((x + z) ** 2.0)", "I((x + z)^2)"),
         ("as_factor(k)", "as.factor(k)"),
+        ("as_double(k)", "as.double(k)"),
         ("I(x % 2.0) + 0", "I(x%%2) + 0"),
         ("I(100000.0 * x)", "I(1e+05 * x)"),
         ("I(x * -2.0)", "I(x * -2)"),
