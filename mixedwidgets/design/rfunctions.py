@@ -33,7 +33,7 @@ def factor(x) -> pd.Categorical:
     if isinstance(values.dtype, pd.CategoricalDtype):
         return values.cat.remove_unused_categories().array
     codes, uniques = pd.factorize(values, sort=True)
-    labels = level_labels(uniques)
+    labels = ["TRUE" if v else "FALSE" for v in uniques] if values.dtype == bool else level_labels(uniques)
     return pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype=object))
 
 
@@ -113,7 +113,7 @@ def r_or(x, y) -> np.ndarray:
 
 
 R_IDIOMS = {
-    "factor": factor, "as_factor": factor, "relevel": relevel, "as_numeric": as_numeric,
+    "factor": factor, "as_factor": factor, "relevel": relevel, "as_numeric": as_numeric, "as_double": as_numeric,
     "as_integer": as_integer, "as_logical": as_logical, "I": identity, "log": r_log,
     "log2": np.log2, "log10": np.log10, "log1p": np.log1p, "exp": np.exp, "expm1": np.expm1,
     "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign, "sin": np.sin, "cos": np.cos, "tan": np.tan,
@@ -121,7 +121,7 @@ R_IDIOMS = {
     "tanh": np.tanh, "floor": np.floor, "ceiling": np.ceil, "ceil": np.ceil, "trunc": np.trunc,
     "round": lambda x, digits=0: np.round(x, int(digits)), "pmin": np.minimum, "pmax": np.maximum,
     "ifelse": lambda test, yes, no: np.where(_logical(test), yes, no),
-    "r_not": r_not, "r_and": r_and, "r_or": r_or, "within": within, "between": between,
+    "r_not": r_not, "r_and": r_and, "r_or": r_or, "r_paren": lambda x: x, "within": within, "between": between,
 }  # fmt: skip
 
 
@@ -147,7 +147,7 @@ def _contrasts_namespace() -> types.SimpleNamespace:
 
 def evaluation_context() -> dict:
     """The names a formula's expressions can see besides the data columns."""
-    context = {name: _Refused(name) for name in dir(builtins)}
+    context = {name: _Refused(name) for name in (*dir(builtins), "__builtins__")}
     context.update({name: _Refused(name) for name in TRANSFORMS})
     context.update({name: TRANSFORMS[name] for name in FORMULAIC_FUNCTIONS if name != "I"})
     numpy = _numpy_namespace()

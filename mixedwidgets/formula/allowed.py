@@ -34,14 +34,14 @@ CONTRASTS = ("treatment", "sum", "helmert", "poly", "diff", "custom")
 
 # R idioms and short math names (implemented in design/rfunctions.py)
 R_FUNCTIONS = (
-    "factor", "as_factor", "as_numeric", "as_integer", "as_logical", "relevel",
+    "factor", "as_factor", "as_numeric", "as_double", "as_integer", "as_logical", "relevel",
     "log", "log2", "log10", "log1p", "exp", "expm1", "sqrt", "abs", "sign",
     "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
     "floor", "ceiling", "ceil", "trunc", "round", "pmin", "pmax", "ifelse",
 )  # fmt: skip
 HYBRID_FUNCTIONS = ("within", "between")
 # helpers the translation inserts for R's logical operators (!, &, |)
-LOGICAL_HELPERS = {"r_not": "!", "r_and": "&", "r_or": "|"}
+LOGICAL_HELPERS = {"r_not": "!", "r_and": "&", "r_or": "|", "r_paren": "()"}
 
 FUNCTIONS = frozenset(FORMULAIC_FUNCTIONS + R_FUNCTIONS + HYBRID_FUNCTIONS + tuple(LOGICAL_HELPERS))
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..errors import MixedModelError
 from .allowed import LOGICAL_HELPERS
 from .rtokens import PYTHON_TO_R_FUNCTION, Aliases, python_source
 
@@ -32,7 +33,7 @@ def r_label(python: str) -> str:
         source, aliases = python_source(python, r_syntax=False)
         tree = ast.parse(source.strip(), mode="eval")
         return _Deparser(aliases).text(tree.body)
-    except Exception:  # naming must never fail a fit
+    except (SyntaxError, ValueError, KeyError, RecursionError, MixedModelError):  # naming never fails a fit
         return python
 
 
@@ -102,7 +103,8 @@ class _Deparser:
         symbol, precedence = _BINARY[type(node.op)]
         right_assoc = isinstance(node.op, ast.Pow)
         left = self._wrapped(node.left, precedence + (1 if right_assoc else 0))
-        right = self._wrapped(node.right, precedence + (0 if right_assoc else 1))
+        right_needed = _UNARY_MINUS if right_assoc and isinstance(node.right, ast.UnaryOp) else precedence
+        right = self._wrapped(node.right, right_needed + (0 if right_assoc else 1))  # R writes 2^-x
         return f"{left}{symbol}{right}", precedence
 
     def _wrapped(self, node: ast.AST, needed: int) -> str:
@@ -115,8 +117,10 @@ class _Deparser:
             symbol, precedence = _LOGICAL[name]
             left, right = (self._wrapped(a, precedence) for a in node.args)
             return f"{left}{symbol}{right}", precedence
+        if name == "r_paren" and len(node.args) == 1:
+            return f"({self.text(node.args[0])})", 99
         if name == "r_not" and len(node.args) == 1:
-            return LOGICAL_HELPERS["r_not"] + self._wrapped(node.args[0], 99), _NOT  # R users write !(x > 0)
+            return LOGICAL_HELPERS["r_not"] + self._wrapped(node.args[0], _NOT), _NOT
         arguments = [self.text(a) for a in node.args]
         arguments += [f"{k.arg} = {self.text(k.value)}" for k in node.keywords]
         return f"{PYTHON_TO_R_FUNCTION.get(name, name)}({', '.join(arguments)})", 99

@@ -20,11 +20,11 @@ from .caret import formula_error
 R_FUNCTION_ALIASES = {
     "as.factor": "as_factor",
     "as.numeric": "as_numeric",
-    "as.double": "as_numeric",
+    "as.double": "as_double",
     "as.integer": "as_integer",
     "as.logical": "as_logical",
 }
-PYTHON_TO_R_FUNCTION = {python: r for r, python in R_FUNCTION_ALIASES.items() if r != "as.double"}
+PYTHON_TO_R_FUNCTION = {python: r for r, python in R_FUNCTION_ALIASES.items()}
 MODULE_PREFIXES = ("np.", "numpy.", "contr.")
 R_CONSTANTS = {"TRUE": "True", "FALSE": "False", "NULL": "None", "Inf": "np.inf"}
 
@@ -41,13 +41,15 @@ R_HINTS = {
 
 _R_LOGICAL = {"!": " not ", "&": " and ", "|": " or "}
 _TIGHT_R_OPERATORS = ("%%", "%/%")  # R ranks these above * and /; Python does not
+_CHAIN_BREAKS = (",", "==", "!=", "<", ">", "<=", ">=", "&", "|", "!", "~", "=")
+PARENTHESES = "r_paren"  # stands for parentheses the user wrote (an identity function)
 
 _TOKEN = re.compile(
     r"""(?P<space>\s+)
     |(?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
     |(?P<backtick>`[^`]*`)
     |(?P<number>(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)L?)
-    |(?P<name>[A-Za-z_.][A-Za-z0-9_.]*)
+    |(?P<name>(?:[^\W\d]|\.)[\w.]*)
     |(?P<special>%[^%\s]*%)
     |(?P<op>\*\*|//|==|!=|<=|>=|&&|\|\||<-|[-+*/^%<>!&|~(),\[\]{}:=$@;])
     |(?P<other>.)""",
@@ -104,21 +106,37 @@ def python_source(text: str, *, r_syntax: bool = True) -> tuple[str, Aliases]:
     if r_syntax:
         _refuse_ambiguous_modulo(pieces, text)
     out: list[str] = []
+    previous = ("space", "")
     for index, (kind, token, position) in enumerate(pieces):
         following = _next_token(pieces, index)
-        out.append(_translate(kind, token, position, following, text, aliases, r_syntax))
+        if r_syntax and token == "(" and not _calls(previous):
+            out.append(f"{PARENTHESES}(")  # R keeps the parentheses a user writes, in names too
+        else:
+            out.append(_translate(kind, token, position, following, text, aliases, r_syntax))
+        previous = (kind, token) if kind != "space" else previous
     return "".join(out), aliases
+
+
+def _calls(previous: tuple[str, str]) -> bool:
+    """True if a '(' after this token opens the arguments of a call."""
+    kind, token = previous
+    return (kind == "name" and not keyword.iskeyword(token)) or kind == "backtick" or token in (")", "]")
 
 
 def _refuse_ambiguous_modulo(pieces, text: str) -> None:
     """``a * b %% c`` means ``a * (b %% c)`` in R but not in Python: ask for parentheses."""
-    depth = 0
+    depth, previous = 0, ""
     seen: dict = {}
-    for _, token, position in pieces:
-        if token in "([{" and token:
+    for kind, token, position in pieces:
+        if kind == "space":
+            continue
+        if token in ("(", "[", "{"):
             depth += 1
-        elif token in ")]}" and token:
+        elif token in (")", "]", "}"):
+            seen.pop(depth, None)
             depth -= 1
+        elif token in _CHAIN_BREAKS or (token in "+-" and _ends_operand(previous)):
+            seen.pop(depth, None)  # a new product starts
         elif token in _TIGHT_R_OPERATORS or token in ("*", "/"):
             kinds = seen.setdefault(depth, set())
             kinds.add(token in _TIGHT_R_OPERATORS)
@@ -126,6 +144,12 @@ def _refuse_ambiguous_modulo(pieces, text: str) -> None:
                 raise formula_error(
                     text, position, "R ranks %% and %/% above * and /: add parentheses to say which comes first"
                 )
+        previous = token
+
+
+def _ends_operand(token: str) -> bool:
+    """True if a '+' or '-' after ``token`` is binary (not a sign)."""
+    return bool(token) and (token[-1].isalnum() or token[-1] in "_.)]`'\"")
 
 
 def _next_token(pieces, index: int) -> str:
@@ -143,7 +167,7 @@ def _translate(kind, token, position, following, text, aliases, r_syntax) -> str
     if kind == "name":
         return _translate_name(token, position, following, text, aliases, r_syntax)
     if kind == "number":
-        return token[:-1] if token.endswith("L") else token
+        return token.removesuffix("L")
     if kind == "special":
         return _translate_special(token, position, text)
     if kind == "op":

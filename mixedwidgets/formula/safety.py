@@ -11,6 +11,7 @@ they exist.
 from __future__ import annotations
 
 import ast
+import copy
 
 from ..errors import MixedModelError
 from .allowed import (
@@ -21,7 +22,7 @@ from .allowed import (
     UNSUPPORTED_R_FUNCTIONS,
     numpy_call_limit,
 )
-from .rtokens import Aliases
+from .rtokens import PARENTHESES, Aliases
 
 _OPERATORS = (
     ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitAnd, ast.BitOr,
@@ -44,15 +45,23 @@ _REASONS = {
     ast.BitXor: "bitwise xor is not allowed in a formula",
 }
 _NO_ATTRIBUTES = "attribute access is not allowed in a formula; call a function instead, e.g. np.clip(x, 0, None)"
+BASIS_FUNCTIONS = ("poly", "bs", "cr", "cs", "cc")
+MAX_BASIS = 100
 DOCS = "see docs/formulas.md for the functions a formula may use"
 
 
 def check_tree(tree: ast.Expression, aliases: Aliases, text: str) -> None:
-    """Raise MixedModelError for the first node of ``tree`` outside the whitelist."""
-    for node in ast.walk(tree):
-        problem = _problem(node)
-        if problem is not None:
-            raise refused(_shown(node, aliases), problem, text)
+    """Raise MixedModelError for a node of ``tree`` outside the whitelist (lambdas,
+    comprehensions and the like are named first, being the most telling)."""
+    problems = [(node, _problem(node)) for node in ast.walk(tree)]
+    problems = [
+        (type(node) not in _REASONS, index, node, problem)
+        for index, (node, problem) in enumerate(problems)
+        if problem is not None
+    ]
+    if problems:
+        _, _, node, problem = min(problems, key=lambda item: item[:2])
+        raise refused(_shown(node, aliases), problem, text)
 
 
 def refused(part: str, reason: str, text: str) -> MixedModelError:
@@ -63,10 +72,19 @@ def refused(part: str, reason: str, text: str) -> MixedModelError:
 
 
 def _shown(node: ast.AST, aliases: Aliases) -> str:
-    try:
-        return aliases.restore(ast.unparse(node))
-    except Exception:  # an operator node has no source of its own
-        return type(node).__name__
+    if isinstance(node, (ast.expr, ast.keyword)):
+        return aliases.restore(ast.unparse(_WithoutParentheses().visit(copy.deepcopy(node))))
+    return type(node).__name__  # an operator has no source of its own
+
+
+class _WithoutParentheses(ast.NodeTransformer):
+    """Shows ``r_paren(x)`` (the parentheses a user wrote) as plain Python again."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == PARENTHESES:
+            return node.args[0] if len(node.args) == 1 and not node.keywords else ast.Tuple(node.args, ast.Load())
+        return node
 
 
 def _problem(node: ast.AST) -> str | None:
@@ -84,13 +102,15 @@ def _problem(node: ast.AST) -> str | None:
         return _compare_problem(node)
     if isinstance(node, ast.keyword):
         return _keyword_problem(node)
-    if isinstance(node, (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, *_OPERATORS)):
+    if isinstance(
+        node, (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp, ast.List, ast.Tuple, *_OPERATORS)
+    ):
         return None
     return f"{type(node).__name__} is not a kind of expression a formula may hold"
 
 
 def _dunder(name: str) -> str | None:
-    if name.startswith("__") or name.startswith("_FORMULAIC"):
+    if name.startswith(("__", "_FORMULAIC")):
         return "names starting with '__' are not allowed in a formula"
     return None
 
@@ -111,6 +131,8 @@ def _attribute_problem(node: ast.Attribute) -> str | None:
 def _call_problem(node: ast.Call) -> str | None:
     function = node.func
     if isinstance(function, ast.Name):
+        if function.id in BASIS_FUNCTIONS:
+            return _basis_size_problem(node, function.id)
         if function.id in FUNCTIONS:
             return None
         hint = UNSUPPORTED_R_FUNCTIONS.get(function.id)
@@ -125,6 +147,15 @@ def _call_problem(node: ast.Call) -> str | None:
     if isinstance(function, ast.Attribute):
         return _attribute_problem(function) or _NO_ATTRIBUTES
     return "only named functions may be called in a formula"
+
+
+def _basis_size_problem(node: ast.Call, name: str) -> str | None:
+    """poly(x, 10**6) would build a million columns: numbers given to a basis stay small."""
+    values = [*node.args[1:], *(k.value for k in node.keywords)]
+    for value in values:
+        if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)) and abs(value.value) > MAX_BASIS:
+            return f"{name}() takes degrees of freedom up to {MAX_BASIS}, not {value.value}"
+    return None
 
 
 def _numpy_call_problem(node: ast.Call, name: str) -> str | None:

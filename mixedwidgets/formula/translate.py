@@ -14,10 +14,11 @@ import ast
 from functools import lru_cache
 
 from formulaic import Formula
+from formulaic.errors import FormulaicError
 
 from ..errors import MixedModelError
 from .allowed import LOGICAL_HELPERS
-from .rtokens import Aliases, python_source
+from .rtokens import PARENTHESES, Aliases, python_source
 from .safety import check_tree, refused
 from .scan import Scan, scan_text
 
@@ -149,6 +150,11 @@ class _RSemantics(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == PARENTHESES:
+            if len(node.args) != 1 or node.keywords:
+                return ast.Tuple(node.args, ast.Load())  # (1, 2) is a tuple, not parentheses
+            node.args = [_as_double(node.args[0])]
+            return node
         if isinstance(node.func, ast.Name) and node.func.id == "Q":
             return ast.Name(self.aliases.placeholder(_quoted_name(node, self.formula)), ast.Load())
         return node
@@ -181,7 +187,7 @@ def _check_formulaic_factors(translated: str, rhs: str) -> None:
     """Every Python factor formulaic finds in the translated text passes the whitelist too."""
     try:
         formula = Formula(translated)
-    except Exception:  # a syntax problem: reported where the piece is read or evaluated
+    except (FormulaicError, SyntaxError, ValueError, TypeError):  # reported where the piece is read or evaluated
         return
     for factor in _factors(formula):
         if factor.eval_method.value == "python":

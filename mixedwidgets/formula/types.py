@@ -10,7 +10,7 @@ class RandomTerm:
     """One random-effect term ``(expr | group)`` after expanding nesting."""
 
     expr: str  # left of the bar, e.g. "1 + Days", "Days", "0 + x"
-    group: str  # grouping expression: "Subject", "a:b" (interaction of factors)
+    group: str  # grouping expression: "Subject", "a:b" (interaction), "c:(b:a)" (from a/b/c, as lme4)
     correlated: bool  # False for (expr || g)
 
 
@@ -21,5 +21,5 @@ class ParsedFormula:
     text: str  # the formula as the user wrote it
     response: str  # left-hand side text ("Reaction", "cbind(incidence, size - incidence)")
     fixed: str  # right-hand side of the fixed part, for formulaic ("1 + Days", "0 + x")
-    random: tuple[RandomTerm, ...]  # after expanding a/b -> a + a:b; in formula order
+    random: tuple[RandomTerm, ...]  # after expanding a/b -> a + b:a (lme4's names); in formula order
     offsets: tuple[str, ...] = ()  # expressions inside offset(...) terms of the fixed part

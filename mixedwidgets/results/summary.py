@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from . import tables
 
 
@@ -17,7 +19,7 @@ def _aligned(columns: dict[str, list[str]], left: set[str]) -> list[str]:
 
 def _correlation_text(value) -> str:
     """A correlation, or blanks where none exists or it is undefined (never 'nan')."""
-    return " " * 5 if value is None or value != value else f"{value:5.2f}"
+    return " " * 5 if value is None or math.isnan(value) else f"{value:5.2f}"
 
 
 def _random_effects_lines(model) -> list[str]:

@@ -18,8 +18,14 @@ def ip():
     return shell
 
 
-@pytest.mark.parametrize("call", ["open(TARGET, 'w').write('x') * 0", "exec(\"open(TARGET, 'w').write('x')\") or 0",
-                                  "().__class__.__bases__[0].__subclasses__() and 0"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        "open(TARGET, 'w').write('x') * 0",
+        "exec(\"open(TARGET, 'w').write('x')\") or 0",
+        "().__class__.__bases__[0].__subclasses__() and 0",
+    ],
+)
 def test_magic_refuses_code_in_a_formula_and_nothing_happens(ip, tmp_path, call):
     target = tmp_path / "written"
     formula = f"Reaction ~ I({call.replace('TARGET', repr(str(target)))} + Days) + (1 | Subject)"

@@ -38,8 +38,9 @@ def _random_effects_block(text: str) -> str:
     return text[text.index("Random effects:") : text.index("Number of obs")]
 
 
-@pytest.mark.parametrize("formula", ["Reaction ~ Days + (Days || Subject)",
-                                     "Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)"])
+@pytest.mark.parametrize(
+    "formula", ["Reaction ~ Days + (Days || Subject)", "Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)"]
+)
 def test_uncorrelated_terms_print_no_correlation_at_all(sleepstudy, formula):
     model = _fit(formula, sleepstudy)
     block = _random_effects_block(model.summary())

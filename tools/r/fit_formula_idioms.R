@@ -6,7 +6,7 @@
 # (conditional, and re.form = NA), which use the fit's poly()/scale() parameters (R's makepredictcall).
 suppressMessages({library(lme4); library(jsonlite)})
 a <- commandArgs(trailingOnly = TRUE)
-cases <- read.delim(a[3], stringsAsFactors = FALSE, quote = "", na.strings = character(0))
+cases <- read.delim(a[3], colClasses = "character", quote = "", na.strings = character(0))
 for (i in seq_len(nrow(cases))) {
   cs <- cases[i, ]
   path <- if (nchar(cs$csv)) file.path(dirname(a[1]), paste0(cs$csv, ".csv")) else a[1]
