@@ -202,6 +202,10 @@ def _factors(formula) -> list:
     return [factor for part in formula for factor in _factors(part)]
 
 
+#: formulaic's contrast classes, which C() takes by name as well as called: C(f, Sum) is C(f, Sum())
+CONTRAST_CLASSES = frozenset({"Treatment", "Sum", "Helmert", "Poly", "Diff"})
+
+
 def columns_read(python: str) -> list[str]:
     """The data columns a checked Python expression reads, in order of appearance."""
     source, aliases = python_source(python, r_syntax=False)
@@ -212,5 +216,6 @@ def columns_read(python: str) -> list[str]:
         (node.col_offset, aliases.column(node.id))
         for node in ast.walk(tree)
         if isinstance(node, ast.Name) and id(node) not in called and id(node) not in bases
+        and node.id not in CONTRAST_CLASSES
     ]
     return list(dict.fromkeys(name for _, name in sorted(names)))

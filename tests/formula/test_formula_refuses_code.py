@@ -151,3 +151,19 @@ def test_a_column_named_like_a_builtin_is_still_data():
         warnings.simplefilter("ignore")
         m = mw.fit("close ~ open + log(open) + (1 | g)", data)
     assert list(m.fixef.index) == ["(Intercept)", "open", "log(open)"]
+
+
+def test_contrast_classes_by_name_are_not_columns():
+    """C(f, Sum) names formulaic's contrast class, as C(f, Sum()) calls it (not a column named Sum)."""
+    import numpy as np
+    import pandas as pd
+
+    import mixedwidgets as mw
+
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame({"y": rng.normal(size=120), "f": rng.choice(list("abc"), 120),
+                         "g": rng.integers(0, 10, 120).astype(str)})
+    by_name = mw.fit("y ~ C(f, Sum) + (1 | g)", data)
+    called = mw.fit("y ~ C(f, Sum()) + (1 | g)", data)
+    np.testing.assert_allclose(by_name.fixef.to_numpy(), called.fixef.to_numpy())
+    assert by_name.objective == called.objective
