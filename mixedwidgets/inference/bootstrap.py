@@ -24,8 +24,10 @@ from scipy import stats
 from ..backend.threads import single_blas_thread
 from ..errors import MixedModelError
 
-#: draws per chunk handed to a worker at most (small enough for live progress, large enough to amortize)
-CHUNK = 20
+#: draws per chunk handed to a worker (small enough for live progress, large enough to amortize); fixed,
+#: not derived from the number of workers, so that batched refits see the same batches whatever n_jobs
+CHUNK = 10
+BATCH_CHUNK = 50
 
 _TASK: dict[str, object] = {}
 
@@ -37,8 +39,10 @@ def _start_worker(task) -> None:
 
 def _run_chunk(task, draws: list[int], seeds: list[np.random.SeedSequence]) -> tuple[list[int], np.ndarray]:
     with single_blas_thread():
-        rows = [task.draw(np.random.default_rng(seed)) for seed in seeds]
-    return draws, np.array(rows)
+        rngs = [np.random.default_rng(seed) for seed in seeds]
+        if hasattr(task, "draw_batch"):
+            return draws, np.asarray(task.draw_batch(rngs))
+        return draws, np.array([task.draw(rng) for rng in rngs])
 
 
 def _worker_chunk(job) -> tuple[list[int], np.ndarray]:
@@ -71,7 +75,7 @@ def run_draws(task, nsim: int, seed, n_jobs: int = -1,
     """(nsim, columns): task.draw(rng) for each draw's own generator, in draw order."""
     seeds = draw_seeds(seed, nsim)
     jobs = resolve_jobs(n_jobs)
-    size = max(1, min(CHUNK, nsim // (4 * jobs) or 1))
+    size = BATCH_CHUNK if hasattr(task, "draw_batch") else CHUNK
     chunks = [(list(range(s, min(s + size, nsim))), seeds[s:s + size]) for s in range(0, nsim, size)]
     out = np.full((nsim, len(task.names)), np.nan)
     done = 0

@@ -18,6 +18,7 @@ from ..backend.glmm import make_problem
 from ..backend.optimizer import minimize_bounded
 from ..backend.pirls import laplace_deviance, pirls
 from ..backend.reterms import RandomEffectsStructure
+from .batched_lmm import BatchedSingleTerm, newton_minimize
 from .lmm_problem import LmmProblem
 from .sdcor import sdcor_names, theta_to_sdcor
 
@@ -86,11 +87,34 @@ class LmmDrawTask:
         return opt.final, opt.fmin, problem
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
-        theta, deviance, problem = self.refit(self.simulate(rng))
+        return self._finish(*self.refit(self.simulate(rng)))
+
+    def _finish(self, theta, deviance, problem) -> np.ndarray:
         if not np.isfinite(deviance):
             return np.full(len(self.names), np.nan)
         beta, sigma = problem.estimates(theta, self.reml)
         return self.row(theta, beta, sigma)
+
+    def draw_batch(self, rngs: list[np.random.Generator]) -> np.ndarray:
+        """Rows for several draws: one-term models refit them together (batched_lmm), others one by one;
+        a draw that Newton's method leaves (optimum near a bound) is refitted by BOBYQA as in draw()."""
+        ys = [self.simulate(rng) for rng in rngs]
+        if self.problem.single is None:
+            return np.array([self._finish(*self.refit(y)) for y in ys])
+        problems = [self.problem.with_response(y) for y in ys]
+        batch = BatchedSingleTerm(
+            self.problem.single, tuple(np.array([pr.single.b[i][:, -1] for pr in problems])
+                                       for i in range(len(self.problem.single.b))),
+            np.array([pr.single.c[-1] for pr in problems]), self.problem.n, self.reml, self.problem.log_weights)
+        start = np.tile(self.theta, (len(ys), 1))
+        theta, deviance, interior = newton_minimize(batch.deviance, start, self.problem.structure.lower)
+        rows = []
+        for i, (y, problem) in enumerate(zip(ys, problems)):
+            if interior[i]:
+                rows.append(self._finish(theta[i], deviance[i], problem))
+            else:   # near a bound: BOBYQA from the fitted θ, exactly as draw() does
+                rows.append(self._finish(*self.refit(y)))
+        return np.array(rows)
 
 
 @dataclass
