@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # benchmark the working tree this script lives in
 
-import mixedwidgets as mw  # noqa: E402
+import mixedwidgets as mw
 
 R_SCRIPT = Path(__file__).resolve().parent / "r" / "bench_inference.R"
 DATA = ROOT / "tests" / "inference" / "data"

@@ -78,7 +78,10 @@ class LrtDrawTask:
 
     null: object
     alternative: object
-    names = ["lrt"]
+
+    @property
+    def names(self) -> list[str]:
+        return ["lrt"]
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         y = self.null.simulate(rng)

@@ -38,7 +38,7 @@ class LmmProblem:
             object.__setattr__(self, "single", SingleTermSystem.from_cross_products(self.cp, self.structure))
 
     @classmethod
-    def from_design(cls, design, response: np.ndarray | None = None) -> "LmmProblem":
+    def from_design(cls, design, response: np.ndarray | None = None) -> LmmProblem:
         structure = build_structure(design.terms)
         y = np.asarray(design.y if response is None else response, dtype=float)
         if design.offset is not None:
@@ -105,7 +105,7 @@ class LmmProblem:
                                initial_step=initial_step, ftol_abs=1e-8, xtol_abs=1e-7)
         return opt.final, opt.fmin
 
-    def with_response(self, y: np.ndarray) -> "LmmProblem":
+    def with_response(self, y: np.ndarray) -> LmmProblem:
         """The same model with a new response y (before the offset is taken off)."""
         design = self.design
         if not isinstance(self.cp.tail0, np.ndarray):

@@ -10,8 +10,8 @@ confint of a profile does with its back-spline.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import nlopt
 import numpy as np

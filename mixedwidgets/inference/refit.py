@@ -56,7 +56,7 @@ class LmmDrawTask:
     reml: bool
 
     @classmethod
-    def from_fit(cls, design, theta, beta, sigma, reml) -> "LmmDrawTask":
+    def from_fit(cls, design, theta, beta, sigma, reml) -> LmmDrawTask:
         return cls(LmmProblem.from_design(design), np.asarray(theta, float), np.asarray(beta, float),
                    float(sigma), bool(reml))
 
@@ -129,7 +129,7 @@ class GlmmDrawTask:
     fixed_names: tuple[str, ...]
 
     @classmethod
-    def from_fit(cls, design, family, nagq, theta, beta, vcov) -> "GlmmDrawTask":
+    def from_fit(cls, design, family, nagq, theta, beta, vcov) -> GlmmDrawTask:
         problem = make_problem(design, family, scale_columns=False)
         p = len(beta)
         scale = np.sqrt(np.maximum(np.diag(vcov), 1e-300)) if p else np.ones(0)

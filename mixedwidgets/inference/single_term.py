@@ -65,7 +65,7 @@ class SingleTermSystem:
     p: int
 
     @classmethod
-    def from_cross_products(cls, cp: CrossProducts, structure: RandomEffectsStructure) -> "SingleTermSystem":
+    def from_cross_products(cls, cp: CrossProducts, structure: RandomEffectsStructure) -> SingleTermSystem:
         term = structure.terms[0]
         m = cp.tail0.shape[0]
         b = cp.tail0.reshape(m, term.n_levels, term.q)
@@ -96,7 +96,7 @@ class SingleTermSystem:
         schur = self.c - w0.T @ w0 - w1.T @ w1
         return SchurFactor(float(np.log(m00 * l11_2).sum()), lower_factor(schur), self.p)
 
-    def with_response_row(self, z_y: np.ndarray, c_row: np.ndarray) -> "SingleTermSystem":
+    def with_response_row(self, z_y: np.ndarray, c_row: np.ndarray) -> SingleTermSystem:
         """The system for a new response: Z'y per level (levels, q) and [X y]'y."""
         b = tuple(row.copy() for row in self.b)
         for i, row in enumerate(b):

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import MixedModelError
-from ..inference.boundary_lrt import boundary_mixture, bootstrap_lrt, differ_only_in_random_effects
+from ..inference.boundary_lrt import bootstrap_lrt, boundary_mixture, differ_only_in_random_effects
 from .comparison_table import ComparisonTable
 
 REFITTED = "ML (refitted from REML)"

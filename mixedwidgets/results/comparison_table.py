@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import ClassVar
 
 import pandas as pd
 
@@ -10,7 +11,7 @@ import pandas as pd
 class ComparisonTable(pd.DataFrame):
     """A DataFrame with `notes` (a tuple of sentences) printed under it and shown in its HTML."""
 
-    _metadata = ["notes"]
+    _metadata: ClassVar[list[str]] = ["notes"]
 
     @property
     def _constructor(self):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -26,16 +26,26 @@ CASES = {
     "cake": (_cake, "angle ~ recipe * temperature + (1 | recipe:replicate)", {}),
     "cbpp": (lambda: mw.datasets.load("cbpp"), "cbind(incidence, size - incidence) ~ period + (1 | herd)",
              {"family": "binomial"}),
+    # fresh cases of our own (two crossed or nested terms, ||, a 3 × 3 term, GLMMs), profile intervals only
+    "fresh_penicillin": (lambda: mw.datasets.load("penicillin"), "diameter ~ 1 + (1 | plate) + (1 | sample)", {}),
+    "fresh_uncorrelated": (lambda: mw.datasets.load("sleepstudy"), "Reaction ~ Days + (Days || Subject)", {}),
+    "fresh_q3": (lambda: pd.read_csv(HERE / "data" / "intervals_fresh_q3.csv"), "y ~ x1 + x2 + (1 + x1 + x2 | g)", {}),
+    "fresh_nested": (lambda: pd.read_csv(HERE / "data" / "intervals_fresh_nested.csv"),
+                     "y ~ x + (1 | school) + (1 | school:cls)", {"reml": False}),
+    "fresh_poisson": (lambda: pd.read_csv(HERE / "data" / "intervals_fresh_glmm.csv"), "count ~ x + (1 | g)",
+                      {"family": "poisson"}),
+    "fresh_binary": (lambda: pd.read_csv(HERE / "data" / "intervals_fresh_glmm.csv"), "yes ~ x + (1 | g)",
+                     {"family": "binomial"}),
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def fitted(name: str):
     load, formula, options = CASES[name]
     return mw.fit(formula, load(), **options)
 
 
-@lru_cache(maxsize=None)
+@cache
 def reference(name: str) -> dict:
     return json.loads((REFERENCE / f"intervals_{name}.json").read_text())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 
 import numpy as np
@@ -56,7 +57,7 @@ def test_confint_boot_is_the_bootstraps_percentile_interval():
 def test_progress_is_reported_up_to_the_total():
     seen = []
     fitted("sleepstudy").bootstrap(nsim=50, seed=1, progress=lambda done, total: seen.append((done, total)), n_jobs=2)
-    assert seen[-1] == (50, 50) and all(b > a for (a, _), (b, _) in zip(seen, seen[1:]))
+    assert seen[-1] == (50, 50) and all(b > a for (a, _), (b, _) in itertools.pairwise(seen))
 
 
 def test_ctrl_c_stops_the_workers_and_comes_out():

@@ -11,9 +11,10 @@ import mixedwidgets as mw
 from mixedwidgets.errors import MixedModelError
 
 LMM_CASES = ["sleepstudy", "unbalanced", "cake"]
+FRESH_CASES = ["fresh_penicillin", "fresh_uncorrelated", "fresh_q3", "fresh_nested", "fresh_poisson", "fresh_binary"]
 
 
-@pytest.mark.parametrize("name", LMM_CASES + ["cbpp"])
+@pytest.mark.parametrize("name", LMM_CASES + ["cbpp"] + FRESH_CASES)
 def test_profile_intervals_within_one_percent_of_the_width_of_lme4s(name):
     ci = fitted(name).confint("profile")
     ref = reference(name)["profile"]
