@@ -14,7 +14,7 @@ from mixedwidgets.inference.bootstrap import run_draws
 from mixedwidgets.inference.confint import draw_task
 
 
-@pytest.mark.parametrize("name", ["sleepstudy", "cbpp"])
+@pytest.mark.parametrize("name", ["sleepstudy", "cbpp", "fresh_penicillin"])
 def test_the_same_seed_gives_the_same_replicates_whatever_the_number_of_workers(name):
     m = fitted(name)
     one = m.bootstrap(nsim=24, seed=7, progress=False, n_jobs=1)
