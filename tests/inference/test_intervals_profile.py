@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -92,3 +95,19 @@ def test_a_higher_level_gives_a_wider_profile_interval():
 def test_bad_arguments_name_the_problem(kwargs):
     with pytest.raises(MixedModelError):
         fitted("sleepstudy").confint(**kwargs)
+
+
+def test_weights_and_offset():
+    """Variance rows against lme4; lme4's fixed-effect profile with an offset is broken (its note), so those
+    rows are checked by an identity: offset(0.5·Days) shifts the Days interval by exactly −0.5."""
+    ref = json.loads((Path(__file__).parent / "reference" / "intervals_weights_offset.json").read_text())
+    data = pd.read_csv(Path(__file__).parent / "data" / "intervals_weights_offset.csv").astype({"Subject": str})
+    with_offset = mw.fit("Reaction ~ Days + offset(off) + (Days | Subject)", data, weights=data.w)
+    plain = mw.fit("Reaction ~ Days + (Days | Subject)", data, weights=data.w)
+    ci, ci_plain = with_offset.confint("profile"), plain.confint("profile")
+    assert list(ci.index) == ref["names"]
+    width = np.array(ref["upper"][:4]) - np.array(ref["lower"][:4])
+    assert np.max(np.abs(ci.lower.to_numpy()[:4] - ref["lower"][:4]) / width) < 0.01
+    assert np.max(np.abs(ci.upper.to_numpy()[:4] - ref["upper"][:4]) / width) < 0.01
+    np.testing.assert_allclose(ci.loc["Days"] + 0.5, ci_plain.loc["Days"], atol=1e-3)
+    np.testing.assert_allclose(ci.loc["(Intercept)"], ci_plain.loc["(Intercept)"], atol=1e-2)
