@@ -60,14 +60,15 @@ def test_progress_is_reported_up_to_the_total():
     assert seen[-1] == (50, 50) and all(b > a for (a, _), (b, _) in itertools.pairwise(seen))
 
 
-def test_ctrl_c_stops_the_workers_and_comes_out():
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_ctrl_c_stops_the_workers_and_comes_out(n_jobs):
     task = draw_task(fitted("sleepstudy").design, fitted("sleepstudy").engine_fit)
 
     def interrupt(done, total):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_draws(task, 400, seed=1, n_jobs=2, progress=interrupt)
+        run_draws(task, 400, seed=1, n_jobs=n_jobs, progress=interrupt)
     assert mp.active_children() == []
 
 
