@@ -108,8 +108,11 @@ class ProfileView(ipw.VBox):
                 return
 
     def link_to(self, other) -> tl.link:
-        """Keep this view's `group` and `other.group` equal (e.g. the dashboard of `mw.explore`)."""
-        return tl.link((other, "group"), (self, "group"))
+        """Keep this view's `group` and `other.group` equal (e.g. the dashboard of `mw.explore`), showing
+        `other`'s group at once."""
+        link = tl.link((other, "group"), (self, "group"))
+        self._group_chosen(None)
+        return link
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)

@@ -44,3 +44,12 @@ def test_static_html_lists_every_interval_escaped(view):
         assert name.replace("|", "|") in html
     bad = interval_table(pd.DataFrame({"lower": [1.0], "upper": [2.0]}, index=["sd_<b>x</b>|g"]), 0.95)
     assert "<b>" not in bad and "&lt;b&gt;" in bad
+
+
+def test_link_to_the_dashboard_follows_its_group(view):
+    dashboard = mw.explore(view_model := mw.fit("Reaction ~ Days + (Days | Subject)", mw.datasets.load("sleepstudy")))
+    assert dashboard.group == "Subject" and view_model.ngroups == {"Subject": 18}
+    view.parameter = "Days"
+    link = view.link_to(dashboard)          # the link copies the dashboard's group at once
+    assert view.group == "Subject" and view.parameter == "sd_(Intercept)|Subject"
+    link.unlink()
