@@ -60,6 +60,10 @@ class RandomEffectsStructure:
     def factors(self, theta: np.ndarray) -> list[np.ndarray]:
         return [term.factor(theta) for term in self.terms]
 
+    def is_diagonal_entry(self) -> np.ndarray:
+        """True where a θ entry sits on a diagonal of T (an SD, bounded below by 0); False for a correlation."""
+        return np.concatenate([t.rows == t.cols for t in self.terms])
+
 
 def lower_triangle_entries(q: int, blocks: tuple[tuple[int, ...], ...]) -> tuple[np.ndarray, np.ndarray]:
     """(rows, cols) of T's free entries, column-major, keeping only pairs within one correlated block."""

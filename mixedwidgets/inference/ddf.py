@@ -17,7 +17,7 @@ from scipy import stats
 
 from ..errors import MixedModelError, MixedModelWarning
 from . import satterthwaite as satt
-from .blas import one_blas_thread
+from ..backend.threads import single_blas_thread as one_blas_thread
 from .contrasts import term_contrasts
 from .kenward_roger import (
     KenwardRogerAdjustment,

@@ -24,7 +24,7 @@ import scipy.linalg as la
 from ..backend.crossprod import CrossProducts, build_cross_products
 from ..backend.factor import factorize
 from ..backend.reterms import RandomEffectsStructure, build_structure
-from .blas import one_blas_thread
+from ..backend.threads import single_blas_thread as one_blas_thread
 
 #: relative step of the central differences in θ (halved once for the Richardson step)
 RELATIVE_STEP = 1e-2

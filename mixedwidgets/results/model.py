@@ -250,6 +250,32 @@ class MixedModelResults:
             raise MixedModelError("this model was built without a refit function (fit it with mw.fit)")
         return self._refit(self, **changes)
 
+    # ---- intervals (mixedwidgets.inference: profile, bootstrap, confint) -----------------------
+    def confint(self, method: str = "wald", level: float = 0.95, nsim: int = 1000, seed: int | None = None,
+                n_jobs: int = -1, progress=False) -> pd.DataFrame:
+        """lower, upper for every parameter in lme4's confint order (sd_…|g, cor_…|g, sigma, fixed effects).
+
+        method: "wald" (fixed effects only; NaN for the variance parameters, as lme4), "profile" (likelihood
+        profile, ML for LMMs as lme4) or "boot" (percentile intervals of `bootstrap(nsim, seed)`).
+        """
+        from ..inference.confint import model_confint
+        return model_confint(self._design, self._fit, method, level, nsim, seed, n_jobs, progress)
+
+    def profile(self, zeta_max: float | None = None) -> pd.DataFrame:
+        """The likelihood profile of every parameter as lme4's profile(): parameter, value, zeta."""
+        from ..inference.confint import model_profile
+        from ..inference.profile import DEFAULT_ZETA_MAX
+        return model_profile(self._design, self._fit, DEFAULT_ZETA_MAX if zeta_max is None else zeta_max).frame()
+
+    def bootstrap(self, nsim: int = 1000, seed: int | None = None, progress=True, n_jobs: int = -1):
+        """Parametric bootstrap as lme4's bootMer: `.replicates` (one row per draw) and `.confint(level, kind)`.
+
+        The same seed gives the same replicates whatever n_jobs (-1: every core); progress=True prints a
+        line that updates, or pass progress(done, total); Ctrl-C stops the workers.
+        """
+        from ..inference.confint import model_bootstrap
+        return model_bootstrap(self._design, self._fit, nsim, seed, progress, n_jobs)
+
     # ---- display -----------------------------------------------------------------------------
     def summary(self, ddf: str | None = None) -> str:
         """lme4's summary; for LMMs the t tests use `ddf` (Satterthwaite's method by default, as lmerTest)."""
