@@ -5,6 +5,8 @@ Nothing here changes after construction; tables are computed on access (and cach
 
 from __future__ import annotations
 
+import copy
+
 from functools import cached_property
 
 import numpy as np
@@ -41,6 +43,13 @@ class MixedModelResults:
     engine_fit = property(lambda self: self._fit, doc="The backend's plain fit record.")
     settings = property(lambda self: dict(self._settings), doc="Arguments of the fit (for refits).")
     optsummary = property(lambda self: self._fit.optsummary, doc="Optimizer, evaluations, return code.")
+    data_name = property(lambda self: self._data_name, doc="The data's name where known (as lme4's Data: line).")
+
+    def named(self, data_name: str) -> "MixedModelResults":
+        """The same fitted model (a new object, this one unchanged) labelled with its data's name."""
+        labelled = copy.copy(self)
+        labelled._data_name = str(data_name)
+        return labelled
 
     @property
     def nobs(self) -> int:
