@@ -73,8 +73,9 @@ def covariance_svg(p: ExplorerPayload, group: str, slope: str, centre: float = 0
         xs, ys = xs + [own_x], ys + [own[1]]
     svg = Svg(width, height, title=f"Intercept and {slope} deviations for {group}")
     sx = Scale(padded(np.concatenate(xs)), (60, width - 12))
-    sy = Scale(padded(np.concatenate(ys)), (height - 48, 10))
-    svg.line(sx(0), 10, sx(0), height - 48, stroke="#ccc", stroke_dasharray="3 3")
+    sy = Scale(padded(np.concatenate(ys)), (height - 48, 30))
+    _covariance_legend(svg, own is not None, level)
+    svg.line(sx(0), 30, sx(0), height - 48, stroke="#ccc", stroke_dasharray="3 3")
     svg.line(60, sy(0), width - 12, sy(0), stroke="#ccc", stroke_dasharray="3 3")
     svg.path([(sx(a), sy(b)) for a, b in ell], stroke=ELLIPSE, fill="rgba(76,120,168,0.08)", close=True,
              stroke_width=1.5)
@@ -90,6 +91,16 @@ def covariance_svg(p: ExplorerPayload, group: str, slope: str, centre: float = 0
     svg.x_axis(sx, height - 48, f"intercept deviation at {slope} = {centre:g}")
     svg.y_axis(sy, 60, f"{slope} slope deviation")
     return svg.render()
+
+
+def _covariance_legend(svg: Svg, own: bool, level: float) -> None:
+    svg.circle(64, 12, 3, fill=MODE)
+    svg.text(70, 16, "conditional modes")
+    svg.path([(170, 12), (186, 12)], stroke=ELLIPSE, stroke_width=1.5)
+    svg.text(190, 16, f"model's {100 * level:g}% ellipse")
+    if own:
+        svg.circle(310, 12, 2.5, fill="white", stroke=OWN)
+        svg.text(316, 16, "own least squares")
 
 
 def curves_svg(data: CurveData, y_label: str, width: int = 460, height: int = 300) -> str:
