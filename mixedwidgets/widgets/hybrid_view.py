@@ -15,6 +15,7 @@ import ipywidgets as ipw
 import numpy as np
 
 from .html_util import esc, fmt
+from .pictures import hybrid_svg
 from .hybrid_data import HybridViewData, hybrid_view_data
 from .validate import element_index
 
@@ -69,6 +70,16 @@ class HybridView(ipw.VBox):
                 f"slope {fmt(e.within)} &nbsp; <span style='color:{BETWEEN_COLOUR}'>&#9473;</span> between "
                 f"group means: slope {fmt(e.between)} &nbsp; contextual effect {fmt(e.estimate)} "
                 f"(SE {fmt(e.std_error)})<br><small>{esc(e.reading)}</small>")
+
+    def picture(self) -> str:
+        """The view as a static SVG."""
+        return hybrid_svg(self.data)
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["image/svg+xml"] = self.picture()
+        bundle["text/html"] = self.picture() + self._caption_html()
+        return bundle
 
     def describe(self, index: int) -> str:
         """Tooltip HTML for group ``index`` (all data escaped)."""

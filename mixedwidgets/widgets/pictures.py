@@ -125,3 +125,31 @@ def curves_svg(data: CurveData, y_label: str, width: int = 460, height: int = 30
     svg.text(296, 16, "population average")
     return svg.render()
 
+
+
+def hybrid_svg(d, width: int = 520, height: int = 380) -> str:
+    """Observations (grey), each group's within-slope (blue) and the between line through the group means
+    (orange), from a HybridViewData."""
+    wx, wy = d.within_segments()
+    bx, by = d.between_segment()
+    xs = [d.x, wx.ravel(), bx]
+    ys = [wy.ravel(), by, d.centre_y] + ([d.y] if d.y is not None else [])
+    svg = Svg(width, height, title=f"Within and between slopes of {d.variable}")
+    sx = Scale(padded(np.concatenate(xs)), (60, width - 12))
+    sy = Scale(padded(np.concatenate(ys)), (height - 48, 26))
+    if d.y is not None:
+        step = max(1, len(d.x) // 3000)
+        for x, y in zip(d.x[::step], d.y[::step]):
+            svg.circle(sx(x), sy(y), 1.6, fill="#9aa5b1", fill_opacity=0.5)
+    for (x0, x1), (y0, y1) in zip(wx, wy):
+        svg.path([(sx(x0), sy(y0)), (sx(x1), sy(y1))], stroke=ELLIPSE, stroke_width=1.2, stroke_opacity=0.8)
+    svg.path([(sx(bx[0]), sy(by[0])), (sx(bx[1]), sy(by[1]))], stroke="#f58518", stroke_width=3)
+    for x, y in zip(d.centre_x, d.centre_y):
+        svg.circle(sx(x), sy(y), 3, fill="#f58518", stroke="white")
+    svg.x_axis(sx, height - 48, d.variable)
+    svg.y_axis(sy, 60, d.y_label)
+    svg.path([(64, 12), (84, 12)], stroke=ELLIPSE, stroke_width=1.5)
+    svg.text(88, 16, f"within each {d.group}")
+    svg.path([(230, 12), (250, 12)], stroke="#f58518", stroke_width=3)
+    svg.text(254, 16, "between group means")
+    return svg.render()
