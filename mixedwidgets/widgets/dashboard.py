@@ -74,13 +74,14 @@ class Dashboard(ipw.VBox):
         parts: list[ipw.Widget] = [header]
         if self.notes:
             parts.append(ipw.HTML(notes_html(self.notes), layout=ipw.Layout(width="100%")))
-        fixed = ipw.HTML(fixed_effects_html(model), layout=ipw.Layout(flex="0 1 auto", margin="0 28px 0 0",
-                                                                       min_width="0", max_width="100%"))
-        self.varcomp.layout = ipw.Layout(flex="1 1 340px", min_width="0", max_width="100%")
+        # each table keeps its natural width; the row wraps when both do not fit side by side
+        fixed = ipw.HTML(fixed_effects_html(model), layout=ipw.Layout(flex="0 0 auto", margin="0 28px 0 0",
+                                                                       max_width="100%"))
+        self.varcomp.layout = ipw.Layout(flex="0 0 auto", max_width="100%")
         parts.append(ipw.HBox([fixed, self.varcomp], layout=ipw.Layout(flex_flow="row wrap", width="100%")))
         parts += [_heading(RANEF_TITLE), self.inspector]
-        if self.covariance is not None:
-            parts += [_heading(COVARIANCE_TITLE), self.covariance]
+        if self.covariance is not None:  # the explorer carries its own title
+            parts += [self.covariance]
         if self.curves is not None:
             parts += [_heading(CURVES_TITLE), self.curves]
         return parts + [self.extras]

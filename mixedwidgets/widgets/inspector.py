@@ -57,10 +57,9 @@ class RanefInspector(ipw.VBox):
         self.term_choice = ipw.Dropdown(options=[], description="Term", layout=small)
         self.level_choice = ipw.Dropdown(options=_level_options(INTERVAL_LEVELS), description="Interval",
                                          layout=small)
-        self.order_choice = ipw.ToggleButtons(options=[("by value", "value"), ("by name", "name")],
-                                              description="Sort", style={"button_width": "70px"},
-                                              layout=ipw.Layout(width="auto"))
-        self.find = ipw.Combobox(placeholder="find a group by name", ensure_option=False, description="Find",
+        self.order_choice = ipw.Dropdown(options=[("by value", "value"), ("by name", "name")], description="Sort",
+                                         layout=small)
+        self.find = ipw.Combobox(placeholder="type a name", ensure_option=False, description="Find",
                                  layout=ipw.Layout(width="240px"))
         self.find.add_class("mw-find")
         self.order_choice.observe(lambda ch: setattr(self, "order", ch["new"]), "value")
@@ -104,7 +103,7 @@ class RanefInspector(ipw.VBox):
         names = self.reader.levels(change["new"])
         self.find.options = list(names) if len(names) <= 5000 else []
         self.find.description = "Find"
-        self.find.placeholder = f"find a {change['new']} by name"[:40]
+        self.find.placeholder = "type a name"
         self.term_choice.options = list(terms)
         if self.term not in terms:
             self.term = terms[0]  # redraws through _view_changed

@@ -53,7 +53,7 @@ def browser():
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1500, "height": 3200})
+            viewport={"width": 1280, "height": 900})  # the file browser stays open
         try:
             yield context
         finally:
