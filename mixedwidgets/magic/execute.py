@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .args import MagicRequest
 from .progress import FitProgress

@@ -8,7 +8,7 @@ print as "612.10" and "35.07". Fixed notation is used unless scientific notation
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -65,7 +65,7 @@ def format_estimates(estimates: Iterable[float], std_errors: Iterable[float], di
     est, se = np.asarray(list(estimates), float), np.asarray(list(std_errors), float)
     both = np.abs(np.concatenate([est, se]))
     both = both[np.isfinite(both) & (both != 0)]
-    decimals = max(1, digits - (1 + int(math.floor(math.log10(both.min()))))) if both.size else digits
+    decimals = max(1, digits - (1 + math.floor(math.log10(both.min())))) if both.size else digits
     texts = format_r(np.concatenate([np.round(est, decimals), np.round(se, decimals)]), digits)
     return texts[: est.size], texts[est.size:]
 

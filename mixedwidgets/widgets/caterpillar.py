@@ -6,17 +6,16 @@ that group, so nothing is coloured as "significant". Only the chosen group stand
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import bqplot as bq
 import ipywidgets as ipw
 import numpy as np
 
 from .html_util import esc, fmt
+from .pictures import CHOSEN, INTERVAL, MAX_LABELLED, MODE
 from .ranef_data import CaterpillarData, segments, x_extent
 from .validate import element_index
-
-from .pictures import CHOSEN, INTERVAL, MAX_LABELLED, MODE
 
 
 class CaterpillarPlot:

@@ -7,8 +7,15 @@ import ipywidgets as ipw
 import traitlets as tl
 
 from ._esm import explorer_esm
-from .covariance_data import (ExplorerPayload, SlopePair, explorer_payload, floats_to_bytes, names_to_bytes,
-                              own_estimates, slope_pairs)
+from .covariance_data import (
+    ExplorerPayload,
+    SlopePair,
+    explorer_payload,
+    floats_to_bytes,
+    names_to_bytes,
+    own_estimates,
+    slope_pairs,
+)
 from .html_util import esc
 from .pictures import covariance_svg
 from .reader import reader_for

@@ -22,7 +22,13 @@ from .inspector import RanefInspector
 from .marginal import MarginalCurves
 from .notes import gather_notes, notes_html
 from .reader import ModelReader
-from .static_html import fixed_effects_html, has_rows, header_html, page_html, section_html
+from .static_html import (
+    fixed_effects_html,
+    has_rows,
+    header_html,
+    page_html,
+    section_html,
+)
 from .varcomp import VarianceTable
 
 SECTION = "margin:12px 0 4px;font-size:13px;font-weight:600"
@@ -102,7 +108,6 @@ class Dashboard(ipw.VBox):
         """Everything on screen as static HTML: header, notes, tables once, and each view as inline SVG."""
         model = self.reader.model
         from ..results import tables
-
         from .varcomp_html import varcomp_html
 
         parts = [header_html(model, tables.title(model)), notes_html(self.notes),

@@ -15,8 +15,8 @@ import ipywidgets as ipw
 import numpy as np
 
 from .html_util import esc, fmt
-from .pictures import hybrid_svg
 from .hybrid_data import HybridViewData, hybrid_view_data
+from .pictures import hybrid_svg
 from .validate import element_index
 
 WITHIN_COLOUR = "#4c78a8"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from statistics import NormalDist
-
-import re
 
 import numpy as np
 import pandas as pd

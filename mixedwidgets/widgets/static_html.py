@@ -35,7 +35,7 @@ def caterpillar_table_html(data: CaterpillarData) -> str:
         rows.append(tag("tr", tag("td", esc(data.labels[i]), style=CELL_LEFT)
                         + "".join(tag("td", esc(col[i]), style=CELL) for col in columns)))
     caption = (f"Conditional modes of {esc(data.term)} for {esc(data.group)} "
-               f"({int(round(100 * data.level))}% prediction intervals)")
+               f"({round(100 * data.level)}% prediction intervals)")
     return tag("div", tag("b", caption) + tag("table", tag("tr", head) + "".join(rows),
                                               style="border-collapse:collapse"), style=FONT)
 

@@ -6,8 +6,8 @@ Every text and attribute value is escaped; coordinates are rounded to one decima
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 

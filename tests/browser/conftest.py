@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from lab_server import REPO, start_lab
 from scale_notebook import write_scale_notebook
 

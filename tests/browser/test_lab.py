@@ -6,8 +6,14 @@ import json
 import re
 
 import pytest
-
-from lab_page import code_cell, count_in, layout_problems, open_notebook, run_all_cells, run_cell
+from lab_page import (
+    code_cell,
+    count_in,
+    layout_problems,
+    open_notebook,
+    run_all_cells,
+    run_cell,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -5,8 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from mixedwidgets.results.number_format import (format_estimates, format_p_values, format_r,
-                                                 format_statistic)
+from mixedwidgets.results.number_format import (
+    format_estimates,
+    format_p_values,
+    format_r,
+    format_statistic,
+)
 
 REFERENCE = json.loads((Path(__file__).parents[1] / "reference" / "r_number_format.json").read_text())
 

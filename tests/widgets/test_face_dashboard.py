@@ -99,7 +99,7 @@ def test_the_chosen_group_and_the_shrinkage_switch_reach_the_picture(sleep_fit):
 
 def test_notes_are_gathered_once_most_important_first():
     class Fit:
-        messages = ["boundary (singular) fit: see help('isSingular')", "Model failed to converge: gradient 0.03"]
+        messages = ("boundary (singular) fit: see help('isSingular')", "Model failed to converge: gradient 0.03")
         converged, singular, n_dropped = False, True, 2
 
     notes = gather_notes(Fit(), ["Model failed to converge:  gradient 0.03", "a note from the magic"])

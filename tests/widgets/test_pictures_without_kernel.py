@@ -11,12 +11,12 @@ REPO = Path(__file__).resolve().parents[2]
 CELLS = [
     "import mixedwidgets as mw\nsleep = mw.datasets.load('sleepstudy')\ncbpp = mw.datasets.load('cbpp')",
     "lmm = mw.fit('Reaction ~ Days + (Days | Subject)', sleep)\nmw.explore(lmm)",
-    "glmm = mw.fit('cbind(incidence, size - incidence) ~ period + (1 | herd)', cbpp, family='binomial')\n"
-    "mw.explore(glmm)",
+    ("glmm = mw.fit('cbind(incidence, size - incidence) ~ period + (1 | herd)', cbpp, family='binomial')\n"
+    "mw.explore(glmm)"),
     "%load_ext mixedwidgets",
     "%%mixedmodel --data sleep --out fit\nReaction ~ Days + (Days | Subject)",
-    "from mixedwidgets.widgets import RanefInspector, VarianceTable, CovariancePanel, MarginalCurves\n"
-    "display(RanefInspector(lmm), VarianceTable(lmm), CovariancePanel(lmm), MarginalCurves(glmm))",
+    ("from mixedwidgets.widgets import RanefInspector, VarianceTable, CovariancePanel, MarginalCurves\n"
+    "display(RanefInspector(lmm), VarianceTable(lmm), CovariancePanel(lmm), MarginalCurves(glmm))"),
 ]
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
