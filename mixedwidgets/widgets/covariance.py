@@ -16,7 +16,7 @@ from .covariance_data import (
     own_estimates,
     slope_pairs,
 )
-from .html_util import esc
+from .html_util import esc, with_static
 from .pictures import covariance_svg
 from .reader import reader_for
 from .validate import valid_index, valid_number
@@ -105,12 +105,8 @@ class CovarianceExplorer(anywidget.AnyWidget):
                               own, self.contour_level)
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
         picture = self.picture()
-        if picture:
-            bundle["image/svg+xml"] = picture
-        bundle["text/html"] = picture or f"<i>{esc(self.note)}</i>"
-        return bundle
+        return with_static(super()._repr_mimebundle_(**kwargs), picture or f"<i>{esc(self.note)}</i>", picture)
 
     def centred(self) -> dict[str, float]:
         """Intercept variance and τ01 at the current centring point (what the front end shows)."""
@@ -170,12 +166,9 @@ class CovariancePanel(ipw.VBox):
             self.selected_level = change["new"]
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
         picture = self.explorer.picture()
-        if picture:
-            bundle["image/svg+xml"] = picture
-        bundle["text/html"] = picture or f"<i>{esc(self.explorer.note)}</i>"
-        return bundle
+        html = picture or f"<i>{esc(self.explorer.note)}</i>"
+        return with_static(super()._repr_mimebundle_(**kwargs), html, picture)
 
     def _chosen(self, change) -> None:
         if change["new"] is not None:

@@ -17,7 +17,7 @@ import traitlets as tl
 
 from .covariance import CovariancePanel
 from .covariance_data import slope_pairs
-from .html_util import esc, tag
+from .html_util import esc, tag, with_static
 from .inspector import RanefInspector
 from .marginal import MarginalCurves
 from .notes import gather_notes, notes_html
@@ -133,13 +133,8 @@ class Dashboard(ipw.VBox):
         return target
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = str(self.reader.model.summary())
-        bundle["text/html"] = self.static_html()
-        picture = self.picture()
-        if picture:
-            bundle["image/svg+xml"] = picture
-        return bundle
+        return with_static(super()._repr_mimebundle_(**kwargs), self.static_html(), self.picture(),
+                           str(self.reader.model.summary()))
 
 
 def explore(model, interval_level: float = 0.95, notes=()) -> Dashboard:

@@ -14,7 +14,7 @@ import bqplot as bq
 import ipywidgets as ipw
 import numpy as np
 
-from .html_util import esc, fmt
+from .html_util import esc, fmt, with_static
 from .hybrid_data import HybridViewData, hybrid_view_data
 from .pictures import hybrid_svg
 from .validate import element_index
@@ -76,10 +76,8 @@ class HybridView(ipw.VBox):
         return hybrid_svg(self.data)
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        bundle["image/svg+xml"] = self.picture()
-        bundle["text/html"] = self.picture() + self._caption_html()
-        return bundle
+        picture = self.picture()
+        return with_static(super()._repr_mimebundle_(**kwargs), picture + self._caption_html(), picture)
 
     def describe(self, index: int) -> str:
         """Tooltip HTML for group ``index`` (all data escaped)."""

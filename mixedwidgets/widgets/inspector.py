@@ -7,7 +7,7 @@ import traitlets as tl
 
 from .caterpillar import CaterpillarPlot
 from .group_panel import GroupPanel
-from .html_util import esc
+from .html_util import esc, with_static
 from .pictures import caterpillar_svg
 from .ranef_data import INTERVAL_LEVELS, SORT_ORDERS, caterpillar_data, group_panel_data
 from .reader import reader_for
@@ -144,10 +144,9 @@ class RanefInspector(ipw.VBox):
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
-        if self.plot.data is not None:
-            bundle["image/svg+xml"] = self.picture()
-            bundle["text/html"] = self.picture() + caterpillar_table_html(self.plot.data)
-        return bundle
+        if self.plot.data is None:
+            return bundle
+        return with_static(bundle, self.picture() + caterpillar_table_html(self.plot.data), self.picture())
 
 
 def _level_options(levels) -> list[tuple[str, float]]:

@@ -7,7 +7,7 @@ import ipywidgets as ipw
 import numpy as np
 import traitlets as tl
 
-from .html_util import esc
+from .html_util import esc, with_static
 from .marginal_data import CurveData, curve_data, predictor_candidates
 from .pictures import CHOSEN, curves_svg
 from .reader import reader_for
@@ -69,14 +69,8 @@ class MarginalCurves(ipw.VBox):
         return curves_svg(self.data, self._y_label()) if self.data is not None else ""
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
         picture = self.picture()
-        if picture:
-            bundle["image/svg+xml"] = picture
-            bundle["text/html"] = picture
-        else:
-            bundle["text/html"] = self.note.value
-        return bundle
+        return with_static(super()._repr_mimebundle_(**kwargs), picture or self.note.value, picture)
 
     def _y_label(self) -> str:
         return "probability" if self.reader.family == "binomial" else "expected response"

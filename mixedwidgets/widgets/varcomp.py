@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as ipw
 
+from .html_util import with_static
 from .reader import reader_for
 from .varcomp_html import varcomp_html
 
@@ -17,6 +18,4 @@ class VarianceTable(ipw.HTML):
         self.add_class("mw-varcomp-widget")
 
     def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        bundle["text/html"] = self.value
-        return bundle
+        return with_static(super()._repr_mimebundle_(**kwargs), self.value)

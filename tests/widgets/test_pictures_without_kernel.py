@@ -16,7 +16,7 @@ CELLS = [
     "%load_ext mixedwidgets",
     "%%mixedmodel --data sleep --out fit\nReaction ~ Days + (Days | Subject)",
     ("from mixedwidgets.widgets import RanefInspector, VarianceTable, CovariancePanel, MarginalCurves\n"
-    "display(RanefInspector(lmm), VarianceTable(lmm), CovariancePanel(lmm), MarginalCurves(glmm))"),
+    "display(RanefInspector(lmm), VarianceTable(lmm), CovariancePanel(lmm), CovarianceExplorer(lmm), MarginalCurves(glmm))"),
 ]
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -40,7 +40,7 @@ def widget_outputs(cell) -> list[dict]:
             and WIDGET in o.get("data", {})]
 
 
-@pytest.mark.parametrize("index, count", [(1, 1), (2, 1), (4, 1), (5, 4)],
+@pytest.mark.parametrize("index, count", [(1, 1), (2, 1), (4, 1), (5, 5)],
                          ids=["explore LMM", "explore GLMM", "%%mixedmodel", "single views"])
 def test_every_widget_output_carries_a_picture(executed, index, count):
     outputs = widget_outputs(executed.cells[index])
