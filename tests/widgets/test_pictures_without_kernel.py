@@ -15,8 +15,10 @@ CELLS = [
     "mw.explore(glmm)"),
     "%load_ext mixedwidgets",
     "%%mixedmodel --data sleep --out fit\nReaction ~ Days + (Days | Subject)",
-    ("from mixedwidgets.widgets import RanefInspector, VarianceTable, CovariancePanel, MarginalCurves\n"
-    "display(RanefInspector(lmm), VarianceTable(lmm), CovariancePanel(lmm), CovarianceExplorer(lmm), MarginalCurves(glmm))"),
+    ("from mixedwidgets.widgets import (RanefInspector, VarianceTable, CovariancePanel, CovarianceExplorer,\n"
+     "                                  MarginalCurves)\n"
+     "display(RanefInspector(lmm), VarianceTable(lmm), CovariancePanel(lmm), CovarianceExplorer(lmm),\n"
+     "        MarginalCurves(glmm))"),
 ]
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
