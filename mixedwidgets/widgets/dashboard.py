@@ -113,16 +113,19 @@ class Dashboard(ipw.VBox):
         parts = [header_html(model, tables.title(model)), notes_html(self.notes),
                  tag("div", fixed_effects_html(model) + varcomp_html(model, with_notes=False),
                      style="display:flex;flex-wrap:wrap;gap:8px 28px")]
+        views = []
         if has_rows(self.inspector.plot.data):
-            parts.append(section_html(RANEF_TITLE, self.inspector.picture()))
+            caption = tag("div", self.inspector.caption.value, style="max-width:460px")
+            views.append(section_html(RANEF_TITLE, self.inspector.picture() + caption))
         if self.covariance is not None and self.covariance.explorer.picture():
-            parts.append(section_html(COVARIANCE_TITLE, self.covariance.explorer.picture()))
+            views.append(section_html(COVARIANCE_TITLE, self.covariance.explorer.picture()))
         if self.curves is not None and self.curves.picture():
-            parts.append(section_html(CURVES_TITLE, self.curves.picture()))
+            views.append(section_html(CURVES_TITLE, self.curves.picture()))
         for title, widget in self.panels:
             picture = getattr(widget, "picture", None)
             if callable(picture) and picture():
-                parts.append(section_html(title, picture()))
+                views.append(section_html(title, picture()))
+        parts.append(tag("div", "".join(views), style="display:flex;flex-wrap:wrap;gap:0 24px"))
         return tag("div", "".join(parts), class_="mw-static")
 
     def save(self, path: str | Path) -> Path:
