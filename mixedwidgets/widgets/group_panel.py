@@ -11,7 +11,8 @@ from .ranef_data import GroupPanelData
 
 FITTED = "#e08a00"        # the chosen group's colour in every view
 POPULATION = "#555555"
-PROMPT = "<i>Pick a group (click a dot, a point in the covariance view, or type its name) to see its data.</i>"
+PROMPT = ("<div style='line-height:1.4;white-space:normal'><i>Pick a group (click a dot, a point in the covariance "
+          "view, or type its name) to see its data.</i></div>")
 
 
 class GroupPanel:

@@ -66,10 +66,11 @@ class HybridView(ipw.VBox):
 
     def _caption_html(self) -> str:
         e = self.data.effect
-        return (f"<span style='color:{WITHIN_COLOUR}'>&#9473;</span> within each {esc(self.data.group)}: "
+        return ("<div style='line-height:1.4;white-space:normal'>"
+                f"<span style='color:{WITHIN_COLOUR}'>&#9473;</span> within each {esc(self.data.group)}: "
                 f"slope {fmt(e.within)} &nbsp; <span style='color:{BETWEEN_COLOUR}'>&#9473;</span> between "
                 f"group means: slope {fmt(e.between)} &nbsp; contextual effect {fmt(e.estimate)} "
-                f"(SE {fmt(e.std_error)})<br><small>{esc(e.reading)}</small>")
+                f"(SE {fmt(e.std_error)})<br><small>{esc(e.reading)}</small></div>")
 
     def picture(self) -> str:
         """The view as a static SVG."""

@@ -41,7 +41,8 @@ class MarginalCurves(ipw.VBox):
             self.children = [self.note]
             return
         self._build()
-        self.children = [ipw.HTML(EXPLAIN), self.chooser, self.note, self.figure]
+        explain = ipw.HTML(f"<div style='line-height:1.4;white-space:normal'>{EXPLAIN}</div>")
+        self.children = [explain, self.chooser, self.note, self.figure]
         self.refresh()
 
     def _build(self) -> None:
