@@ -188,3 +188,15 @@ def test_hybrid_view_carries_a_picture():
     fit = mw.fit("y ~ within(x, g) + between(x, g) + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}))
     bundle = mw.hybrid_view(fit, "x")._repr_mimebundle_()
     assert bundle["image/svg+xml"].startswith("<svg") and "between group means" in bundle["text/html"]
+
+
+def test_curves_over_a_whole_number_predictor_are_smooth():
+    rng = np.random.default_rng(4)
+    g = np.repeat(np.arange(20), 30)
+    hours = rng.integers(0, 17, g.size)
+    p = 1 / (1 + np.exp(-(-1 + 0.2 * hours + rng.normal(size=20)[g])))
+    data = pd.DataFrame({"y": (rng.uniform(size=g.size) < p).astype(int), "hours": hours, "g": g})
+    curves = explore(mw.fit("y ~ hours + (1 | g)", data, family="binomial")).curves
+    x, typical = curves.data.x, curves.data.typical
+    assert np.any(np.mod(x, 1) != 0)
+    assert np.all(np.diff(typical) > 0)  # strictly rising: no flat steps between whole hours
