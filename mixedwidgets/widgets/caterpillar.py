@@ -44,7 +44,7 @@ class CaterpillarPlot:
                                  interactions={"hover": "tooltip"})
         self.selected = bq.Scatter(x=[], y=[], scales=scales, colors=[CHOSEN], default_size=110,
                                    stroke="black", stroke_width=1.5, enable_hover=False)
-        self.x_axis = bq.Axis(scale=self.x_scale, label="conditional mode", grid_lines="dashed")
+        self.x_axis = bq.Axis(scale=self.x_scale, label="conditional mode", grid_lines="dashed", num_ticks=7)
         self.y_axis = bq.Axis(scale=self.y_scale, side="left", grid_lines="none")
         figure = bq.Figure(
             marks=[self.zero, self.intervals, self.chosen_interval, self.points, self.selected],

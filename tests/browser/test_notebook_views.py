@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 DOCS = REPO / "docs" / "screens"
-WIDGET_OUTPUTS = f"{CURRENT} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.widget-view+json']"
+WIDGET_OUTPUTS = f"{CURRENT} .jp-OutputArea-output:has(.jupyter-widgets, .mw-cov)"  # ipywidgets, anywidget
 
 
 @pytest.fixture(scope="module")
