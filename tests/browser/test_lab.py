@@ -73,6 +73,8 @@ def test_quickstart_dashboard(lab, page, screenshots):
     move_centring_slider(page, explorer, screenshots)
     hover_and_click_explorer(page, dashboard, screenshots)
     click_caterpillar(page, dashboard, screenshots)
+    find_box_and_lines_select(page, dashboard, screenshots)
+    shrinkage_switch(page, dashboard, screenshots)
     glmm_curves_follow_the_chosen_herd(page, screenshots)
     assert_no_front_end_errors(page)
 
@@ -124,6 +126,35 @@ def click_caterpillar(page, dashboard, screenshots):
         " && el.querySelector('.selected-line').getAttribute('d')",
         arg=explorer.element_handle(), timeout=10_000)
     dashboard.locator(".mw-caterpillar").screenshot(path=str(screenshots / "caterpillar_selected.png"))
+
+
+def find_box_and_lines_select(page, dashboard, screenshots):
+    """Typing a name selects that subject everywhere; clicking its line in the explorer picks it again."""
+    dashboard.locator(".mw-find input").fill("331")
+    caption = dashboard.locator(".mw-group-caption")
+    page.wait_for_function("el => el.textContent.includes('Subject 331')", arg=caption.element_handle(),
+                           timeout=10_000)
+    explorer = dashboard.locator(".mw-cov")
+    explorer.locator("circle.selected").wait_for(timeout=10_000)
+    path = explorer.locator(".selected-line").get_attribute("d")
+    x1, y1, x2, y2 = (float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", path)[:4])
+    lines = explorer.locator("svg.mw-cov-lines")
+    box = lines.bounding_box()
+    scale = box["width"] / float(lines.get_attribute("width"))
+    t = 0.8  # near the right end, where the subjects' lines fan out most
+    lines.click(position={"x": (x1 + t * (x2 - x1)) * scale, "y": (y1 + t * (y2 - y1)) * scale})
+    page.wait_for_function("el => !el.textContent.includes('Subject 331')", arg=caption.element_handle(),
+                           timeout=10_000)  # clicking the chosen subject's line un-chooses it (or picks a neighbour)
+
+
+def shrinkage_switch(page, dashboard, screenshots):
+    explorer = dashboard.locator(".mw-cov")
+    explorer.locator("input.mw-cov-own-switch").check()
+    explorer.locator("circle.own").nth(17).wait_for(timeout=10_000)
+    assert explorer.locator("circle.own").count() == 18
+    assert len(explorer.locator(".shrink").get_attribute("d")) > 100
+    assert "conditional modes" in explorer.locator(".mw-cov-caption").first.inner_text()
+    explorer.screenshot(path=str(screenshots / "explorer_shrinkage.png"))
 
 
 def glmm_curves_follow_the_chosen_herd(page, screenshots):
