@@ -6,7 +6,6 @@ Nothing here changes after construction; tables are computed on access (and cach
 from __future__ import annotations
 
 import copy
-
 from functools import cached_property
 
 import numpy as np
@@ -45,7 +44,7 @@ class MixedModelResults:
     optsummary = property(lambda self: self._fit.optsummary, doc="Optimizer, evaluations, return code.")
     data_name = property(lambda self: self._data_name, doc="The data's name where known (as lme4's Data: line).")
 
-    def named(self, data_name: str) -> "MixedModelResults":
+    def named(self, data_name: str) -> MixedModelResults:
         """The same fitted model (a new object, this one unchanged) labelled with its data's name."""
         labelled = copy.copy(self)
         labelled._data_name = str(data_name)
