@@ -15,6 +15,7 @@ import numpy as np
 from .html_util import esc, fmt
 from .pictures import CHOSEN, INTERVAL, MAX_LABELLED, MODE
 from .ranef_data import CaterpillarData, segments, x_extent
+from .svg import nice_ticks
 from .validate import element_index
 
 
@@ -44,7 +45,7 @@ class CaterpillarPlot:
                                  interactions={"hover": "tooltip"})
         self.selected = bq.Scatter(x=[], y=[], scales=scales, colors=[CHOSEN], default_size=110,
                                    stroke="black", stroke_width=1.5, enable_hover=False)
-        self.x_axis = bq.Axis(scale=self.x_scale, label="conditional mode", grid_lines="dashed", num_ticks=7)
+        self.x_axis = bq.Axis(scale=self.x_scale, label="conditional mode", grid_lines="dashed")
         self.y_axis = bq.Axis(scale=self.y_scale, side="left", grid_lines="none")
         figure = bq.Figure(
             marks=[self.zero, self.intervals, self.chosen_interval, self.points, self.selected],
@@ -68,6 +69,7 @@ class CaterpillarPlot:
         lo, hi = x_extent(data)
         with self.x_scale.hold_sync():
             self.x_scale.min, self.x_scale.max = lo, hi
+        self.x_axis.tick_values = np.array(nice_ticks(lo, hi, 6))  # round numbers, not crowded
         with self.y_scale.hold_sync():
             self.y_scale.min, self.y_scale.max = -1.0, float(max(len(data.labels), 1))
 
