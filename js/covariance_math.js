@@ -105,7 +105,9 @@ export function linearScale(domain, range) {
   const [d0, d1] = domain;
   const [r0, r1] = range;
   const k = d1 === d0 ? 0 : (r1 - r0) / (d1 - d0);
-  return (v) => r0 + (v - d0) * k;
+  const scale = (v) => r0 + (v - d0) * k;
+  scale.invert = (p) => (k === 0 ? d0 : d0 + (p - r0) / k);
+  return scale;
 }
 
 /** Index of the point nearest to (px, py) within maxDist pixels, or -1. */

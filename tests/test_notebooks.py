@@ -22,6 +22,18 @@ def test_notebook_runs_top_to_bottom(path):
         client.execute()
     except CellExecutionError as error:
         pytest.fail(f"{path.name} failed:\n{ANSI.sub('', str(error))}", pytrace=False)
+    without = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
+               for out in cell.outputs if WIDGET in out.get("data", {}) and not has_picture(out["data"])]
+    assert not without, f"{path.name}: widget outputs without a static picture in cells {without}"
+
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def has_picture(data: dict) -> bool:
+    """A static SVG/PNG beside the widget view (what GitHub, nbviewer and exported HTML show)."""
+    html = str(data.get("text/html", ""))
+    return "image/svg+xml" in data or "image/png" in data or "<svg" in html or "<img" in html
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])

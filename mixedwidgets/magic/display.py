@@ -34,28 +34,38 @@ class Notes:
                 "text/html": f'<ul class="mw-notes" style="color:#8a5300;margin:2px 0">{items}</ul>'}
 
 
-def views_for(model, view: str, interval_level: float, ddf: str | None = None) -> list:
-    """The objects to display for --view `view`."""
+def views_for(model, view: str, interval_level: float, notes: Iterable[str] = (), ddf: str | None = None) -> list:
+    """The objects to display for --view `view`.
+
+    The default ("all") is the dashboard alone: it holds the summary's tables (fixed effects, variance
+    components) and every note once, so nothing is printed twice; its plain-text form is the summary.
+    """
     from mixedwidgets import widgets as w
 
+    if view == "all":
+        return [w.explore(model, interval_level=interval_level, notes=notes, ddf=ddf)]
+    new_notes = fresh_notes(model, notes)
+    shown = [Notes(new_notes)] if new_notes else []
     if view == "summary":
-        return [Summary(model, ddf)]
+        return shown + [Summary(model, ddf)]
     if view == "ranef":
-        return [w.RanefInspector(model, interval_level=interval_level)]
+        return shown + [w.RanefInspector(model, interval_level=interval_level)]
     if view == "varcomp":
-        return [w.VarianceTable(model)]
-    if view == "covariance":
-        return [w.CovariancePanel(model)]
-    return [Summary(model, ddf), w.explore(model, interval_level=interval_level)]
+        return shown + [w.VarianceTable(model)]
+    return shown + [w.CovariancePanel(model)]
+
+
+def fresh_notes(model, notes: Iterable[str]) -> list[str]:
+    """The notes that the model's own messages (shown by every view) do not already say."""
+    said = {" ".join(str(m).split()).lower() for m in getattr(model, "messages", []) or []}
+    return [n for n in notes if " ".join(n.split()).lower() not in said]
 
 
 def show_result(model, notes: list[str], view: str, interval_level: float,
                 display: Callable | None = None, ddf: str | None = None) -> None:
-    """Display the notes and the chosen view(s)."""
+    """Display the chosen view(s), with each note said once."""
     if display is None:
         from IPython.display import display as ipython_display
         display = ipython_display
-    if notes:
-        display(Notes(notes))
-    for item in views_for(model, view, interval_level, ddf):
+    for item in views_for(model, view, interval_level, notes, ddf):
         display(item)

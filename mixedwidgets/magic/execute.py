@@ -5,8 +5,10 @@ The user's namespace is only read here; storing the result is the caller's last 
 
 from __future__ import annotations
 
+import re
 import warnings
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .args import MagicRequest
 from .progress import FitProgress
@@ -61,12 +63,28 @@ def run_fit(request: MagicRequest, namespace: Mapping[str, Any], fit: Callable |
             model = fit(request.formula, data, reml=not request.ml, family=request.family,
                         nagq=request.nagq, weights=weights, progress=progress)
     except MixedModelError as exc:
-        raise FitFailed(str(exc)) from None
+        raise FitFailed(in_magic_words(str(exc))) from None
     except KeyboardInterrupt:
         raise FitFailed("the fit was interrupted; nothing was stored") from None
     finally:
         progress.close()
-    return model, _sort_warnings(caught, MixedModelWarning)
+    named = getattr(model, "named", None)
+    model = named(request.data) if callable(named) else model
+    return model, [in_magic_words(n) for n in _sort_warnings(caught, MixedModelWarning)]
+
+
+# mw.fit's keyword arguments as the magic spells them (a message about `weights=` means `--weights`)
+_OPTION_WORDS = [(re.compile(r"\bweights=(?=[\s,;.)]|$)"), "--weights"),
+                 (re.compile(r"\bnagq must\b"), "--nagq must"), (re.compile(r"\bnagq applies\b"), "--nagq applies"),
+                 (re.compile(r"\bfamily=(?=[\s,;.)]|$)"), "--family"),
+                 (re.compile(r"\bweights must\b"), "--weights must")]
+
+
+def in_magic_words(message: str) -> str:
+    """A fit message with mw.fit's argument names replaced by the magic's options."""
+    for pattern, option in _OPTION_WORDS:
+        message = pattern.sub(option, message)
+    return message
 
 
 def _sort_warnings(caught, ours) -> list[str]:

@@ -5,6 +5,7 @@ Nothing here changes after construction; tables are computed on access (and cach
 
 from __future__ import annotations
 
+import copy
 from functools import cached_property
 from typing import Callable
 
@@ -57,6 +58,13 @@ class MixedModelResults:
         """The arguments of the fit as a dict (for refits through mw.fit)."""
         return self._settings.as_arguments()
     optsummary = property(lambda self: self._fit.optsummary, doc="Optimizer, evaluations, return code.")
+    data_name = property(lambda self: self._data_name, doc="The data's name where known (as lme4's Data: line).")
+
+    def named(self, data_name: str) -> MixedModelResults:
+        """The same fitted model (a new object, this one unchanged) labelled with its data's name."""
+        labelled = copy.copy(self)
+        labelled._data_name = str(data_name)
+        return labelled
 
     @property
     def family(self) -> str:

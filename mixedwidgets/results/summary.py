@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from . import tables
+from .number_format import format_coef_columns, format_r
 
 
 def _aligned(columns: dict[str, list[str]], left: set[str]) -> list[str]:
@@ -27,8 +28,8 @@ def _random_effects_lines(model) -> list[str]:
     if table.empty:
         return []
     columns = {"Groups": list(table.Groups), "Name": list(table.Name),
-               "Variance": [f"{v:.4g}" for v in table.Variance],
-               "Std.Dev.": [f"{v:.4g}" for v in table["Std.Dev."]]}
+               "Variance": format_r(table.Variance, 4),
+               "Std.Dev.": format_r(table["Std.Dev."], 4)}
     corr = [" ".join(_correlation_text(c) for c in row).rstrip() for row in table.Corr]
     if any(corr):
         columns["Corr"] = corr
@@ -44,12 +45,14 @@ def _fixed_effects_lines(model, ddf: str | None) -> list[str]:
     p_name = "Pr(>|t|)" if "df" in table else "Pr(>|z|)"
     shown = table[cols].rename(columns={"estimate": "Estimate", "std_error": "Std. Error",
                                          "t_value": "t value", "z_value": "z value", "p_value": p_name})
-    return shown.to_string(float_format=lambda v: f"{v:.4g}").splitlines()
+    texts = format_coef_columns({name: shown[name].to_numpy(float) for name in shown.columns})
+    return _aligned({"": [str(i) for i in shown.index], **texts}, left={""})
 
 
 def summary_text(model, ddf: str | None = None) -> str:
     lines = [tables.title(model, ddf), f"Formula: {model.formula}"]
-    data_line = f"   Data: {model.nobs} observations"
+    name = getattr(model, "data_name", None)
+    data_line = f"   Data: {name} ({model.nobs} observations)" if name else f"   Data: {model.nobs} observations"
     if model.n_dropped:
         data_line += f" ({model.n_dropped} rows with missing values dropped)"
     lines += [data_line, ""]

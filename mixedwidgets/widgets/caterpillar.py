@@ -1,22 +1,22 @@
-"""Caterpillar plot (bqplot) of conditional modes with intervals; marks are updated in place."""
+"""Caterpillar plot (bqplot) of conditional modes with intervals; marks are updated in place.
+
+Every interval is drawn in the same neutral colour: an interval that excludes zero is not a test of
+that group, so nothing is coloured as "significant". Only the chosen group stands out.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import bqplot as bq
 import ipywidgets as ipw
 import numpy as np
 
 from .html_util import esc, fmt
+from .pictures import CHOSEN, INTERVAL, MAX_LABELLED, MODE
 from .ranef_data import CaterpillarData, segments, x_extent
+from .svg import nice_ticks
 from .validate import element_index
-
-PLAIN = "#6b8fb5"          # interval that covers 0
-STRONG = "#d62728"         # interval that excludes 0
-PLAIN_POINT = "#1f3f66"
-STRONG_POINT = "#7f0000"
-MAX_LABELLED = 40
 
 
 class CaterpillarPlot:
@@ -36,19 +36,19 @@ class CaterpillarPlot:
         scales = {"x": self.x_scale, "y": self.y_scale}
         self.zero = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales=scales, colors=["#999999"],
                              line_style="dashed", enable_hover=False)
-        self.plain = bq.Lines(x=[], y=[], scales=scales, colors=[PLAIN], stroke_width=1.5,
-                              enable_hover=False)
-        self.strong = bq.Lines(x=[], y=[], scales=scales, colors=[STRONG], stroke_width=2,
-                               enable_hover=False)
-        self.points = bq.Scatter(x=[], y=[], scales=scales, colors=[PLAIN_POINT], default_size=24,
+        self.intervals = bq.Lines(x=[], y=[], scales=scales, colors=[INTERVAL], stroke_width=1.5,
+                                  enable_hover=False)
+        self.chosen_interval = bq.Lines(x=[], y=[], scales=scales, colors=[CHOSEN], stroke_width=3,
+                                        enable_hover=False)
+        self.points = bq.Scatter(x=[], y=[], scales=scales, colors=[MODE], default_size=24,
                                  stroke="white", tooltip=self.tooltip,
                                  interactions={"hover": "tooltip"})
-        self.selected = bq.Scatter(x=[], y=[], scales=scales, colors=["#ffbf00"], default_size=140,
-                                   stroke="black", stroke_width=2, enable_hover=False)
+        self.selected = bq.Scatter(x=[], y=[], scales=scales, colors=[CHOSEN], default_size=110,
+                                   stroke="black", stroke_width=1.5, enable_hover=False)
         self.x_axis = bq.Axis(scale=self.x_scale, label="conditional mode", grid_lines="dashed")
         self.y_axis = bq.Axis(scale=self.y_scale, side="left", grid_lines="none")
         figure = bq.Figure(
-            marks=[self.zero, self.plain, self.strong, self.points, self.selected],
+            marks=[self.zero, self.intervals, self.chosen_interval, self.points, self.selected],
             axes=[self.x_axis, self.y_axis], animation_duration=0,
             fig_margin={"top": 10, "bottom": 45, "left": 60, "right": 15},
             layout=ipw.Layout(width="100%", height="420px", min_width="320px"),
@@ -69,17 +69,16 @@ class CaterpillarPlot:
         lo, hi = x_extent(data)
         with self.x_scale.hold_sync():
             self.x_scale.min, self.x_scale.max = lo, hi
+        self.x_axis.tick_values = np.array(nice_ticks(lo, hi, 6))  # round numbers, not crowded
         with self.y_scale.hold_sync():
             self.y_scale.min, self.y_scale.max = -1.0, float(max(len(data.labels), 1))
 
     def _fill_marks(self, data: CaterpillarData) -> None:
-        n, strong = len(data.labels), data.excludes_zero
+        n = len(data.labels)
         self._set_xy(self.zero, np.array([0.0, 0.0]), np.array([-1.0, float(n)]))
-        self._set_xy(self.plain, *segments(data, ~strong))
-        self._set_xy(self.strong, *segments(data, strong))
+        self._set_xy(self.intervals, *segments(data, np.ones(n, dtype=bool)))
         with self.points.hold_sync():
             self.points.x, self.points.y = data.condval, np.arange(n, dtype=float)
-            self.points.colors = [STRONG_POINT if s else PLAIN_POINT for s in strong] or [PLAIN_POINT]
             self.points.default_size = 24 if n <= 200 else 8
             self.points.stroke = "white" if n <= 200 else None
 
@@ -96,18 +95,21 @@ class CaterpillarPlot:
             self.y_axis.tick_values = np.arange(n, dtype=float) if labelled else None
             self.y_axis.tick_labels = {str(i): str(s) for i, s in enumerate(data.labels)} if labelled else None
             self.y_axis.tick_format = None if labelled else "d"
-            self.y_axis.label = "" if labelled else f"rank among {n} levels of {data.group}"
+            self.y_axis.label = "" if labelled else f"{n} {data.group} groups, in order"
             self.y_axis.label_offset = None if labelled else "45px"
         longest = max((len(str(s)) for s in data.labels), default=4) if labelled else 10
         self.figure.fig_margin = {"top": 10, "bottom": 45, "left": int(min(180, 30 + 7 * longest)), "right": 15}
 
     def highlight(self, label: str) -> None:
-        """Ring the chosen level (empty label: none)."""
+        """Mark the chosen group's mode and interval (empty label: none)."""
         pos = self.data.position(label) if (self.data is not None and label) else -1
         if pos < 0:
             self._set_xy(self.selected, np.array([]), np.array([]))
+            self._set_xy(self.chosen_interval, np.array([]), np.array([]))
         else:
-            self._set_xy(self.selected, self.data.condval[pos:pos + 1], np.array([float(pos)]))
+            d = self.data
+            self._set_xy(self.selected, d.condval[pos:pos + 1], np.array([float(pos)]))
+            self._set_xy(self.chosen_interval, np.array([d.lower[pos], d.upper[pos]]), np.array([float(pos)] * 2))
 
     def describe(self, pos: int) -> str:
         """Tooltip HTML for sorted position `pos` (all data escaped)."""

@@ -7,7 +7,17 @@ import ipywidgets as ipw
 import traitlets as tl
 
 from ._esm import explorer_esm
-from .covariance_data import SlopePair, explorer_payload, floats_to_bytes, names_to_bytes, slope_pairs
+from .covariance_data import (
+    ExplorerPayload,
+    SlopePair,
+    explorer_payload,
+    floats_to_bytes,
+    names_to_bytes,
+    own_estimates,
+    slope_pairs,
+)
+from .html_util import esc, with_static
+from .pictures import covariance_svg
 from .reader import reader_for
 from .validate import valid_index, valid_number
 
@@ -23,6 +33,9 @@ class CovarianceExplorer(anywidget.AnyWidget):
     n_levels = tl.Int(0).tag(sync=True)
     u0 = tl.Bytes(b"").tag(sync=True)
     u1 = tl.Bytes(b"").tag(sync=True)
+    own0 = tl.Bytes(b"").tag(sync=True)     # each group's own least-squares deviations (Gaussian only)
+    own1 = tl.Bytes(b"").tag(sync=True)
+    show_own = tl.Bool(False).tag(sync=True)
     tau = tl.List(tl.Float(), [1.0, 0.0, 1.0]).tag(sync=True)
     beta = tl.List(tl.Float(), [0.0, 0.0]).tag(sync=True)
     x_range = tl.List(tl.Float(), [0.0, 1.0]).tag(sync=True)
@@ -39,6 +52,8 @@ class CovarianceExplorer(anywidget.AnyWidget):
     def __init__(self, model, pair: SlopePair | None = None, **kwargs):
         self.reader = reader_for(model)
         self._names: tuple[str, ...] = ()
+        self._payload: ExplorerPayload | None = None
+        self._own = None
         super().__init__(**kwargs)
         response = str(self.reader.model.design.response_name)
         self.response_label = "linear predictor (link scale)" if self.reader.is_glmm else response
@@ -50,15 +65,19 @@ class CovarianceExplorer(anywidget.AnyWidget):
         """Load one (group, slope) pair; None shows a plain note instead."""
         with self.hold_sync():
             if pair is None:
-                self._names = ()
+                self._names, self._payload, self._own = (), None, None
                 self.note, self.n_levels, self.levels_utf8 = NO_SLOPE_NOTE, 0, b""
+                self.own0 = self.own1 = b""
             else:
                 self._load(pair)
             self.data_version += 1
 
     def _load(self, pair: SlopePair) -> None:
         p = explorer_payload(self.reader, pair)
-        self._names = p.names
+        self._names, self._payload = p.names, p
+        self._own = own_estimates(self.reader, pair)
+        self.own0 = floats_to_bytes(self._own[0]) if self._own is not None else b""
+        self.own1 = floats_to_bytes(self._own[1]) if self._own is not None else b""
         self.note, self.group, self.slope_name = "", pair.group, pair.slope
         self.levels_utf8, self.n_levels = names_to_bytes(p.names), len(p.names)
         self.u0, self.u1 = floats_to_bytes(p.u0), floats_to_bytes(p.u1)
@@ -71,6 +90,23 @@ class CovarianceExplorer(anywidget.AnyWidget):
     @property
     def level_names(self) -> tuple[str, ...]:
         return self._names
+
+    @property
+    def own_fits(self):
+        """(intercept, slope) deviations of each group's own least-squares line, or None (GLMM)."""
+        return self._own
+
+    def picture(self) -> str:
+        """The points panel as a static SVG, as on screen now (centring, chosen group, own fits)."""
+        if self._payload is None:
+            return ""
+        own = self._own if self.show_own else None
+        return covariance_svg(self._payload, self.group, self.slope_name, self.centre, self.selected_level,
+                              own, self.contour_level)
+
+    def _repr_mimebundle_(self, **kwargs):
+        picture = self.picture()
+        return with_static(super()._repr_mimebundle_(**kwargs), picture or f"<i>{esc(self.note)}</i>", picture)
 
     def centred(self) -> dict[str, float]:
         """Intercept variance and τ01 at the current centring point (what the front end shows)."""
@@ -128,6 +164,11 @@ class CovariancePanel(ipw.VBox):
             self.group = self.explorer.group
         if change["new"] or self.group == self.explorer.group:
             self.selected_level = change["new"]
+
+    def _repr_mimebundle_(self, **kwargs):
+        picture = self.explorer.picture()
+        html = picture or f"<i>{esc(self.explorer.note)}</i>"
+        return with_static(super()._repr_mimebundle_(**kwargs), html, picture)
 
     def _chosen(self, change) -> None:
         if change["new"] is not None:

@@ -79,3 +79,40 @@ def floats_to_bytes(values: np.ndarray) -> bytes:
 def names_to_bytes(names) -> bytes:
     """UTF-8 names separated by NUL (a NUL inside a name becomes U+FFFD)."""
     return "\0".join(str(n).replace("\0", "\ufffd") for n in names).encode("utf-8")
+
+
+def own_estimates(reader, pair: SlopePair) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each group's own least-squares intercept and slope deviations from the fixed line (no pooling).
+
+    The response minus the fixed part, y − Xβ̂, is regressed on the term's columns within each group
+    alone; a group whose columns are collinear (one distinct x) gets NaN. Gaussian models only (None
+    otherwise): for a GLMM a per-group fit may not exist (separation).
+    """
+    if reader.is_glmm:
+        return None
+    term = reader.design_term(pair.group)
+    columns = [str(c) for c in term.columns]
+    z = np.asarray(term.values, dtype=float)
+    codes = np.asarray(term.codes)
+    design = reader.model.design
+    beta = reader.model.fixef.reindex([str(n) for n in design.fixed_names]).to_numpy(dtype=float)
+    residual = reader.response - np.asarray(design.X, dtype=float) @ beta
+    estimates = per_group_least_squares(z, residual, codes, len(reader.levels(pair.group)))
+    return estimates[:, columns.index(INTERCEPT)], estimates[:, columns.index(pair.slope)]
+
+
+def per_group_least_squares(z: np.ndarray, r: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Coefficients of r on z within each group (n_groups × q); NaN rows where z'z is near singular."""
+    q = z.shape[1]
+    zz = np.zeros((n_groups, q, q))
+    zr = np.zeros((n_groups, q))
+    for i in range(q):
+        zr[:, i] = np.bincount(codes, weights=z[:, i] * r, minlength=n_groups)
+        for j in range(i, q):
+            zz[:, i, j] = zz[:, j, i] = np.bincount(codes, weights=z[:, i] * z[:, j], minlength=n_groups)
+    out = np.full((n_groups, q), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok = np.linalg.cond(zz) < 1e10
+    if ok.any():
+        out[ok] = np.linalg.solve(zz[ok], zr[ok][..., None])[..., 0]
+    return out

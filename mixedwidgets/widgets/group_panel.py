@@ -9,8 +9,10 @@ import numpy as np
 from .html_util import esc
 from .ranef_data import GroupPanelData
 
-FITTED = "#d62728"
+FITTED = "#e08a00"        # the chosen group's colour in every view
 POPULATION = "#555555"
+PROMPT = ("<div style='line-height:1.4;white-space:normal'><i>Pick a group (click a dot, a point in the covariance "
+          "view, or type its name) to see its data.</i></div>")
 
 
 class GroupPanel:
@@ -36,7 +38,7 @@ class GroupPanel:
             layout=ipw.Layout(width="100%", height="320px", min_width="300px"),
         )
         self.figure.add_class("mw-group-panel")
-        self.caption = ipw.HTML("<i>Click a level in the caterpillar plot to see its data.</i>")
+        self.caption = ipw.HTML(PROMPT, layout=ipw.Layout(width="100%"))
         self.caption.add_class("mw-group-caption")
         self.frame = ipw.Box([self.figure], layout=ipw.Layout(width="100%"))  # bqplot ignores visibility
         self.box = ipw.VBox([self.caption, self.frame], layout=ipw.Layout(flex="1 1 320px"))
@@ -47,7 +49,7 @@ class GroupPanel:
             for mark in (self.points, self.fitted, self.population):
                 with mark.hold_sync():
                     mark.x, mark.y = np.array([]), np.array([])
-            self.caption.value = "<i>Click a level in the caterpillar plot to see its data.</i>"
+            self.caption.value = PROMPT
             self.frame.layout.visibility = "hidden"
             return
         self.frame.layout.visibility = "visible"
@@ -59,9 +61,10 @@ class GroupPanel:
             self.population.x, self.population.y = data.x, data.typical
         self.x_axis.label = data.x_label
         self._rescale(data)
-        self.caption.value = (f"<b>{esc(group)} {esc(data.label)}</b>: {len(data.y)} observations of "
-                              f"{esc(self.response_name)}; solid red: this group's fitted line (conditional), "
-                              f"dashed grey: population line (typical)")
+        self.caption.value = (f"<div style='white-space:normal;line-height:1.35'><b>{esc(group)} {esc(data.label)}"
+                              f"</b>: {len(data.y)} observations of {esc(self.response_name)}; solid orange: this "
+                              f"{esc(group)}'s fitted line (conditional), dashed grey: a typical {esc(group)} "
+                              "(random effects 0)</div>")
 
     def _rescale(self, data: GroupPanelData) -> None:
         for scale, arrays in ((self.x_scale, [data.x]), (self.y_scale, [data.y, data.conditional, data.typical])):

@@ -39,3 +39,18 @@ def tag(name: str, inner: str, **attrs: str) -> str:
     """`<name attrs>inner</name>`; `inner` must already be safe HTML, attribute values are escaped."""
     rendered = "".join(f' {key.rstrip("_").replace("_", "-")}="{esc(val)}"' for key, val in attrs.items())
     return f"<{name}{rendered}>{inner}</{name}>"
+
+
+def with_static(bundle, html: str, svg: str = "", text: str = ""):
+    """A widget's mime bundle with static HTML (and an SVG picture, and plain text) beside the widget view.
+
+    ipywidgets returns the bundle as a dict, anywidget as a (data, metadata) pair: both are handled.
+    """
+    data, metadata = bundle if isinstance(bundle, tuple) else (bundle, None)
+    data = dict(data or {})
+    data["text/html"] = html
+    if svg:
+        data["image/svg+xml"] = svg
+    if text:
+        data["text/plain"] = text
+    return data if metadata is None else (data, metadata)

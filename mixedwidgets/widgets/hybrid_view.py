@@ -14,8 +14,9 @@ import bqplot as bq
 import ipywidgets as ipw
 import numpy as np
 
-from .html_util import esc, fmt
+from .html_util import esc, fmt, with_static
 from .hybrid_data import HybridViewData, hybrid_view_data
+from .pictures import hybrid_svg
 from .validate import element_index
 
 WITHIN_COLOUR = "#4c78a8"
@@ -65,10 +66,19 @@ class HybridView(ipw.VBox):
 
     def _caption_html(self) -> str:
         e = self.data.effect
-        return (f"<span style='color:{WITHIN_COLOUR}'>&#9473;</span> within each {esc(self.data.group)}: "
+        return ("<div style='line-height:1.4;white-space:normal'>"
+                f"<span style='color:{WITHIN_COLOUR}'>&#9473;</span> within each {esc(self.data.group)}: "
                 f"slope {fmt(e.within)} &nbsp; <span style='color:{BETWEEN_COLOUR}'>&#9473;</span> between "
                 f"group means: slope {fmt(e.between)} &nbsp; contextual effect {fmt(e.estimate)} "
-                f"(SE {fmt(e.std_error)})<br><small>{esc(e.reading)}</small>")
+                f"(SE {fmt(e.std_error)})<br><small>{esc(e.reading)}</small></div>")
+
+    def picture(self) -> str:
+        """The view as a static SVG."""
+        return hybrid_svg(self.data)
+
+    def _repr_mimebundle_(self, **kwargs):
+        picture = self.picture()
+        return with_static(super()._repr_mimebundle_(**kwargs), picture + self._caption_html(), picture)
 
     def describe(self, index: int) -> str:
         """Tooltip HTML for group ``index`` (all data escaped)."""

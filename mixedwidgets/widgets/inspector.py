@@ -7,9 +7,16 @@ import traitlets as tl
 
 from .caterpillar import CaterpillarPlot
 from .group_panel import GroupPanel
-from .ranef_data import INTERVAL_LEVELS, caterpillar_data, group_panel_data
+from .html_util import esc, with_static
+from .pictures import caterpillar_svg
+from .ranef_data import INTERVAL_LEVELS, SORT_ORDERS, caterpillar_data, group_panel_data
 from .reader import reader_for
 from .static_html import caterpillar_table_html
+
+CAPTION = ("Each dot is one {group}'s <b>conditional mode</b>: the model's prediction of how far this "
+           "{group} lies from the average, given its own data and the spread of all {group} groups, so it "
+           "is pulled towards 0 (shrunken), most where data are few. The bar is a {pct} prediction interval "
+           "from its conditional SD: how uncertain that prediction is, not a test of the {group}.")
 
 
 class RanefInspector(ipw.VBox):
@@ -19,6 +26,7 @@ class RanefInspector(ipw.VBox):
     term = tl.Unicode()
     interval_level = tl.Float(0.95)
     selected_level = tl.Unicode("")
+    order = tl.Enum(SORT_ORDERS, default_value="value")
 
     def __init__(self, model, interval_level: float = 0.95, **kwargs):
         self.reader = reader_for(model)
@@ -31,9 +39,15 @@ class RanefInspector(ipw.VBox):
         self.layout.width = "100%"
         self.interval_level = interval_level
         self.group = self.reader.groups[0]
+        self.caption = ipw.HTML(layout=ipw.Layout(width="100%"))
+        self.caption.add_class("mw-caterpillar-caption")
+        self._caption()
+        controls = [self.group_choice, self.term_choice, self.level_choice, self.order_choice, self.find]
         self.children = [
-            ipw.HBox([self.group_choice, self.term_choice, self.level_choice]),
-            ipw.HBox([ipw.VBox([self.plot.figure], layout=ipw.Layout(flex="1 1 380px")), self.panel.box],
+            ipw.HBox(controls, layout=ipw.Layout(flex_flow="row wrap", width="100%")),
+            self.caption,
+            ipw.HBox([ipw.VBox([self.plot.figure], layout=ipw.Layout(flex="1 1 380px", min_width="0")),
+                      self.panel.box],
                      layout=ipw.Layout(width="100%", flex_flow="row wrap")),
         ]
 
@@ -43,6 +57,13 @@ class RanefInspector(ipw.VBox):
         self.term_choice = ipw.Dropdown(options=[], description="Term", layout=small)
         self.level_choice = ipw.Dropdown(options=_level_options(INTERVAL_LEVELS), description="Interval",
                                          layout=small)
+        self.order_choice = ipw.Dropdown(options=[("by value", "value"), ("by name", "name")], description="Sort",
+                                         layout=small)
+        self.find = ipw.Combobox(placeholder="type a name", ensure_option=False, description="Find",
+                                 layout=ipw.Layout(width="240px"))
+        self.find.add_class("mw-find")
+        self.order_choice.observe(lambda ch: setattr(self, "order", ch["new"]), "value")
+        self.find.observe(self._found, "value")
         self.group_choice.observe(lambda ch: setattr(self, "group", ch["new"]), "value")
         self.term_choice.observe(lambda ch: ch["new"] and setattr(self, "term", ch["new"]), "value")
         self.level_choice.observe(lambda ch: setattr(self, "interval_level", ch["new"]), "value")
@@ -63,11 +84,26 @@ class RanefInspector(ipw.VBox):
             self.level_choice.options = _level_options(known + [value])
         return value
 
+    def _found(self, change) -> None:
+        """A name typed or picked in the find box selects that group (unknown text is ignored)."""
+        name = str(change["new"])
+        if name and self.reader.level_index(self.group, name) >= 0:
+            self.selected_level = name
+
+    def _caption(self) -> None:
+        group = esc(self.group or "group")
+        self.caption.value = ("<div style='font-size:12px;color:#555;white-space:normal;line-height:1.35'>"
+                              + CAPTION.format(group=group, pct=f"{100 * self.interval_level:g}%") + "</div>")
+
     @tl.observe("group")
     def _group_changed(self, change) -> None:
         self.group_choice.value = change["new"]
         terms = self.reader.terms(change["new"])
         self.selected_level = ""
+        names = self.reader.levels(change["new"])
+        self.find.options = list(names) if len(names) <= 5000 else []
+        self.find.description = "Find"
+        self.find.placeholder = "type a name"
         self.term_choice.options = list(terms)
         if self.term not in terms:
             self.term = terms[0]  # redraws through _view_changed
@@ -75,9 +111,10 @@ class RanefInspector(ipw.VBox):
             self._redraw()
         self.term_choice.value = self.term
 
-    @tl.observe("term", "interval_level")
+    @tl.observe("term", "interval_level", "order")
     def _view_changed(self, _change) -> None:
         self.level_choice.value = self.interval_level
+        self.order_choice.value = self.order
         self._redraw()
 
     @tl.observe("selected_level")
@@ -86,22 +123,30 @@ class RanefInspector(ipw.VBox):
             return
         self.plot.highlight(self.selected_level)
         self.panel.show(self.group, group_panel_data(self.reader, self.group, self.term, self.selected_level))
+        if self.find.value != self.selected_level:
+            self.find.value = self.selected_level
 
     def _redraw(self) -> None:
         if not self.group or self.term not in self.reader.terms(self.group):
             return
-        data = caterpillar_data(self.reader.ranef, self.group, self.term, self.interval_level)
+        if hasattr(self, "caption"):
+            self._caption()
+        data = caterpillar_data(self.reader.ranef, self.group, self.term, self.interval_level, self.order)
         self.plot.show(data, self.selected_level)
         self.panel.show(self.group, group_panel_data(self.reader, self.group, self.term, self.selected_level))
 
     def _select_from_plot(self, label: str) -> None:
         self.selected_level = "" if label == self.selected_level else label
 
+    def picture(self) -> str:
+        """The caterpillar as a static SVG (what is on screen now, chosen group included)."""
+        return caterpillar_svg(self.plot.data, self.selected_level) if self.plot.data is not None else ""
+
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
-        if self.plot.data is not None:
-            bundle["text/html"] = caterpillar_table_html(self.plot.data)
-        return bundle
+        if self.plot.data is None:
+            return bundle
+        return with_static(bundle, self.picture() + caterpillar_table_html(self.plot.data), self.picture())
 
 
 def _level_options(levels) -> list[tuple[str, float]]:

@@ -7,8 +7,9 @@ import ipywidgets as ipw
 import numpy as np
 import traitlets as tl
 
-from .html_util import esc
+from .html_util import esc, with_static
 from .marginal_data import CurveData, curve_data, predictor_candidates
+from .pictures import CHOSEN, curves_svg
 from .reader import reader_for
 
 GAUSSIAN_NOTE = ("Typical vs marginal curves: for a Gaussian model with identity link the curve of a "
@@ -16,7 +17,7 @@ GAUSSIAN_NOTE = ("Typical vs marginal curves: for a Gaussian model with identity
                  "this view lights up only for binomial and Poisson models.")
 EXPLAIN = ("<b>Conditional vs marginal</b> on the response scale. Dashed: a typical group "
            "(all random effects at zero). Solid: the population average over the random effects, "
-           "which is pulled towards 1/2 on the probability scale. Thin red: the chosen level.")
+           "which is pulled towards 1/2 on the probability scale. Orange: the chosen group.")
 
 
 class MarginalCurves(ipw.VBox):
@@ -40,7 +41,8 @@ class MarginalCurves(ipw.VBox):
             self.children = [self.note]
             return
         self._build()
-        self.children = [ipw.HTML(EXPLAIN), self.chooser, self.note, self.figure]
+        explain = ipw.HTML(f"<div style='line-height:1.4;white-space:normal'>{EXPLAIN}</div>")
+        self.children = [explain, self.chooser, self.note, self.figure]
         self.refresh()
 
     def _build(self) -> None:
@@ -53,7 +55,7 @@ class MarginalCurves(ipw.VBox):
                                 stroke_width=2, labels=["typical group"], display_legend=True)
         self.marginal = bq.Lines(x=[], y=[], scales=scales, colors=["#1f77b4"], stroke_width=2.5,
                                  labels=["population average"], display_legend=True)
-        self.selected = bq.Lines(x=[], y=[], scales=scales, colors=["#d62728"], stroke_width=1.5)
+        self.selected = bq.Lines(x=[], y=[], scales=scales, colors=[CHOSEN], stroke_width=2)
         self.x_axis = bq.Axis(scale=self.x_scale, label="")
         self.y_axis = bq.Axis(scale=self.y_scale, side="left", label=self._y_label())
         self.figure = bq.Figure(marks=[self.typical, self.marginal, self.selected],
@@ -62,6 +64,14 @@ class MarginalCurves(ipw.VBox):
                                 fig_margin={"top": 20, "bottom": 45, "left": 60, "right": 15},
                                 layout=ipw.Layout(width="100%", max_width="640px", height="320px"))
         self.figure.add_class("mw-curves")
+
+    def picture(self) -> str:
+        """The curves as a static SVG ("" when there are none)."""
+        return curves_svg(self.data, self._y_label()) if self.data is not None else ""
+
+    def _repr_mimebundle_(self, **kwargs):
+        picture = self.picture()
+        return with_static(super()._repr_mimebundle_(**kwargs), picture or self.note.value, picture)
 
     def _y_label(self) -> str:
         return "probability" if self.reader.family == "binomial" else "expected response"

@@ -36,6 +36,9 @@ def column_like(data: pd.DataFrame, column, values) -> pd.Series | pd.Categorica
     if isinstance(dtype, pd.CategoricalDtype):
         return pd.Categorical(list(values), categories=dtype.categories, ordered=dtype.ordered)
     series = pd.Series(list(values))
+    if pd.api.types.is_integer_dtype(dtype) and pd.api.types.is_float_dtype(series.dtype) \
+            and not np.all(np.mod(series.to_numpy(), 1) == 0):
+        return series.to_numpy()  # a grid between whole numbers stays fractional (no staircase curves)
     try:
         return series.astype(dtype).to_numpy()
     except (TypeError, ValueError):

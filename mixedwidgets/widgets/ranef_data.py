@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -22,20 +23,16 @@ def z_value(level: float) -> float:
 
 @dataclass(frozen=True)
 class CaterpillarData:
-    """One grouping factor and term: conditional modes sorted ascending, with intervals."""
+    """One grouping factor and term: conditional modes (sorted by value or by name) with intervals."""
 
     group: str
     term: str
     level: float
-    labels: np.ndarray        # level labels (str), sorted by conditional mode
+    labels: np.ndarray        # the groups' names (str), in display order
     condval: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
     condsd: np.ndarray
-
-    @property
-    def excludes_zero(self) -> np.ndarray:
-        return (self.lower > 0) | (self.upper < 0)
 
     def position(self, label: str) -> int:
         """Rank of `label` in the sorted order, or -1 when absent."""
@@ -43,11 +40,28 @@ class CaterpillarData:
         return int(hits[0]) if hits.size else -1
 
 
-def caterpillar_data(ranef: pd.DataFrame, group: str, term: str, level: float) -> CaterpillarData:
-    """Sorted conditional modes of `term` for `group` with `level` intervals from condsd."""
+SORT_ORDERS = ("value", "name")
+
+
+def natural_key(label: str) -> tuple:
+    """Sort key that puts "clinic 2" before "clinic 10" (numbers compared as numbers)."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+                 for part in re.split(r"(\d+)", str(label)) if part)
+
+
+def caterpillar_data(ranef: pd.DataFrame, group: str, term: str, level: float, order: str = "value"
+                     ) -> CaterpillarData:
+    """Conditional modes of `term` for `group` with `level` intervals from condsd, sorted by value
+    (ascending) or by the group's name."""
+    if order not in SORT_ORDERS:
+        raise ValueError(f"order must be one of {SORT_ORDERS}, not {order!r}")
     rows = ranef[(ranef["group"] == group) & (ranef["term"] == term)]
-    order = np.lexsort((rows["level"].to_numpy(str), rows["condval"].to_numpy(float)))
-    rows = rows.iloc[order]
+    names = rows["level"].to_numpy(str)
+    if order == "value":
+        positions = np.lexsort((names, rows["condval"].to_numpy(float)))
+    else:
+        positions = np.array(sorted(range(len(names)), key=lambda i: natural_key(names[i])), dtype=int)
+    rows = rows.iloc[positions]
     condval = rows["condval"].to_numpy(float)
     condsd = rows["condsd"].to_numpy(float)
     half = z_value(level) * condsd

@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from lab_server import REPO, start_lab
 from scale_notebook import write_scale_notebook
 
@@ -53,7 +52,7 @@ def browser():
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1500, "height": 3200})
+            viewport={"width": 1280, "height": 900})  # the file browser stays open
         try:
             yield context
         finally:

@@ -6,13 +6,20 @@ import json
 import re
 
 import pytest
-
-from lab_page import code_cell, open_notebook, run_all_cells, run_cell
+from lab_page import (
+    code_cell,
+    count_in,
+    layout_problems,
+    open_notebook,
+    run_all_cells,
+    run_cell,
+)
 
 pytestmark = pytest.mark.browser
 
 FIT_CELL = 2  # code-cell index of the %%mixedmodel cell for sleepstudy
 GLMM_CELL = 5  # code-cell index of the cbpp (binomial) cell
+VARCOMP_CELL = 3  # code-cell index of the --view varcomp line magic
 
 RENDER_CLOCK = """([cellIndex, expected]) => new Promise((resolve) => {
   const cells = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell');
@@ -46,12 +53,15 @@ def test_quickstart_dashboard(lab, page, screenshots):
 
     caterpillar = dashboard.locator(".mw-caterpillar")
     caterpillar.locator(".object_grp").nth(17).wait_for(timeout=30_000)
-    assert caterpillar.locator("path.line").count() >= 3
+    assert caterpillar.locator("path.line").count() >= 2  # zero line and the intervals
     assert "309" in caterpillar.inner_text()
 
     table = dashboard.locator(".mw-varcomp-table")
-    assert "612.1" in table.inner_text() and "Residual" in table.inner_text()
+    assert "612.09" in table.inner_text() and "Residual" in table.inner_text()
     assert "0.483" in dashboard.locator(".mw-icc-table").inner_text()
+    assert_each_table_once(output)
+    page.wait_for_timeout(1_000)  # let bqplot settle its sizes
+    assert_fits(page, output, screenshots / "quickstart_fit_cell.png")
 
     explorer = dashboard.locator(".mw-cov")
     explorer.locator(".mw-cov-points circle").nth(17).wait_for(timeout=30_000)
@@ -63,6 +73,8 @@ def test_quickstart_dashboard(lab, page, screenshots):
     move_centring_slider(page, explorer, screenshots)
     hover_and_click_explorer(page, dashboard, screenshots)
     click_caterpillar(page, dashboard, screenshots)
+    find_box_and_lines_select(page, dashboard, screenshots)
+    shrinkage_switch(page, dashboard, screenshots)
     glmm_curves_follow_the_chosen_herd(page, screenshots)
     assert_no_front_end_errors(page)
 
@@ -116,6 +128,35 @@ def click_caterpillar(page, dashboard, screenshots):
     dashboard.locator(".mw-caterpillar").screenshot(path=str(screenshots / "caterpillar_selected.png"))
 
 
+def find_box_and_lines_select(page, dashboard, screenshots):
+    """Typing a name selects that subject everywhere; clicking its line in the explorer picks it again."""
+    dashboard.locator(".mw-find input").fill("331")
+    caption = dashboard.locator(".mw-group-caption")
+    page.wait_for_function("el => el.textContent.includes('Subject 331')", arg=caption.element_handle(),
+                           timeout=10_000)
+    explorer = dashboard.locator(".mw-cov")
+    explorer.locator("circle.selected").wait_for(timeout=10_000)
+    path = explorer.locator(".selected-line").get_attribute("d")
+    x1, y1, x2, y2 = (float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", path)[:4])
+    lines = explorer.locator("svg.mw-cov-lines")
+    box = lines.bounding_box()
+    scale = box["width"] / float(lines.get_attribute("width"))
+    t = 0.8  # near the right end, where the subjects' lines fan out most
+    lines.click(position={"x": (x1 + t * (x2 - x1)) * scale, "y": (y1 + t * (y2 - y1)) * scale})
+    page.wait_for_function("el => !el.textContent.includes('Subject 331')", arg=caption.element_handle(),
+                           timeout=10_000)  # clicking the chosen subject's line un-chooses it (or picks a neighbour)
+
+
+def shrinkage_switch(page, dashboard, screenshots):
+    explorer = dashboard.locator(".mw-cov")
+    explorer.locator("input.mw-cov-own-switch").check()
+    explorer.locator("circle.own").nth(17).wait_for(timeout=10_000)
+    assert explorer.locator("circle.own").count() == 18
+    assert len(explorer.locator(".shrink").get_attribute("d")) > 100
+    assert "conditional modes" in explorer.locator(".mw-cov-caption").first.inner_text()
+    explorer.screenshot(path=str(screenshots / "explorer_shrinkage.png"))
+
+
 def glmm_curves_follow_the_chosen_herd(page, screenshots):
     glmm = code_cell(page, GLMM_CELL).locator(".mw-dashboard")
     glmm.locator(".mw-caterpillar .object_grp").nth(14).wait_for(timeout=30_000)
@@ -129,9 +170,41 @@ def glmm_curves_follow_the_chosen_herd(page, screenshots):
     glmm.screenshot(path=str(screenshots / "quickstart_glmm.png"))
 
 
+def assert_fits(page, output, picture):
+    """No clipped or protruding text in `output`; a screenshot is taken first, to look at."""
+    output.screenshot(path=str(picture))
+    problems = layout_problems(output)
+    assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
+
+
+def assert_each_table_once(output):
+    """The default %%mixedmodel output shows every table once (no separate summary, no repeated notes)."""
+    assert count_in(output, ".mw-varcomp-table") == 1
+    assert count_in(output, ".mw-fixef-table") == 1
+    assert count_in(output, ".mw-icc-table") == 1
+    assert count_in(output, ".mw-summary") == 0 and count_in(output, ".mw-notes") <= 1
+    assert count_in(output, ".mw-dashboard") == 1
+
+
+def test_quickstart_glmm_and_intercept_only_fit_their_boxes(lab, page, screenshots):
+    open_notebook(page, lab, "01_quickstart.ipynb")
+    run_all_cells(page)
+    glmm = code_cell(page, GLMM_CELL).locator(".jp-OutputArea")
+    glmm.locator(".mw-caterpillar .object_grp").nth(14).wait_for(timeout=30_000)
+    assert count_in(glmm, ".mw-cov") == 0  # intercept only: no covariance explorer
+    assert count_in(glmm, ".mw-curves") == 1
+    assert_each_table_once(glmm)
+    page.wait_for_timeout(1_000)
+    assert_fits(page, glmm, screenshots / "quickstart_glmm_cell.png")
+    varcomp = code_cell(page, VARCOMP_CELL).locator(".jp-OutputArea")
+    assert count_in(varcomp, ".mw-varcomp-table") == 1
+    assert not layout_problems(varcomp)
+    page.screenshot(path=str(screenshots / "quickstart_glmm_page.png"), full_page=True)
+    assert_no_front_end_errors(page)
+
+
 def assert_no_front_end_errors(page):
-    ours = [e for e in page.errors if "mixedwidgets" in e or "anywidget" in e or "covariance" in e]
-    assert not ours, ours
+    assert not page.errors, page.errors
 
 
 def test_two_thousand_groups_render_within_two_seconds(lab, page, screenshots):

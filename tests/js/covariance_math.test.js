@@ -135,3 +135,9 @@ test("ticks are round numbers inside the range", () => {
   assert.deepEqual(ticks(-1, 1, 4), [-1, -0.5, 0, 0.5, 1]);
   assert.deepEqual(ticks(3, 3), [3]);
 });
+
+test("linearScale.invert undoes the scale (used to pick a line by a click)", () => {
+  const s = linearScale([2, 12], [50, 350]);
+  for (const v of [2, 5.5, 12, -3]) assert.ok(Math.abs(s.invert(s(v)) - v) < 1e-12);
+  assert.equal(linearScale([1, 1], [0, 10]).invert(4), 1);
+});

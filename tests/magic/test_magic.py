@@ -57,16 +57,21 @@ def test_cell_magic_stores_the_same_fit_as_mw_fit(ip):
     assert result.success, result.error_in_exec
     expected = mw.fit(FORMULA, ip.user_ns["sleep"])
     np.testing.assert_allclose(ip.user_ns["fit_a"].fixef.to_numpy(), expected.fixef.to_numpy())
-    assert len(cap.outputs) == 2  # summary and dashboard
+    assert len(cap.outputs) == 1  # the dashboard: it holds the summary's tables once
 
 
-def test_default_view_shows_summary_and_dashboard(ip, monkeypatch):
+def test_default_view_shows_the_dashboard_once_with_the_summary_as_text(ip, monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
     result, _ = run(ip, f"%%mixedmodel -d sleep\n{FORMULA}")
     assert result.success
-    assert [type(o).__name__ for o in shown] == ["Summary", "Dashboard"]
-    assert "Reaction" in shown[0]._repr_mimebundle_()["text/plain"]
+    assert [type(o).__name__ for o in shown] == ["Dashboard"]
+    bundle = shown[0]._repr_mimebundle_()
+    assert "Reaction" in bundle["text/plain"] and "Data: sleep" in bundle["text/plain"]
+    html = bundle["text/html"]
+    for table in ("mw-varcomp-table", "mw-fixef-table"):
+        assert html.count(f'class="{table}"') == 1
+    assert "<svg" in html and bundle["image/svg+xml"].startswith("<svg")
 
 
 @pytest.mark.parametrize("view, kind", [("summary", "Summary"), ("ranef", "RanefInspector"),

@@ -18,7 +18,7 @@ def test_explore_returns_the_dashboard_with_every_view(dash):
     assert isinstance(dash, Dashboard)
     assert dash.group == "Subject" and dash.inspector.group == "Subject"
     assert dash.covariance.explorer.group == "Subject"
-    assert isinstance(dash.curves, MarginalCurves)
+    assert dash.curves is None  # Gaussian: typical and population-averaged curves coincide, panel left out
 
 
 def test_mw_explore_is_the_same_function(sleep_fit):
@@ -30,7 +30,6 @@ def test_choosing_in_the_caterpillar_highlights_everywhere(dash):
     label = dash.inspector.plot.data.labels[0]
     assert dash.selected_level == label
     assert dash.covariance.explorer.selected_level == label
-    assert dash.curves.selected_level == label
 
 
 def test_choosing_in_the_explorer_highlights_the_caterpillar(dash):
@@ -40,7 +39,7 @@ def test_choosing_in_the_explorer_highlights_the_caterpillar(dash):
     assert dash.selected_level == label and dash.inspector.selected_level == label
     pos = dash.inspector.plot.data.position(label)
     assert dash.inspector.plot.selected.y.tolist() == [float(pos)]
-    assert dash.inspector.panel.caption.value.startswith(f"<b>Subject {label}</b>")
+    assert f"<b>Subject {label}</b>" in dash.inspector.panel.caption.value
     explorer._front_end_message(None, {"kind": "select", "index": -1})
     assert dash.selected_level == "" and len(dash.inspector.plot.selected.x) == 0
 
@@ -58,24 +57,25 @@ def test_grouping_factor_is_shared_and_resets_the_choice():
     assert dash.group == "plate"
     dash.selected_level = "a"
     dash.inspector.group_choice.value = "sample"
-    assert dash.group == "sample" and dash.curves.group == "sample"
+    assert dash.group == "sample" and dash.covariance is None and dash.curves is None
     assert dash.selected_level == ""
     assert dash.inspector.plot.data.group == "sample" and len(dash.inspector.plot.data.labels) == 6
-    assert dash.covariance.explorer.note  # no random slope in this model
+    assert "Intercept–slope" not in dash.static_html()  # no random slope: no explorer
 
 
 def test_static_html_fallback_outside_a_live_kernel(dash):
     bundle = dash._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     html = bundle["text/html"]
-    assert "Variance components" in html and "612.1" in html and "Conditional modes" in html
+    assert "Variance components" in html and "612.09" in html and "Conditional modes" in html
     inspector_html = dash.inspector._repr_mimebundle_()["text/html"]
-    assert "interval excludes 0" in inspector_html
+    assert "prediction intervals" in inspector_html and "<svg" in inspector_html
 
 
-def test_gaussian_model_gets_a_clean_note_instead_of_curves(dash):
-    assert dash.curves.children == (dash.curves.note,)
-    assert "Gaussian" in dash.curves.note.value and GAUSSIAN_NOTE[:20] in dash.curves.note.value
+def test_gaussian_curves_alone_give_a_clean_note(sleep_fit):
+    curves = MarginalCurves(sleep_fit)
+    assert curves.children == (curves.note,)
+    assert "Gaussian" in curves.note.value and GAUSSIAN_NOTE[:20] in curves.note.value
 
 
 def glmm_or_skip():

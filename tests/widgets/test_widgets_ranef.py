@@ -9,7 +9,7 @@ from traitlets import TraitError
 
 import mixedwidgets as mw
 from mixedwidgets.widgets import RanefInspector
-from mixedwidgets.widgets.caterpillar import PLAIN_POINT, STRONG_POINT
+from mixedwidgets.widgets.pictures import CHOSEN, MODE
 from mixedwidgets.widgets.ranef_data import caterpillar_data, segments, z_value
 
 FORMULA = "Reaction ~ Days + (Days | Subject)"
@@ -40,26 +40,31 @@ def test_caterpillar_is_sorted_with_normal_intervals(sleep_fit):
     np.testing.assert_allclose(view.plot.points.y, np.arange(18))
 
 
-def test_levels_whose_interval_excludes_zero_stand_out(sleep_fit):
+def test_every_interval_is_drawn_alike_and_only_the_chosen_group_stands_out(sleep_fit):
     view = RanefInspector(sleep_fit)
     data = view.plot.data
     strong = (data.lower > 0) | (data.upper < 0)
-    assert strong.any() and not strong.all()
-    assert view.plot.points.colors == [STRONG_POINT if s else PLAIN_POINT for s in strong]
-    assert np.isnan(view.plot.strong.x).sum() == strong.sum() - 1
-    assert np.nanmin(view.plot.strong.x) == pytest.approx(data.lower[strong].min())
+    assert strong.any() and not strong.all()  # some would have been red before: none is now
+    assert view.plot.points.colors == [MODE]
+    assert np.isnan(view.plot.intervals.x).sum() == len(data.labels) - 1
+    assert len(view.plot.chosen_interval.x) == 0
+    view.selected_level = data.labels[3]
+    np.testing.assert_allclose(view.plot.chosen_interval.x, [data.lower[3], data.upper[3]])
+    assert view.plot.chosen_interval.colors == [CHOSEN]
+    svg = view._repr_mimebundle_()["image/svg+xml"]
+    assert svg.count(CHOSEN) == 2 and "#d62728" not in svg
 
 
 def test_interval_level_control_updates_marks_in_place(sleep_fit):
     view = RanefInspector(sleep_fit)
-    figure, points, plain = view.plot.figure, view.plot.points, view.plot.plain
+    figure, points, plain = view.plot.figure, view.plot.points, view.plot.intervals
     width95 = view.plot.data.upper - view.plot.data.lower
     view.level_choice.value = 0.5
     assert view.interval_level == 0.5
     width50 = view.plot.data.upper - view.plot.data.lower
     np.testing.assert_allclose(width50 / width95, z_value(0.5) / z_value(0.95))
-    assert view.plot.figure is figure and view.plot.points is points and view.plot.plain is plain
-    assert figure.marks == [view.plot.zero, plain, view.plot.strong, points, view.plot.selected]
+    assert view.plot.figure is figure and view.plot.points is points and view.plot.intervals is plain
+    assert figure.marks == [view.plot.zero, plain, view.plot.chosen_interval, points, view.plot.selected]
     view.term_choice.value = "Days"
     assert view.plot.data.term == "Days" and view.plot.figure is figure
     assert "Days" in view.plot.x_axis.label
@@ -123,7 +128,7 @@ def test_small_factors_are_labelled_large_ones_ranked(sleep_fit, many_groups_fit
     assert small.plot.y_axis.tick_labels == {str(i): s for i, s in enumerate(small.plot.data.labels)}
     large = RanefInspector(many_groups_fit)
     assert large.plot.y_axis.tick_labels is None
-    assert large.plot.y_axis.label == "rank among 2000 levels of g"
+    assert large.plot.y_axis.label == "2000 g groups, in order"
     assert len(large.plot.points.x) == 2000 and large.plot.points.default_size == 8
 
 

@@ -23,7 +23,7 @@ def test_rows_hold_variance_sd_and_correlation(sleep_fit):
 
 def test_table_html_shows_everything(sleep_fit):
     html = VarianceTable(sleep_fit).value
-    for text in ("612.1", "24.74", "35.07", "5.922", "0.0656 with (Intercept)", "Residual", "654.9",
+    for text in ("612.09", "24.740", "35.07", "5.922", "0.07 with (Intercept)", "Residual", "654.94",
                  "ICC", "0.483", "depends on Days", "Share of variance", "residual 51.7%"):
         assert text in html, text
     assert "mw-share-bar" in html and "Singular" not in html
