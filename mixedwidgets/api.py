@@ -21,7 +21,7 @@ from .fit_checks import (
 from .formula import parse_formula
 from .results.model import LinearMixedModel
 
-FAMILIES = ("gaussian", "binomial", "poisson")
+FAMILIES = ("gaussian", "binomial", "poisson", "negative_binomial", "gamma")
 
 
 def _check_arguments(formula, data, family, nagq, reml, progress) -> str:
@@ -45,7 +45,8 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family: str = "g
         weights=None, link: str | None = None, progress: Callable[[int, float], None] | None = None):
     """Fit a (generalized) linear mixed model written in lme4's formula syntax.
 
-    reml applies to Gaussian models (REML by default, as lmer); binomial and Poisson models are fitted
+    reml applies to Gaussian models (REML by default, as lmer); binomial, Poisson, negative-binomial
+    (NB2, log link, θ estimated) and Gamma (log or inverse link, shape estimated) models are fitted
     by maximum likelihood with the Laplace approximation (nagq = 1) or adaptive Gauss-Hermite
     quadrature (nagq > 1, one scalar random-effect term only). `progress(evaluations, objective)` is
     called as the optimizer runs. The caller's DataFrame is never modified.
@@ -59,7 +60,7 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family: str = "g
         from .glmm_api import fit_generalized
         return fit_generalized(formula, design, data, settings, progress)
     if nagq != 1:
-        raise MixedModelError("nagq applies to binomial and Poisson models only")
+        raise MixedModelError("nagq applies to generalized (non-Gaussian) models only")
     with numerical_failures_reported("the linear mixed model fit"):
         engine_fit = fit_lmm(design, reml=bool(reml), progress=guarded_progress(progress))
     check_estimates(engine_fit)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .backend.family import make_family
+from .backend.dispersion import fit_glmm_dispersion
+from .backend.family import DispersionFamily, make_family
 from .backend.glmm import fit_glmm
 from .fit_checks import (
     check_estimates,
@@ -18,7 +19,8 @@ from .results.glmm import GeneralizedLinearMixedModel
 def fit_generalized(formula, design, data, settings, progress):
     family = make_family(settings["family"], settings.get("link"))
     with numerical_failures_reported("the generalized linear mixed model fit"):
-        engine_fit = fit_glmm(design, family, nagq=settings["nagq"], progress=guarded_progress(progress))
+        engine = fit_glmm_dispersion if isinstance(family, DispersionFamily) else fit_glmm
+        engine_fit = engine(design, family, nagq=settings["nagq"], progress=guarded_progress(progress))
     check_estimates(engine_fit)
     notes = glmm_warnings(design, engine_fit) + estimate_notes(engine_fit, design)
     warn_unconverged(engine_fit, notes)

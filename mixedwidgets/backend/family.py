@@ -1,8 +1,10 @@
-"""Response families and link functions for GLMMs: binomial (logit, probit, cloglog) and Poisson (log).
+"""Response families and link functions for GLMMs: binomial (logit, probit, cloglog), Poisson (log),
+negative binomial (NB2, log) and Gamma (log, inverse).
 
 Each family gives the variance function, the deviance residuals and the full log density (constants
 included, as lme4's Laplace objective uses them). For the binomial, y is the proportion of successes
-and the prior weight is the number of trials.
+and the prior weight is the number of trials. The negative binomial and the Gamma carry a dispersion
+parameter (θ, the shape) estimated with the other parameters: see DispersionFamily.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ LINKS = {
                     lambda mu: np.log(-np.log1p(-mu))),
     "log": Link("log", lambda eta: np.exp(np.minimum(eta, 700)),
                 lambda eta: np.maximum(np.exp(np.minimum(eta, 700)), _EPS), np.log),
+    # μ = 1/η: only η > 0 gives a valid mean; the log density is −∞ elsewhere, so PIRLS step-halves away
+    "inverse": Link("inverse", lambda eta: 1.0 / eta, lambda eta: -1.0 / eta**2, lambda mu: 1.0 / mu),
 }
 
 
@@ -89,19 +93,100 @@ def _poisson_constant(y, wt):
     return -wt * special.gammaln(y + 1)
 
 
-_DEFAULT_LINK = {"binomial": "logit", "poisson": "log"}
-_ALLOWED_LINKS = {"binomial": ("logit", "probit", "cloglog"), "poisson": ("log",)}
+_DEFAULT_LINK = {"binomial": "logit", "poisson": "log", "negative_binomial": "log", "gamma": "log"}
+_ALLOWED_LINKS = {"binomial": ("logit", "probit", "cloglog"), "poisson": ("log",), "negative_binomial": ("log",),
+                  "gamma": ("log", "inverse")}
+#: the GLMM families, in the order they are offered
+GLMM_FAMILIES = tuple(_DEFAULT_LINK)
 
 
-def make_family(name: str, link: str | None = None) -> Family:
-    """The family object for 'binomial' or 'poisson' with its default (or a chosen) link."""
+def make_family(name: str, link: str | None = None, dispersion: float | None = None) -> Family:
+    """The family object for a GLMM family with its default (or a chosen) link; for the negative
+    binomial and the Gamma, `dispersion` is θ or the shape (1 when not given)."""
     if name not in _DEFAULT_LINK:
-        raise MixedModelError(f"unknown GLMM family {name!r}; choose binomial or poisson")
+        raise MixedModelError(f"unknown GLMM family {name!r}; choose one of {', '.join(GLMM_FAMILIES)}")
     link = link or _DEFAULT_LINK[name]
     if link not in _ALLOWED_LINKS[name]:
         raise MixedModelError(f"the {name} family takes the link {' or '.join(_ALLOWED_LINKS[name])}, not {link!r}")
     if name == "binomial":
         return Family(name, LINKS[link], lambda mu: mu * (1.0 - mu), _binomial_deviance, _binomial_kernel, _binomial_constant,
                       lambda y, wt: (wt * y + 0.5) / (wt + 1.0))
-    return Family(name, LINKS[link], lambda mu: mu, _poisson_deviance, _poisson_kernel, _poisson_constant,
-                  lambda y, wt: y + 0.1)
+    if name == "poisson":
+        return Family(name, LINKS[link], lambda mu: mu, _poisson_deviance, _poisson_kernel, _poisson_constant,
+                      lambda y, wt: y + 0.1)
+    value = 1.0 if dispersion is None else float(dispersion)
+    if not np.isfinite(value) or value <= 0:
+        raise MixedModelError(f"the {name} dispersion parameter must be a positive number, not {dispersion!r}")
+    return _negative_binomial(value) if name == "negative_binomial" else _gamma(LINKS[link], value)
+
+
+@dataclass(frozen=True)
+class DispersionFamily(Family):
+    """A family with one dispersion parameter φ (NB2's θ, the Gamma's shape), held at `dispersion`.
+
+    The log density includes every term that depends on φ (the constant part is free of φ), so that
+    the Laplace objective can be compared across φ. `observed_weights(y, μ, w)` is −∂² log p/∂η²:
+    with a non-canonical link the Laplace approximation (as glmmTMB computes it) needs this observed
+    information, not the expected one PIRLS uses for binomial and Poisson models.
+    """
+
+    dispersion: float = 1.0
+    dispersion_name: str = "theta"
+    observed_weights: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
+
+    def with_dispersion(self, value: float) -> "DispersionFamily":
+        return make_family(self.name, self.link.name, dispersion=value)
+
+    def start_dispersion(self, y: np.ndarray) -> float:
+        """A rough moment value of φ from the response alone (a start for the optimizer)."""
+        mean, var = float(np.mean(y)), float(np.var(y))
+        if self.name == "negative_binomial":
+            return float(np.clip(mean**2 / max(var - mean, 1e-3 * mean + 1e-8), 0.1, 100.0))
+        return float(np.clip(mean**2 / max(var, 1e-12), 0.1, 100.0))
+
+
+def _negative_binomial(theta: float) -> DispersionFamily:
+    def variance(mu):
+        return mu + mu**2 / theta
+
+    def deviance(y, mu, wt):
+        return 2.0 * wt * (special.xlogy(y, y / mu) - (y + theta) * np.log((y + theta) / (mu + theta)))
+
+    def kernel(y, mu, wt):
+        log_mu_theta = np.log(mu + theta)
+        return wt * (special.gammaln(y + theta) - special.gammaln(theta) + theta * (np.log(theta) - log_mu_theta)
+                     + special.xlogy(y, mu) - y * log_mu_theta)
+
+    def constant(y, wt):
+        return -wt * special.gammaln(y + 1)
+
+    def observed(y, mu, wt):   # log link: −∂²/∂η² of y log μ − (y + θ) log(μ + θ)
+        return wt * theta * mu * (y + theta) / (mu + theta) ** 2
+
+    return DispersionFamily("negative_binomial", LINKS["log"], variance, deviance, kernel, constant,
+                            lambda y, wt: y + 0.1, theta, "theta", observed)
+
+
+def _gamma(link: Link, shape: float) -> DispersionFamily:
+    def variance(mu):          # the variance itself (μ²/shape), so PIRLS weighs the log density right
+        return mu**2 / shape
+
+    def deviance(y, mu, wt):   # unscaled, as R's Gamma()$dev.resids
+        return -2.0 * wt * (np.log(y / mu) - (y - mu) / mu)
+
+    def kernel(y, mu, wt):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = shape * y / mu
+            value = wt * (shape * np.log(ratio) - ratio - np.log(y) - special.gammaln(shape))
+        return np.where(mu > 0, value, -np.inf)
+
+    def constant(y, wt):
+        return np.zeros_like(y, dtype=float)
+
+    def observed(y, mu, wt):
+        if link.name == "log":    # −∂²/∂η² of −shape (y/μ + log μ) with η = log μ
+            return wt * shape * y / mu
+        return wt * shape * mu**2  # inverse link is canonical: observed = expected information
+
+    return DispersionFamily("gamma", link, variance, deviance, kernel, constant, lambda y, wt: y, shape, "shape",
+                            observed)
