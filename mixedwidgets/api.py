@@ -61,6 +61,8 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family: str = "g
         return fit_generalized(formula, design, data, settings, progress)
     if nagq != 1:
         raise MixedModelError("nagq applies to generalized (non-Gaussian) models only")
+    if link not in (None, "identity"):
+        raise MixedModelError(f"the gaussian family uses the identity link, not {link!r}")
     with numerical_failures_reported("the linear mixed model fit"):
         engine_fit = fit_lmm(design, reml=bool(reml), progress=guarded_progress(progress))
     check_estimates(engine_fit)

@@ -10,10 +10,11 @@ import argparse
 import keyword
 from dataclasses import dataclass
 
-FAMILIES = ("gaussian", "binomial", "poisson")
+FAMILIES = ("gaussian", "binomial", "poisson", "negative_binomial", "gamma")
+LINKS = ("identity", "logit", "probit", "cloglog", "log", "inverse")
 VIEWS = ("summary", "ranef", "varcomp", "covariance", "all")
 VALUE_OPTIONS = {"-d": "data", "--data": "data", "-o": "out", "--out": "out", "--family": "family",
-                 "--nagq": "nagq", "--weights": "weights", "--view": "view"}
+                 "--nagq": "nagq", "--weights": "weights", "--view": "view", "--link": "link"}
 FLAG_OPTIONS = {"--ml": "ml", "--quiet": "quiet", "-q": "quiet"}
 
 
@@ -32,6 +33,7 @@ class MagicRequest:
     weights: str | None = None
     view: str | None = None      # None: the configured default view
     quiet: bool = False
+    link: str | None = None      # None: the family's default link
 
 
 def strip_comments(text: str) -> str:
@@ -75,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-d", "--data")
     p.add_argument("-o", "--out")
     p.add_argument("--family", choices=FAMILIES, default="gaussian", type=str.lower)
+    p.add_argument("--link", choices=LINKS, type=str.lower)
     p.add_argument("--ml", action="store_true")
     p.add_argument("--nagq", type=int, default=1)
     p.add_argument("--weights")
@@ -104,4 +107,4 @@ def parse_magic(line: str, cell: str | None = None) -> MagicRequest:
     if ns.nagq < 1:
         raise MagicArgumentError("--nagq must be a positive whole number")
     return MagicRequest(formula=formula, data=ns.data, out=ns.out, family=ns.family, ml=ns.ml,
-                        nagq=ns.nagq, weights=ns.weights, view=ns.view, quiet=ns.quiet)
+                        nagq=ns.nagq, weights=ns.weights, view=ns.view, quiet=ns.quiet, link=ns.link)

@@ -45,8 +45,9 @@ def overdispersion_warning(design, fit) -> str | None:
     if ratio <= OVERDISPERSION_RATIO:
         return None
     return (f"Possible overdispersion: the Pearson chi-square / residual df is {ratio:.2f} (1 is expected for a "
-            "Poisson model). Standard errors may be too small; consider an observation-level random effect "
-            "(add a column of row numbers and the term (1 | obs)) or a negative-binomial model.")
+            "Poisson model). Standard errors may be too small. Fit a negative binomial model instead "
+            "(family=\"negative_binomial\", which estimates the extra variance μ²/θ), or add an "
+            "observation-level random effect (a column of row numbers and the term (1 | obs)).")
 
 
 def glmm_warnings(design, fit) -> list[str]:

@@ -19,7 +19,8 @@ _RATIO_NAME = {"logit": "odds ratio", "log": "rate ratio"}
 
 
 class GeneralizedLinearMixedModel(MixedModelResults):
-    """A binomial or Poisson mixed model fitted by maximum likelihood (Laplace or adaptive quadrature)."""
+    """A binomial, Poisson, negative-binomial or Gamma mixed model fitted by maximum likelihood (Laplace or
+    adaptive quadrature)."""
 
     statistic_name = "z value"
     prediction_kinds = ("conditional", "typical", "marginal")
@@ -39,6 +40,22 @@ class GeneralizedLinearMixedModel(MixedModelResults):
         return int(self._fit.nagq)
 
     @property
+    def dispersion(self) -> float | None:
+        """The estimated dispersion parameter: θ of the negative binomial (variance μ + μ²/θ), the
+        shape of the Gamma (variance μ²/shape); None for binomial and Poisson models, which have none."""
+        value = getattr(self._fit.family, "dispersion", None)
+        return None if value is None else float(value)
+
+    @property
+    def dispersion_name(self) -> str | None:
+        """'theta' or 'shape' (None without a dispersion parameter)."""
+        return getattr(self._fit.family, "dispersion_name", None)
+
+    @property
+    def n_parameters(self) -> int:
+        return len(self._fit.beta) + len(self._fit.theta) + (self.dispersion is not None)
+
+    @property
     def messages(self) -> list[str]:
         out = list(self._fit.convergence.messages)
         if self._fit.vcov_source != "hessian":
@@ -55,10 +72,18 @@ class GeneralizedLinearMixedModel(MixedModelResults):
     def residual_variance(self) -> tuple[float, str]:
         if self.link in _LATENT_RESIDUAL:
             return _LATENT_RESIDUAL[self.link]
-        # Poisson, log link: lognormal approximation (Nakagawa, Johnson & Schielzeth 2017)
+        if self.link != "log":
+            raise MixedModelError(f"the ICC of a {self.family} model with the {self.link} link has no latent "
+                                  "scale; refit with the log link")
+        if self.family == "gamma":   # lognormal approximation (Nakagawa, Johnson & Schielzeth 2017)
+            return float(np.log1p(1.0 / self.dispersion)), "approximate (Gamma, lognormal approximation)"
+        # Poisson and negative binomial, log link: lognormal approximation (Nakagawa et al. 2017)
         tau2 = sum(float(np.trace(self.covariance(g).to_numpy()[:1, :1])) for g in self.ngroups)
         beta0 = self.fixef.get("(Intercept)", float(np.mean(self._design.X @ self._fit.beta)))
         lam = np.exp(beta0 + tau2 / 2)
+        if self.family == "negative_binomial":
+            return (float(np.log1p(1.0 / lam + 1.0 / self.dispersion)),
+                    "approximate (negative binomial, lognormal approximation)")
         return float(np.log1p(1.0 / lam)), "approximate (Poisson, lognormal approximation)"
 
     def refit(self, **changes):
