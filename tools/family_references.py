@@ -130,8 +130,8 @@ def check(n: int, seed: int = 0) -> None:
                 continue
             ours = our_answer(data, formula_of(slope), family, link)
             diff = differences(ours, ref)
-            diff.update(case=i, family=family, link=link, slope=slope, ours_minus_r=ours["objective"] - ref["objective"],
-                        r_warnings=";".join(ref["warnings"]), our_messages=len(ours["messages"]))
+            diff.update(case=i, family=family, link=link, slope=slope, sd_r=min(ref["sdcor"].values()),
+                        ours_minus_r=ours["objective"] - ref["objective"], r_warnings=";".join(ref["warnings"]), our_messages=len(ours["messages"]))
             rows.append(diff)
             print({k: (round(v, 6) if isinstance(v, float) else v) for k, v in diff.items()}, flush=True)
     table = pd.DataFrame(rows)

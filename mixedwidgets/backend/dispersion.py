@@ -9,8 +9,8 @@ PIRLS uses the family's observed information, which makes log|L|² the exact Lap
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import numpy as np
 import scipy.linalg as la
@@ -19,8 +19,7 @@ from ..errors import MixedModelError
 from .agq import agq_deviance, require_single_scalar_term
 from .convergence import ConvergenceReport, check_convergence
 from .family import DispersionFamily
-from .glmm import (HESSIAN_STEP, MAX_EVALUATIONS, WHITENED_STEP, GlmmFit, ModesCache, make_problem,
-                   starting_beta)
+from .glmm import HESSIAN_STEP, MAX_EVALUATIONS, WHITENED_STEP, GlmmFit, ModesCache, make_problem, starting_beta
 from .lmm import theta_names
 from .optimizer import OptSummary, minimize_bounded
 from .pirls import GlmmProblem, laplace_deviance, pirls
@@ -144,7 +143,8 @@ def _finish(problem: DispersionProblem, nagq, opt, report, cache) -> GlmmFit:
     at_phi = problem.at(log_phi)
     modes = pirls(at_phi, theta, beta, cache.u)
     if not modes.converged:
-        report = replace(report, converged=False, messages=report.messages + ("PIRLS did not converge at the optimum.",))
+        note = ("PIRLS did not converge at the optimum.",)
+        report = replace(report, converged=False, messages=report.messages + note)
     free_all = np.concatenate([~((theta - s.lower) < 1e-4), np.ones(p + 1, bool)])
     full_cov = _parameter_cov(report, free_all)
     n_free_theta = int(free_all[:k].sum())

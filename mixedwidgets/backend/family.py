@@ -9,8 +9,8 @@ parameter (θ, the shape) estimated with the other parameters: see DispersionFam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import special, stats
@@ -134,7 +134,7 @@ class DispersionFamily(Family):
     dispersion_name: str = "theta"
     observed_weights: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
 
-    def with_dispersion(self, value: float) -> "DispersionFamily":
+    def with_dispersion(self, value: float) -> DispersionFamily:
         return make_family(self.name, self.link.name, dispersion=value)
 
     def start_dispersion(self, y: np.ndarray) -> float:
