@@ -163,3 +163,13 @@ def test_tidy_and_glance_of_a_negative_binomial_model(nb):
 def test_stored_answers_are_json():
     for path in FOLDER.glob("*.json"):
         assert "glmmTMB" in json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("name,family,link", [("nb_intercept", "negative_binomial", "log"),
+                                              ("gamma_log_intercept", "gamma", "log"),
+                                              ("gamma_inverse_intercept", "gamma", "inverse")])
+def test_gee_comparison_for_the_new_families(name, family, link):
+    pytest.importorskip("statsmodels")
+    m = mw.fit("y ~ x + (1 | g)", _data(name), family=family, link=link)
+    table = m.gee_comparison()
+    assert abs(table.loc["x", "gee"] - table.loc["x", "marginal"]) < 3 * table.loc["x", "gee_se"]
