@@ -173,3 +173,15 @@ def test_gee_comparison_for_the_new_families(name, family, link):
     m = mw.fit("y ~ x + (1 | g)", _data(name), family=family, link=link)
     table = m.gee_comparison()
     assert abs(table.loc["x", "gee"] - table.loc["x", "marginal"]) < 3 * table.loc["x", "gee_se"]
+
+
+def test_a_negative_binomial_without_overdispersion_says_so():
+    rng = np.random.default_rng(6)
+    data = pd.DataFrame({"y": rng.binomial(6, 0.4, size=300), "x": rng.normal(size=300),
+                         "g": np.repeat(np.arange(30), 10)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = mw.fit("y ~ x + (1 | g)", data, family="negative_binomial")
+        poisson = mw.fit("y ~ x + (1 | g)", data, family="poisson")
+    assert m.dispersion > 1e4 and any("θ is very large" in note for note in m.messages)
+    assert m.objective == pytest.approx(poisson.objective, abs=1e-3)   # the Poisson limit θ → ∞
