@@ -57,7 +57,7 @@ def _fit(design, family, nagq, progress) -> GlmmFit:
     if nagq > 1:
         require_single_scalar_term(base, nagq)
     s, k, p = base.structure, base.structure.n_theta, base.X.shape[1]
-    cache = ModesCache(np.zeros(s.q_total), starting_beta(base))
+    cache = ModesCache(np.zeros(s.q_total), feasible_start(base, starting_beta(base)))
     log_phi0 = np.log(family.start_dispersion(base.y[base.prior_weights > 0]))
     first = _stage_one(problem, cache, log_phi0, progress)
     theta1, log_phi1 = first.final[:k], first.final[k]
@@ -76,6 +76,17 @@ def _fit(design, family, nagq, progress) -> GlmmFit:
         report = check_convergence(objective, second.final, lower, second.fmin, second.ok, second.return_code,
                                    names, keep_hessian=True, step=HESSIAN_STEP)
     return _finish(problem, nagq, second, report, cache)
+
+
+def feasible_start(problem: GlmmProblem, beta: np.ndarray) -> np.ndarray:
+    """β itself when every row's log density is finite there; else the β of a constant linear predictor
+    at the link of the mean response (the inverse link needs η > 0 in every row: a GLM start through
+    1/y can cross zero where the data never do)."""
+    mu = problem.family.link.inverse(problem.offset + problem.X @ beta)
+    if np.all(np.isfinite(problem.family.log_density(problem.y, mu, problem.prior_weights))):
+        return beta
+    level = problem.family.link.link(np.average(problem.y, weights=problem.prior_weights))
+    return np.linalg.lstsq(problem.X, np.full(problem.n, level) - problem.offset, rcond=None)[0]
 
 
 def _stage_one(problem: DispersionProblem, cache: ModesCache, log_phi0: float, progress) -> OptSummary:
@@ -162,7 +173,9 @@ def _finish(problem: DispersionProblem, nagq, opt, report, cache) -> GlmmFit:
     laplace = laplace_deviance(at_phi, modes)
     objective = agq_deviance(at_phi, theta, beta, modes, nagq) if nagq > 1 else laplace
     if not np.isfinite(objective):
-        raise MixedModelError("the likelihood could not be evaluated at the estimates")
+        hint = "; the inverse link needs a positive linear predictor in every row: try link='log'" \
+            if at_phi.family.link.name == "inverse" else ""
+        raise MixedModelError("the likelihood could not be evaluated at the estimates" + hint)
     scaled = np.concatenate([np.ones(k), scale, [1.0]])
     opt = replace(opt, initial=opt.initial / scaled, final=opt.final / scaled)
     return GlmmFit(s, at_phi.family, nagq, theta.copy(), beta / scale, objective, laplace,

@@ -185,3 +185,14 @@ def test_a_negative_binomial_without_overdispersion_says_so():
         poisson = mw.fit("y ~ x + (1 | g)", data, family="poisson")
     assert m.dispersion > 1e4 and any("θ is very large" in note for note in m.messages)
     assert m.objective == pytest.approx(poisson.objective, abs=1e-3)   # the Poisson limit θ → ∞
+
+
+def test_an_inverse_link_the_data_cannot_take_is_a_clear_error():
+    rng = np.random.default_rng(1)
+    g = np.repeat(np.arange(30), 12)
+    x = rng.normal(size=len(g))
+    mu = np.exp(0.5 + 0.4 * x + rng.normal(0, 0.6, 30)[g])
+    data = pd.DataFrame({"y": rng.gamma(3.0, mu / 3.0), "x": x, "g": g})
+    with pytest.raises(MixedModelError, match="link='log'"):
+        mw.fit("y ~ x + (1 | g)", data, family="gamma", link="inverse")
+    assert mw.fit("y ~ x + (1 | g)", data, family="gamma").converged
