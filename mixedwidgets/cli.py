@@ -25,7 +25,7 @@ from .errors import MixedModelError
 
 USAGE_ERROR = 2
 LINKS = ("identity", "logit", "probit", "cloglog", "log", "inverse")
-DDF_METHODS = ("satterthwaite", "kenward-roger", "lme4")
+DDF_METHODS = ("satterthwaite", "kenward-roger", "asymptotic")
 CSV_SUFFIXES = (".csv", ".txt", ".csv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nagq", type=int, default=1, help="adaptive Gauss-Hermite nodes (GLMMs; default 1: Laplace)")
     p.add_argument("--weights", metavar="COL", help="a column of prior weights")
     p.add_argument("--ddf", type=str.lower, choices=DDF_METHODS,
-                   help="denominator degrees of freedom for the fixed effects (Gaussian models)")
+                   help="denominator df of the fixed effects' tests (Gaussian models; GLMMs: asymptotic only)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
     return parser
 
@@ -81,8 +81,9 @@ def fit_from_arguments(args: argparse.Namespace, data: pd.DataFrame):
         raise UsageError(f"--nagq must be a whole number ≥ 1, not {args.nagq}")
     if args.weights is not None and args.weights not in data.columns:
         raise UsageError(f"--weights: {args.weights!r} is not a column of the data")
-    if args.ddf is not None and args.family != "gaussian":
-        raise UsageError("--ddf applies to Gaussian (linear) mixed models only; GLMMs use z tests")
+    if args.ddf not in (None, "asymptotic") and args.family != "gaussian":
+        raise UsageError(f"--ddf {args.ddf} applies to Gaussian (linear) mixed models only; GLMMs use z tests "
+                         "(--ddf asymptotic)")
     weights = None if args.weights is None else data[args.weights]
     return fit(args.formula, data, reml=not args.ml, family=args.family, nagq=args.nagq, weights=weights,
                link=args.link)
