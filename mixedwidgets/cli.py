@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .api import FAMILIES, fit
@@ -97,24 +98,18 @@ def coefficient_table(model, ddf: str | None) -> pd.DataFrame:
 
 
 def _number(value):
-    """A JSON-ready number: the same float, or None for NaN/inf; ints stay ints."""
-    if value is None:
-        return None
-    if isinstance(value, (bool,)):
+    """A JSON-ready value: the same float (None for NaN/inf); ints, bools, strings and None unchanged."""
+    if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, int):
-        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
     value = float(value)
     return value if math.isfinite(value) else None
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    out = []
-    for row in frame.to_dict(orient="records"):
-        out.append({k: (_number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else
-                        (None if v is None or (isinstance(v, float) and math.isnan(v)) else v))
-                    for k, v in row.items()})
-    return out
+    """Rows as dicts of JSON-ready values (missing labels such as var2 become None)."""
+    return [{key: _number(value) for key, value in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def model_json(model, ddf: str | None = None) -> dict:
