@@ -151,7 +151,7 @@ class GeneralizedLinearMixedModel(MixedModelResults):
         return pd.Series(out, name="average_effect")
 
     def _ratios(self, var: str, delta: float) -> dict:
-        name = _RATIO_NAME.get(self.link)
+        name = "mean ratio" if self.family == "gamma" and self.link == "log" else _RATIO_NAME.get(self.link)
         coef = [c for c in self._design.fixed_names if c == var]
         if name is None or not coef:
             return {}

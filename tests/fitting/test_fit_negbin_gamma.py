@@ -196,3 +196,10 @@ def test_an_inverse_link_the_data_cannot_take_is_a_clear_error():
     with pytest.raises(MixedModelError, match="link='log'"):
         mw.fit("y ~ x + (1 | g)", data, family="gamma", link="inverse")
     assert mw.fit("y ~ x + (1 | g)", data, family="gamma").converged
+
+
+def test_average_effect_ratios_are_named_for_the_family(nb, gamma_log):
+    nb_effect, gamma_effect = nb.average_effect("x"), gamma_log.average_effect("x")
+    assert nb_effect["conditional_rate_ratio"] == pytest.approx(np.exp(nb.fixef["x"]))
+    assert gamma_effect["conditional_mean_ratio"] == pytest.approx(np.exp(gamma_log.fixef["x"]))
+    assert "conditional_rate_ratio" not in gamma_effect
