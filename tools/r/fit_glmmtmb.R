@@ -36,7 +36,8 @@ if (engine == "glmer.nb") {
 out <- list(engine = if (engine == "glmer.nb") paste0("lme4 ", packageVersion("lme4"), " glmer.nb")
             else paste0("glmmTMB ", packageVersion("glmmTMB")),
             formula = a[2], family = fam, link = link, nobs = nobs(m),
-            objective = as.numeric(-2 * logLik(m)), fixef = as.list(fe), se = as.list(se),
+            objective = as.numeric(-2 * logLik(m)),
+            objective_optimizer = if (engine == "glmer.nb") NA else 2 * m$fit$objective, fixef = as.list(fe), se = as.list(se),
             sdcor = as.list(sds), dispersion = disp, warnings = conv,
             fit_seconds = times, fit_seconds_median = median(times))
 cat(toJSON(out, auto_unbox = TRUE, digits = NA, na = "null", pretty = FALSE))
