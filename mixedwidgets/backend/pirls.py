@@ -75,6 +75,11 @@ def _working_system(problem: GlmmProblem, eta: np.ndarray, mu: np.ndarray):
     fam = problem.family
     dmu = fam.link.mu_eta(eta)
     weights = problem.prior_weights * dmu**2 / np.maximum(fam.variance(mu), 1e-300)
+    observed = getattr(fam, "observed_weights", None)
+    if observed is not None:   # Newton steps on the observed information (negative binomial, Gamma)
+        score = weights * (problem.y - mu) / dmu
+        weights = np.maximum(observed(problem.y, mu, problem.prior_weights), 1e-300)
+        return weights, score / weights
     return weights, (problem.y - mu) / dmu
 
 

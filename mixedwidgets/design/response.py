@@ -44,8 +44,13 @@ def _family_values(response: str, parts: tuple, family: str, weights):
     if family == "binomial":
         return _binomial_response(response, parts[0], weights), weights
     y = _numeric(response, parts[0], family)
-    if family == "poisson":
-        _check_counts(response, y, "a poisson response")
+    if family in ("poisson", "negative_binomial"):
+        _check_counts(response, y, f"a {family.replace('_', '-')} response")
+    if family == "gamma" and (y[np.isfinite(y)] <= 0).any():
+        raise MixedModelError(
+            f"a gamma response must be positive, but '{response}' has values ≤ 0 "
+            f"(smallest {np.nanmin(y):g}); add a constant or model zeros separately"
+        )
     if family == "gaussian" and weights is not None and (weights == 0).any():
         raise MixedModelError(
             f"{int((weights == 0).sum())} row(s) have weight 0; a Gaussian model needs positive "

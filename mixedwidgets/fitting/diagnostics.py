@@ -45,9 +45,24 @@ def overdispersion_warning(design, fit) -> str | None:
     if ratio <= OVERDISPERSION_RATIO:
         return None
     return (f"Possible overdispersion: the Pearson chi-square / residual df is {ratio:.2f} (1 is expected for a "
-            "Poisson model). Standard errors may be too small; consider an observation-level random effect "
-            "(add a column of row numbers and the term (1 | obs)) or a negative-binomial model.")
+            "Poisson model). Standard errors may be too small. Fit a negative binomial model instead "
+            "(family=\"negative_binomial\", which estimates the extra variance μ²/θ), or add an "
+            "observation-level random effect (a column of row numbers and the term (1 | obs)).")
+
+
+#: a negative-binomial θ above this means no overdispersion left (variance μ + μ²/θ ≈ μ for any usual μ)
+POISSON_LIKE_THETA = 1e4
+
+
+def poisson_like_warning(design, fit) -> str | None:
+    theta = getattr(fit.family, "dispersion", None)
+    if fit.family.name != "negative_binomial" or theta is None or theta < POISSON_LIKE_THETA:
+        return None
+    return (f"The negative binomial θ is very large ({theta:.3g}): the counts show no overdispersion beyond "
+            "what the random effects explain, so θ is poorly determined (its likelihood is flat). The Poisson "
+            "model (family=\"poisson\") is simpler and fits as well.")
 
 
 def glmm_warnings(design, fit) -> list[str]:
-    return [w for w in (separation_warning(design, fit), overdispersion_warning(design, fit)) if w]
+    found = (separation_warning(design, fit), overdispersion_warning(design, fit), poisson_like_warning(design, fit))
+    return [w for w in found if w]

@@ -45,10 +45,11 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family="gaussian
         weights=None, link: str | None = None, progress: ProgressCallback | None = None) -> MixedModelResults:
     """Fit a (generalized) linear mixed model written in lme4's formula syntax.
 
-    reml applies to Gaussian models (REML by default, as lmer); binomial and Poisson models are fitted
+    reml applies to Gaussian models (REML by default, as lmer); binomial, Poisson, negative-binomial
+    (NB2, log link, θ estimated) and Gamma (log or inverse link, shape estimated) models are fitted
     by maximum likelihood with the Laplace approximation (nagq = 1) or adaptive Gauss-Hermite
     quadrature (nagq > 1, one scalar random-effect term only). `family` is a name ("gaussian",
-    "binomial", "poisson") or a family object. `progress(evaluations, objective)` is called as the
+    "binomial", "poisson", "negative_binomial", "gamma") or a family object. `progress(evaluations, objective)` is called as the
     optimizer runs. The caller's DataFrame is never modified.
     """
     _check_arguments(formula, data, nagq, reml, progress)
@@ -66,7 +67,7 @@ def fit_design(formula: str, data: pd.DataFrame, design: Design, settings: FitSe
     if family_object.name != "gaussian":
         return fit_generalized(formula, design, data, settings, family_object, progress, refit)
     if settings.nagq != 1:
-        raise MixedModelError("nagq applies to binomial and Poisson models only")
+        raise MixedModelError("nagq applies to generalized (non-Gaussian) models only")
     with numerical_failures_reported("the linear mixed model fit"):
         engine_fit = fit_lmm(design, reml=settings.reml, progress=guarded_progress(progress))
     check_estimates(engine_fit)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..backend.family import Family
+from ..backend.dispersion import fit_glmm_dispersion
+from ..backend.family import DispersionFamily, Family
 from ..backend.glmm import fit_glmm
 from ..results.fit_settings import FitSettings
 from ..results.glmm import GeneralizedLinearMixedModel
@@ -13,7 +14,8 @@ from .guards import check_estimates, estimate_notes, guarded_progress, numerical
 def fit_generalized(formula: str, design, data, settings: FitSettings, family: Family, progress, refit
                     ) -> GeneralizedLinearMixedModel:
     with numerical_failures_reported("the generalized linear mixed model fit"):
-        engine_fit = fit_glmm(design, family, nagq=settings.nagq, progress=guarded_progress(progress))
+        engine = fit_glmm_dispersion if isinstance(family, DispersionFamily) else fit_glmm
+        engine_fit = engine(design, family, nagq=settings.nagq, progress=guarded_progress(progress))
     check_estimates(engine_fit)
     notes = glmm_warnings(design, engine_fit) + estimate_notes(engine_fit, design)
     warn_unconverged(engine_fit, notes)

@@ -83,9 +83,14 @@ def check_response_varies(design, family: str) -> None:
         raise MixedModelError(
             f"the response '{label}' has the same value ({low:g}) in every row; there is no variation to model"
         )
-    if family == "poisson" and high == 0:
+    if family in ("poisson", "negative_binomial") and high == 0:
         raise MixedModelError(
-            f"the response '{label}' is 0 in every row; a Poisson model has no finite estimates for it"
+            f"the response '{label}' is 0 in every row; a {family.replace('_', '-')} model has no finite "
+            "estimates for it"
+        )
+    if family == "gamma" and low == high:
+        raise MixedModelError(
+            f"the response '{label}' has the same value ({low:g}) in every row; a gamma model has no finite shape"
         )
     if family == "binomial" and (high == 0 or low == 1):
         outcome = "failure (0)" if high == 0 else "success (1)"

@@ -10,12 +10,12 @@ import argparse
 import keyword
 from dataclasses import dataclass
 
-from ..backend.family import FAMILY_NAMES
+from ..backend.family import FAMILY_NAMES, LINKS
 
 VIEWS = ("summary", "ranef", "varcomp", "covariance", "all")
 DDF_METHODS = ("satterthwaite", "kenward-roger", "asymptotic")
 VALUE_OPTIONS = {"-d": "data", "--data": "data", "-o": "out", "--out": "out", "--family": "family",
-                 "--nagq": "nagq", "--weights": "weights", "--view": "view", "--ddf": "ddf"}
+                 "--nagq": "nagq", "--weights": "weights", "--view": "view", "--ddf": "ddf", "--link": "link"}
 FLAG_OPTIONS = {"--ml": "ml", "--quiet": "quiet", "-q": "quiet"}
 
 
@@ -35,6 +35,7 @@ class MagicRequest:
     view: str | None = None      # None: the configured default view
     quiet: bool = False
     ddf: str | None = None       # df of the summary's t tests (LMMs); None: Satterthwaite
+    link: str | None = None      # None: the family's default link
 
 
 def strip_comments(text: str) -> str:
@@ -78,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-d", "--data")
     p.add_argument("-o", "--out")
     p.add_argument("--family", choices=FAMILY_NAMES, default="gaussian", type=str.lower)
+    p.add_argument("--link", choices=tuple(LINKS), type=str.lower)
     p.add_argument("--ml", action="store_true")
     p.add_argument("--nagq", type=int, default=1)
     p.add_argument("--weights")
@@ -119,4 +121,5 @@ def parse_magic(line: str, cell: str | None = None) -> MagicRequest:
         raise MagicArgumentError("--nagq must be a positive whole number")
     _check_ddf(ns)
     return MagicRequest(formula=formula, data=ns.data, out=ns.out, family=ns.family, ml=ns.ml,
-                        nagq=ns.nagq, weights=ns.weights, view=ns.view, quiet=ns.quiet, ddf=ns.ddf)
+                        nagq=ns.nagq, weights=ns.weights, view=ns.view, quiet=ns.quiet, ddf=ns.ddf,
+                        link=ns.link)

@@ -61,7 +61,7 @@ def run_fit(request: MagicRequest, namespace: Mapping[str, Any], fit: Callable |
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", MixedModelWarning)
             model = fit(request.formula, data, reml=not request.ml, family=request.family,
-                        nagq=request.nagq, weights=weights, progress=progress)
+                        nagq=request.nagq, weights=weights, link=request.link, progress=progress)
     except MixedModelError as exc:
         raise FitFailed(in_magic_words(str(exc))) from None
     except KeyboardInterrupt:

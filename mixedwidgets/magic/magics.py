@@ -18,7 +18,8 @@ class MixedModelMagics(Magics):
         %%mixedmodel --data sleep --out fit
         Reaction ~ Days + (Days | Subject)
 
-    Options: --data/-d NAME, --out/-o NAME, --family gaussian|binomial|poisson, --ml, --nagq N,
+    Options: --data/-d NAME, --out/-o NAME, --family gaussian|binomial|poisson|negative_binomial|gamma,
+    --link NAME (default: the family's), --ml, --nagq N,
     --weights NAME, --view summary|ranef|varcomp|covariance|all, --quiet,
     --ddf satterthwaite|kenward-roger|asymptotic (df of the summary's t tests; Satterthwaite by default).
     """

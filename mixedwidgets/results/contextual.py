@@ -61,7 +61,7 @@ def contextual_effect(model, variable: str, group: str | None = None) -> Context
 
 def _scale_words(model) -> str:
     family = str(getattr(getattr(model, "family", "gaussian"), "name", getattr(model, "family", "gaussian")))
-    return {"binomial": " (log-odds)", "poisson": " (log count)"}.get(family, "")
+    return {"binomial": " (log-odds)", "poisson": " (log count)", "negative_binomial": " (log count)"}.get(family, "")
 
 
 def _p_text(p: float) -> str:

@@ -29,7 +29,7 @@ def gee_table(model, groups: str | None = None) -> pd.DataFrame:
     sm = _statsmodels()
     codes, group = _cluster_codes(model, groups)
     design = model.design
-    family = {"binomial": sm.families.Binomial, "poisson": sm.families.Poisson}[model.family]()
+    family = _gee_family(sm, model)
     offset = None if design.offset is None else np.asarray(design.offset)
     order = np.argsort(codes, kind="stable")   # GEE wants clusters contiguous
     kwargs = {"offset": None if offset is None else offset[order]}
@@ -45,3 +45,13 @@ def gee_table(model, groups: str | None = None) -> pd.DataFrame:
     table.attrs["gee_groups"] = group
     table.attrs["gee_working_correlation"] = float(result.cov_struct.dep_params)
     return table
+
+
+def _gee_family(sm, model):
+    """statsmodels' family for the GEE; the negative binomial's α = 1/θ is taken from the GLMM."""
+    if model.family == "negative_binomial":
+        return sm.families.NegativeBinomial(alpha=1.0 / model.dispersion)
+    if model.family == "gamma":
+        link = sm.families.links.Log() if model.link == "log" else sm.families.links.InversePower()
+        return sm.families.Gamma(link=link)
+    return {"binomial": sm.families.Binomial, "poisson": sm.families.Poisson}[model.family]()

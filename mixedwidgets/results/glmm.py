@@ -21,7 +21,8 @@ _RATIO_NAME = {"logit": "odds ratio", "log": "rate ratio"}
 
 
 class GeneralizedLinearMixedModel(MixedModelResults):
-    """A binomial or Poisson mixed model fitted by maximum likelihood (Laplace or adaptive quadrature)."""
+    """A binomial, Poisson, negative-binomial or Gamma mixed model fitted by maximum likelihood (Laplace or
+    adaptive quadrature)."""
 
     _fit: GlmmFit
     statistic_name = "z value"
@@ -42,6 +43,22 @@ class GeneralizedLinearMixedModel(MixedModelResults):
         return ["Standard errors of the fixed effects come from R_X (the Hessian of the deviance was not "
                 "usable); they ignore the uncertainty in the variance components."]
 
+    @property
+    def dispersion(self) -> float | None:
+        """The estimated dispersion parameter: θ of the negative binomial (variance μ + μ²/θ), the
+        shape of the Gamma (variance μ²/shape); None for binomial and Poisson models, which have none."""
+        value = getattr(self._fit.family, "dispersion", None)
+        return None if value is None else float(value)
+
+    @property
+    def dispersion_name(self) -> str | None:
+        """'theta' or 'shape' (None without a dispersion parameter)."""
+        return getattr(self._fit.family, "dispersion_name", None)
+
+    @property
+    def n_parameters(self) -> int:
+        return len(self._fit.beta) + len(self._fit.theta) + (self.dispersion is not None)
+
     def _add_p_values(self, table: pd.DataFrame) -> pd.DataFrame:
         table = table.copy()
         table["p_value"] = 2 * stats.norm.sf(np.abs(table["z_value"]))
@@ -50,10 +67,18 @@ class GeneralizedLinearMixedModel(MixedModelResults):
     def residual_variance(self) -> tuple[float, str]:
         if self.link in _LATENT_RESIDUAL:
             return _LATENT_RESIDUAL[self.link]
-        # Poisson, log link: lognormal approximation (Nakagawa, Johnson & Schielzeth 2017)
+        if self.link != "log":
+            raise MixedModelError(f"the ICC of a {self.family} model with the {self.link} link has no latent "
+                                  "scale; refit with the log link")
+        if self.family == "gamma":   # lognormal approximation (Nakagawa, Johnson & Schielzeth 2017)
+            return float(np.log1p(1.0 / self.dispersion)), "approximate (Gamma, lognormal approximation)"
+        # Poisson and negative binomial, log link: lognormal approximation (Nakagawa et al. 2017)
         tau2 = sum(float(np.trace(self.covariance(g).to_numpy()[:1, :1])) for g in self.ngroups)
         beta0 = self.fixef.get(INTERCEPT, float(np.mean(self._design.X @ self._fit.beta)))
         lam = np.exp(beta0 + tau2 / 2)
+        if self.family == "negative_binomial":
+            return (float(np.log1p(1.0 / lam + 1.0 / self.dispersion)),
+                    "approximate (negative binomial, lognormal approximation)")
         return float(np.log1p(1.0 / lam)), "approximate (Poisson, lognormal approximation)"
 
     # ---- predictions -----------------------------------------------------------------------------
@@ -116,7 +141,7 @@ class GeneralizedLinearMixedModel(MixedModelResults):
         return pd.Series(out, name="average_effect")
 
     def _ratios(self, var: str, delta: float) -> dict:
-        name = _RATIO_NAME.get(self.link)
+        name = "mean ratio" if self.family == "gamma" and self.link == "log" else _RATIO_NAME.get(self.link)
         coef = [c for c in self._design.fixed_names if c == var]
         if name is None or not coef:
             return {}

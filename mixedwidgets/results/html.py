@@ -68,6 +68,10 @@ def summary_html(model, ddf: str | None = None) -> str:
         + (f"; {model.n_dropped} rows with missing values dropped" if model.n_dropped else "") + "<br>",
         _table(list(stats.index), [list(stats.values)]),
         "<b>Random effects</b>", random_effects_html(model),
+    ]
+    if getattr(model, "dispersion", None) is not None:
+        parts.append(f"Dispersion parameter ({escape(model.dispersion_name)}): {model.dispersion:.4g}<br>")
+    parts += [
         "<b>Fixed effects</b>", fixed_effects_html(model, ddf),
     ]
     parts += [f'<div class="mw-note">Note: {escape(n)}</div>' for n in tables.notes(model)]

@@ -168,6 +168,18 @@ class MixedModelResults:
     def _engine_notes(self) -> list[str]:
         return []
 
+    # ---- tidy tables (broom.mixed's layout) ---------------------------------------------------
+    def tidy(self, conf_level: float = 0.95, ddf: str | None = None) -> pd.DataFrame:
+        """broom.mixed's tidy(): effect, group, term, estimate, std_error, statistic, df, p_value,
+        conf_low, conf_high; fixed effects, then variance parameters (sd__x, cor__x.y, sd__Observation)."""
+        from .tidy import tidy_frame
+        return tidy_frame(self, conf_level, ddf)
+
+    def glance(self) -> pd.DataFrame:
+        """broom.mixed's glance(): one row of fit statistics (stack models with pd.concat)."""
+        from .tidy import glance_frame
+        return glance_frame(self)
+
     # ---- random effects ----------------------------------------------------------------------
     @cached_property
     def varcorr(self) -> pd.DataFrame:

@@ -62,7 +62,11 @@ def summary_text(model, ddf: str | None = None) -> str:
     lines += ["Scaled residuals:", "  ".join(f"{k:>8}" for k in q.index), "  ".join(f"{v:>8.4f}" for v in q.values), ""]
     lines += ["Random effects:"] + _random_effects_lines(model)
     groups = ", ".join(f"{g}, {n}" for g, n in model.ngroups.items())
-    lines += [f"Number of obs: {model.nobs}, groups: {groups}", "", "Fixed effects:"]
+    lines += [f"Number of obs: {model.nobs}, groups: {groups}"]
+    if getattr(model, "dispersion", None) is not None:
+        lines += [f"Dispersion parameter for the {model.family.replace('_', ' ')} family "
+                  f"({model.dispersion_name}): {model.dispersion:.4g}"]
+    lines += ["", "Fixed effects:"]
     lines += _fixed_effects_lines(model, ddf)
     notes = tables.notes(model)
     if notes:

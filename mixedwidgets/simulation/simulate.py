@@ -7,7 +7,8 @@
                      sigma=1.0, seed=2)
 
 Each draw takes new random effects from their covariance, then new responses given them:
-Gaussian adds N(0, σ²/weight), binomial draws Binomial(trials, p), Poisson draws Poisson(μ).
+Gaussian adds N(0, σ²/weight), binomial draws Binomial(trials, p), Poisson draws Poisson(μ), the negative
+binomial NB2(μ, θ) (variance μ + μ²/θ) and the Gamma Gamma(shape, μ/shape).
 Draws are made with numpy's Generator and are the same for the same seed.
 """
 
@@ -21,6 +22,8 @@ from ..design import build_design
 from ..errors import MixedModelError
 from ..formula import column_name, parse_formula
 from .spec import covariance_factor, fixed_vector, term_covariances
+
+DISPERSION_FAMILIES = ("negative_binomial", "gamma")
 
 
 def simulate(source, *args, **kwargs):
@@ -51,17 +54,18 @@ def simulate_responses(model, nsim: int = 1, seed=None) -> pd.DataFrame:
     covariances = {t.group: _model_covariance(model, t) for t in design.terms}
     base = linear_base(design, model.fixef.to_numpy(dtype=np.float64))
     sigma = float(model.sigma) if family == "gaussian" else None
+    dispersion = model.dispersion if family in DISPERSION_FAMILIES else None
     draws = np.empty((len(base), int(nsim)))
     for k in range(int(nsim)):
         eta = base + random_part(design.terms, covariances, rng)
-        draws[:, k] = draw_response(family, inverse_link(eta), sigma, design.weights, rng)
+        draws[:, k] = draw_response(family, inverse_link(eta), sigma, design.weights, rng, dispersion)
     columns = [f"sim_{k + 1}" for k in range(int(nsim))]
     return pd.DataFrame(draws, index=design.row_index, columns=columns)
 
 
 def simulate_data(formula: str, data: pd.DataFrame, *, fixed, random, sigma: float | None = None,
                   family: str = "gaussian", link: str | None = None, trials=None,
-                  seed=None, return_effects: bool = False):
+                  seed=None, return_effects: bool = False, dispersion: float | None = None):
     """A copy of ``data`` with the response of ``formula`` drawn from the model with these values.
 
     fixed: dict of fixed effects by column name, as in the fitted model's fixed_names
@@ -69,7 +73,8 @@ def simulate_data(formula: str, data: pd.DataFrame, *, fixed, random, sigma: flo
     random: dict by grouping factor; each value is a covariance matrix (array, or DataFrame
         labelled by the term's columns) or a dict of SDs by column with an optional "corr"
         (a number for two columns, else {(a, b): r}). E.g. {"g": {"(Intercept)": 0.6}}.
-    sigma: residual SD (Gaussian only). family: "gaussian", "binomial" or "poisson".
+    sigma: residual SD (Gaussian only). family: "gaussian", "binomial", "poisson", "negative_binomial"
+        or "gamma". dispersion: θ of the negative binomial or the shape of the Gamma (those two only).
     trials: binomial only: a number, a column name or an array of trials per row; the response
         is then the number of successes (fit it with cbind(y, trials - y)). Default 1 (0/1).
     Rows the formula cannot use (missing values) get a missing response.
@@ -77,6 +82,7 @@ def simulate_data(formula: str, data: pd.DataFrame, *, fixed, random, sigma: flo
         DataFrames (one row per level, one column per random effect): ``(data, effects)``.
     """
     family = _check_family(family, sigma)
+    dispersion = _check_dispersion(family, dispersion)
     parsed = parse_formula(formula)
     response = _response_column(parsed.response)
     frame = data.reset_index(drop=True) if isinstance(data, pd.DataFrame) else data
@@ -87,8 +93,8 @@ def simulate_data(formula: str, data: pd.DataFrame, *, fixed, random, sigma: flo
     zb, effects = draw_random_effects(design.terms, covariances, rng)
     eta = linear_base(design, beta) + zb
     weights = _trials(trials, data, design.row_index) if family == "binomial" else None
-    y = draw_response(family, _inverse_link(family, link)(eta), sigma, weights, rng)
-    result = _with_response(data, response, y, np.asarray(design.row_index), family != "gaussian")
+    y = draw_response(family, _inverse_link(family, link)(eta), sigma, weights, rng, dispersion)
+    result = _with_response(data, response, y, np.asarray(design.row_index), family not in ("gaussian", "gamma"))
     if not return_effects:
         return result
     return result, _effects_frames(design.terms, effects)
@@ -132,8 +138,9 @@ def draw_random_effects(terms, covariances, rng) -> tuple[np.ndarray, dict[str, 
     return total, effects
 
 
-def draw_response(family: str, mu: np.ndarray, sigma, weights, rng: np.random.Generator) -> np.ndarray:
-    """New responses given the conditional mean μ."""
+def draw_response(family: str, mu: np.ndarray, sigma, weights, rng: np.random.Generator,
+                  dispersion: float | None = None) -> np.ndarray:
+    """New responses given the conditional mean μ (and θ or the shape for the negative binomial, Gamma)."""
     if family == "gaussian":
         scale = float(sigma) * np.ones_like(mu)
         if weights is not None:
@@ -143,7 +150,26 @@ def draw_response(family: str, mu: np.ndarray, sigma, weights, rng: np.random.Ge
     if family == "binomial":
         n = np.ones(len(mu), dtype=np.int64) if weights is None else np.rint(weights).astype(np.int64)
         return rng.binomial(n, mu).astype(np.float64)
+    if family == "negative_binomial":
+        return rng.negative_binomial(dispersion, dispersion / (dispersion + mu)).astype(np.float64)
+    if family == "gamma":
+        return rng.gamma(dispersion, mu / dispersion)
     return rng.poisson(mu).astype(np.float64)
+
+
+def _check_dispersion(family: str, dispersion) -> float | None:
+    if family not in DISPERSION_FAMILIES:
+        if dispersion is not None:
+            raise MixedModelError(f"dispersion applies to the negative binomial and Gamma only, not {family}")
+        return None
+    try:
+        value = float(dispersion)
+    except (TypeError, ValueError):
+        value = np.nan
+    if not np.isfinite(value) or value <= 0:
+        name = "theta" if family == "negative_binomial" else "shape"
+        raise MixedModelError(f"a {family} model needs its {name}: give dispersion=, a number > 0")
+    return value
 
 
 def _family_name(family) -> str:

@@ -14,7 +14,7 @@ from .reader import reader_for
 
 GAUSSIAN_NOTE = ("Typical vs marginal curves: for a Gaussian model with identity link the curve of a "
                  "typical group (random effects at zero) and the population-averaged curve coincide, so "
-                 "this view lights up only for binomial and Poisson models.")
+                 "this view lights up only for non-Gaussian models (binomial, Poisson, negative binomial, Gamma).")
 EXPLAIN = ("<b>Conditional vs marginal</b> on the response scale. Dashed: a typical group "
            "(all random effects at zero). Solid: the population average over the random effects, "
            "which is pulled towards 1/2 on the probability scale. Orange: the chosen group.")

@@ -155,7 +155,7 @@ def test_existing_response_column_is_replaced_in_the_copy_only():
         ({"random": {"g": {"(Intercept)": 1.0, "x": 1.0, "corr": 1.5}}}, "in \\[-1, 1\\]"),
         ({"sigma": None}, "needs the residual SD"),
         ({"family": "binomial"}, "sigma applies to Gaussian models only"),
-        ({"family": "gamma"}, "unknown family"),
+        ({"family": "tweedie"}, "unknown family"),
         ({"seed": 1.5}, "seed must be a whole number"),
     ],
 )
