@@ -68,12 +68,8 @@ def excluded_from_derivatives(theta: np.ndarray, lower: np.ndarray, factors: np.
 
 
 def singular_parameters(theta: np.ndarray, lower: np.ndarray, factors: np.ndarray | None) -> np.ndarray:
-    """lme4's singular test (θ on a diagonal below 1e-4), on θ in the caller's units."""
-    k = len(lower)
-    original = theta[:k] if factors is None else theta[:k] * factors
-    out = np.zeros(len(theta), dtype=bool)
-    out[:k] = boundary_parameters(original, lower[:k])
-    return out
+    """lme4's singular test (θ on a diagonal below 1e-4), on θ in the caller's units (θ · factors)."""
+    return boundary_parameters(theta if factors is None else theta * factors, lower)
 
 
 def judge(theta: np.ndarray, lower: np.ndarray, grad: np.ndarray, hess: np.ndarray | None,

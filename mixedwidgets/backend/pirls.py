@@ -39,6 +39,7 @@ class GlmmProblem:
     plan: CrossProductPlan | None = None    # when the tail is small enough to keep dense
     log_density_constants: np.ndarray | None = None   # per row, the part of log p(y|μ) free of μ
     column_scale: np.ndarray | None = None            # X holds the design's columns divided by these
+    term_scales: tuple[np.ndarray, ...] | None = None  # terms hold the design's columns divided by these
 
     @property
     def n(self) -> int:
