@@ -185,12 +185,16 @@ def _fit_glmm(design, family, nagq, progress) -> GlmmFit:
     second = _stage_two(objective, x0, whitening, lower, k, tracker, WHITENED_STEP)
     names = theta_names(s) + [f"beta[{i}]" for i in range(p)]
     factors = _parameter_factors(problem)
+    column_ids = np.concatenate([s.column_ids(), -1 - np.arange(p)])
+
+    def restart(start, evaluations, steps=WHITENED_STEP):
+        return _stage_two(objective, start, whitening, lower, k, tracker, steps, evaluations=evaluations)
+
     second, report = polish_and_check(objective, second, lower, names, keep_hessian=True, step=HESSIAN_STEP,
-                                      factors=factors, progress=tracker)
+                                      factors=factors, progress=tracker, restart=restart, column_ids=column_ids)
     if not report.converged and second.ok:
         # BOBYQA sometimes stops early on a flat stretch: restart once from where it stopped
-        second = _stage_two(objective, second.final, whitening, lower, k, tracker,
-                            tuple(step / 10 for step in WHITENED_STEP), evaluations=second.evaluations)
+        second = restart(second.final, second.evaluations, tuple(step / 10 for step in WHITENED_STEP))
         second, report = polish_and_check(objective, second, lower, names, keep_hessian=True,
                                           step=HESSIAN_STEP, factors=factors, progress=tracker)
     return _finish(problem, nagq, second, report, cache)

@@ -95,9 +95,14 @@ def _fit_lmm(design, reml, progress) -> LmmFit:
     log_w = 0.0 if w is None else float(np.log(w).sum())
     objective = make_objective(cp, structure, reml, log_w)
     theta0 = starting_theta(structure, terms, design.X, y)
-    opt = minimize_bounded(objective, theta0, structure.lower, initial_step=INITIAL_STEP, ftol_abs=FTOL_ABS,
-                           xtol_abs=XTOL_ABS, progress=progress)
-    opt, report = polish_and_check(objective, opt, structure.lower, theta_names(structure), progress=progress)
+    def optimize(start: np.ndarray, evaluations: int = 0) -> OptSummary:
+        shifted = None if progress is None else (lambda n, value: progress(evaluations + n, value))
+        opt = minimize_bounded(objective, start, structure.lower, initial_step=INITIAL_STEP, ftol_abs=FTOL_ABS,
+                               xtol_abs=XTOL_ABS, progress=shifted)
+        return replace(opt, initial=theta0, evaluations=evaluations + opt.evaluations)
+
+    opt, report = polish_and_check(objective, optimize(theta0), structure.lower, theta_names(structure),
+                                   progress=progress, restart=optimize, column_ids=structure.column_ids())
     return finish_fit(cp, structure, opt, report, reml, log_w, term_scales)
 
 

@@ -23,8 +23,8 @@ from .optimizer import OptSummary
 #: objective is then within ~5e-7 per parameter of the minimum of its quadratic model, and a fit that
 #: BOBYQA brought there costs no more than the check
 POLISH_BELOW = 1e-3
-MAX_NEWTON_STEPS = 4
-MAX_HALVINGS = 4
+MAX_NEWTON_STEPS = 10
+MAX_HALVINGS = 6
 #: after a Newton step shorter than this in ‖L'δ‖ (≈ ‖L⁻¹g‖, a small fraction of a standard error)
 #: the Hessian barely changes: only the gradient is evaluated again (2m evaluations instead of m(m+1))
 REUSE_HESSIAN_BELOW = 0.05
@@ -32,9 +32,33 @@ REUSE_HESSIAN_BELOW = 0.05
 
 def polish_and_check(objective: Callable[[np.ndarray], float], opt: OptSummary, lower: np.ndarray,
                      names: list[str] | None = None, *, keep_hessian: bool = False, step: float = 1e-4,
-                     factors: np.ndarray | None = None,
-                     progress: Callable[[int, float], None] | None = None) -> tuple[OptSummary, ConvergenceReport]:
-    """Newton-polish opt.final, then judge it; the OptSummary counts the extra evaluations."""
+                     factors: np.ndarray | None = None, progress: Callable[[int, float], None] | None = None,
+                     restart: Callable[[np.ndarray, int], OptSummary] | None = None,
+                     column_ids: np.ndarray | None = None) -> tuple[OptSummary, ConvergenceReport]:
+    """Newton-polish opt.final, then judge it; the OptSummary counts the extra evaluations.
+
+    With `restart(x0, evaluations so far)` (the optimizer again from x0) and `column_ids` (per
+    parameter, which column of which T it belongs to, −1 for others): a parameter stopped on its
+    bound from which the objective falls when it moves into the interior (or when its column of T
+    changes sign, the same covariance) is not an optimum; the optimizer restarts from the better point
+    and the result is kept if its objective is lower.
+    """
+    opt, grad, hess = _newton_polish(objective, opt, lower, step, factors, progress)
+    if restart is not None and column_ids is not None:
+        counted = _Counted(objective, opt.evaluations, progress)
+        escape = boundary_escape(counted, opt.final, opt.fmin, lower, factors, column_ids)
+        opt = replace(opt, evaluations=counted.evaluations)
+        if escape is not None:
+            again = _newton_polish(objective, restart(escape, opt.evaluations), lower, step, factors, progress)
+            if again[0].fmin < opt.fmin:
+                opt, grad, hess = again
+            else:
+                opt = replace(opt, evaluations=again[0].evaluations)
+    return opt, judge(opt.final, lower, grad, hess, opt.ok, opt.return_code, names, keep_hessian, factors)
+
+
+def _newton_polish(objective, opt, lower, step, factors, progress):
+    """(opt moved by Newton steps, gradient, Hessian at its final point over the free parameters)."""
     counted = _Counted(objective, opt.evaluations, progress)
     x, fx = opt.final.copy(), opt.fmin
     grad, hess = np.zeros(0), None
@@ -49,8 +73,8 @@ def polish_and_check(objective: Callable[[np.ndarray], float], opt: OptSummary, 
         if moved is None:
             break
         x, fx = moved
-        same_free = np.array_equal(free, ~excluded_from_derivatives(x, lower, factors))
-        free = ~excluded_from_derivatives(x, lower, factors)
+        now_free = ~excluded_from_derivatives(x, lower, factors)
+        same_free, free = np.array_equal(free, now_free), now_free
         if not 0 < free.sum() <= MAX_PARAMETERS_FOR_HESSIAN:
             grad, hess = np.zeros(0), None
             break
@@ -58,9 +82,31 @@ def polish_and_check(objective: Callable[[np.ndarray], float], opt: OptSummary, 
             grad = central_gradient(counted, x, free, fx, step)
         else:
             grad, hess = finite_differences(counted, x, free, fx, step)
-    opt = replace(opt, final=x, fmin=float(fx), evaluations=counted.evaluations)
-    report = judge(x, lower, grad, hess, opt.ok, opt.return_code, names, keep_hessian, factors)
-    return opt, report
+    return replace(opt, final=x, fmin=float(fx), evaluations=counted.evaluations), grad, hess
+
+
+#: trial moves off a bound, in the engine's (scaled) units of θ
+ESCAPE_STEPS = (1e-3, 3e-2)
+
+
+def boundary_escape(f, x: np.ndarray, fx: float, lower: np.ndarray, factors: np.ndarray | None,
+                    column_ids: np.ndarray) -> np.ndarray | None:
+    """The best point below fx found by moving each bound parameter into the interior (θ_i = +δ, or
+    θ_i = +δ with the rest of its column of T negated, which is θ_i = −δ); None if no move lowers f."""
+    at_bound = np.flatnonzero(excluded_from_derivatives(x, lower, factors) & np.isfinite(lower))
+    best, best_value = None, fx - 1e-10 * max(abs(fx), 1.0)
+    for i in at_bound:
+        same_column = (column_ids == column_ids[i]) & (np.arange(len(x)) != i)
+        for delta in ESCAPE_STEPS:
+            for flip in (False, True):
+                trial = x.copy()
+                trial[i] = lower[i] + delta
+                if flip:
+                    trial[same_column] = -trial[same_column]
+                value = f(trial)
+                if np.isfinite(value) and value < best_value:
+                    best, best_value = trial, value
+    return best
 
 
 class _Counted:
