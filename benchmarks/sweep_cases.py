@@ -29,6 +29,16 @@ GLMM_KINDS = ("binary_intercept", "binary_slopes", "binary_crossed", "cbind_slop
               "poisson_offset", "poisson_crossed")
 
 
+def _rounded(data: dict) -> pd.DataFrame:
+    """The data with real-valued columns rounded to 4 decimals: what is written to CSV is what both
+    engines fit, and a stored case stays small."""
+    frame = pd.DataFrame(data)
+    for column in frame.columns:
+        if frame[column].dtype.kind == "f":
+            frame[column] = frame[column].round(4)
+    return frame
+
+
 def _labels(prefix: str, codes: np.ndarray) -> np.ndarray:
     return np.char.add(prefix, codes.astype(str))
 
@@ -88,7 +98,7 @@ def lmm_case(rng: np.random.Generator, index: int) -> SweepCase:
         formula = "y ~ x + z + (1 | g/h)"
     data["y"] = eta + rng.normal(0, sd_e, n)
     factors = tuple(k for k in ("g", "h") if k in data)
-    return SweepCase(f"lmm{index:03d}_{kind}", formula, "gaussian", reml, factors, pd.DataFrame(data))
+    return SweepCase(f"lmm{index:03d}_{kind}", formula, "gaussian", reml, factors, _rounded(data))
 
 
 def glmm_case(rng: np.random.Generator, index: int) -> SweepCase:
@@ -131,7 +141,7 @@ def glmm_case(rng: np.random.Generator, index: int) -> SweepCase:
         formula = f"y ~ {rhs}".replace(" ~ ", " ~ offset(log(t)) + ") if kind == "poisson_offset" else f"y ~ {rhs}"
         family = "poisson"
     factors = tuple(k for k in ("g", "h") if k in data)
-    return SweepCase(f"glmm{index:03d}_{kind}", formula, family, False, factors, pd.DataFrame(data))
+    return SweepCase(f"glmm{index:03d}_{kind}", formula, family, False, factors, _rounded(data))
 
 
 def sweep_cases(seed: int, n_lmm: int, n_glmm: int) -> list[SweepCase]:
@@ -160,7 +170,7 @@ def _hard_glmm(rng, name, family, n, n_g, sx, centre, sd0, sd1, corr, trials=0):
         data["y"] = rng.binomial(1, 1 / (1 + np.exp(-eta)))
         formula = "y ~ x + z + (1 + x | g)"
     return SweepCase(name, formula, "poisson" if family == "poisson" else "binomial", False, ("g",),
-                     pd.DataFrame(data))
+                     _rounded(data))
 
 
 def hard_cases(seed: int) -> list[SweepCase]:

@@ -30,8 +30,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-import mixedwidgets as mw  # noqa: E402
-from sweep_cases import SweepCase, hard_cases, sweep_cases  # noqa: E402
+from sweep_cases import SweepCase, hard_cases, sweep_cases
+
+import mixedwidgets as mw
 
 R_SCRIPT = ROOT / "tools" / "r" / "sweep_lme4.R"
 LMM_TOLERANCE = 1e-6     # relative
@@ -75,7 +76,7 @@ def fit_ours(case: SweepCase) -> dict:
         warnings.simplefilter("always")
         try:
             model = mw.fit(case.formula, data, reml=case.reml, family=case.family)
-        except Exception as exc:   # a failure is a result of the sweep
+        except Exception as exc:  # noqa: BLE001  (a failure is a result of the sweep)
             return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     seconds = time.perf_counter() - start
     doubts = [str(w.message) for w in caught if "converge" in str(w.message)]

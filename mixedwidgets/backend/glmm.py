@@ -95,7 +95,23 @@ def starting_beta(problem: GlmmProblem) -> np.ndarray:
     return np.linalg.lstsq(problem.X, eta, rcond=None)[0]
 
 
+#: failures of the linear algebra at a trial point: the optimizer sees an unevaluable point and backs off
+BREAKDOWNS = (np.linalg.LinAlgError, la.LinAlgError, FloatingPointError, OverflowError, ZeroDivisionError)
+
+
+def _inf_on_breakdown(objective: Callable[[np.ndarray], float]) -> Callable[[np.ndarray], float]:
+    """The objective, +inf where it breaks down numerically (a trial point far from the optimum);
+    the fit itself still fails loudly if the estimates cannot be evaluated (see _finish)."""
+    def guarded(x: np.ndarray) -> float:
+        try:
+            return objective(x)
+        except BREAKDOWNS:
+            return np.inf
+    return guarded
+
+
 def _stage_one(problem, cache, progress) -> OptSummary:
+    @_inf_on_breakdown
     def objective(theta):
         return laplace_deviance(problem, cache.keep(pirls(problem, theta, cache.beta, cache.u, update_beta=True)))
     s = problem.structure
@@ -106,6 +122,7 @@ def _stage_one(problem, cache, progress) -> OptSummary:
 def _deviance_of(problem, nagq, cache):
     k = problem.structure.n_theta
 
+    @_inf_on_breakdown
     def objective(x):
         theta, beta = x[:k], x[k:]
         modes = cache.keep(pirls(problem, theta, beta, cache.u))

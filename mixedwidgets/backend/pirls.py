@@ -110,6 +110,12 @@ def pirls(problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, u0: np.ndar
     eta = problem.offset + problem.X @ b + problem.random_part(theta, u)
     mu = problem.family.link.inverse(eta)
     pdev = _penalized_deviance(problem, mu, u)
+    if not np.isfinite(pdev) and np.any(u):
+        # the previous modes overflow at this θ (a trial point far from the last): start from u = 0
+        u = np.zeros_like(u)
+        eta = problem.offset + problem.X @ b
+        mu = problem.family.link.inverse(eta)
+        pdev = _penalized_deviance(problem, mu, u)
     converged = False
     for iteration in range(1, MAX_ITERATIONS + 1):
         u_new, b_new, f = _solve_step(problem, theta, eta, mu, u, b, update_beta)

@@ -6,17 +6,26 @@ by central differences anyway; a Newton step from them (over the parameters not 
 back onto the bounds, halved while the objective does not decrease) finishes the job in one or two
 steps where the optimizer stopped early, and is skipped when ½‖L⁻¹g‖² (LL' = H) already shows the
 objective within POLISH_BELOW² / 2 of its minimum. Only steps that lower the objective are kept.
+
+A θ stopped on its bound (a singular fit) is checked from the side the derivatives do not see: if
+moving it into the interior lowers the objective, the optimizer restarts from there (boundary_escape).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 import numpy as np
 
-from .convergence import (MAX_PARAMETERS_FOR_HESSIAN, ConvergenceReport, excluded_from_derivatives,
-                          finite_differences, judge, scaled_gradient)
+from .convergence import (
+    MAX_PARAMETERS_FOR_HESSIAN,
+    ConvergenceReport,
+    excluded_from_derivatives,
+    finite_differences,
+    judge,
+    scaled_gradient,
+)
 from .optimizer import OptSummary
 
 #: polish while the largest component of L⁻¹g exceeds this (half the warning threshold, 2e-3): the

@@ -1,7 +1,7 @@
 # Fits a batch of models with lme4, one JSON object per line (used by benchmarks/sweep_lme4.py).
 # usage: Rscript sweep_lme4.R MANIFEST.tsv
 # MANIFEST columns (tab-separated, header): name csv formula family reml factors(comma list)
-# Output per case: name, objective (REML criterion, or -2 logLik), theta, fixef, warnings, seconds.
+# Output per case: name, objective (REML criterion, or -2 logLik), theta, fixef, se, warnings, seconds.
 suppressMessages({library(lme4); library(jsonlite)})
 a <- commandArgs(trailingOnly = TRUE)
 cases <- read.delim(a[1], stringsAsFactors = FALSE, quote = "")
@@ -18,7 +18,7 @@ for (i in seq_len(nrow(cases))) {
     list(name = cs$name, ok = TRUE,
          objective = if (cs$family == "gaussian" && as.logical(cs$reml)) REMLcrit(m) else as.numeric(-2 * logLik(m)),
          theta = unname(as.numeric(getME(m, "theta"))), fixef = unname(as.numeric(fixef(m))),
-         fixef_names = names(fixef(m)), singular = isSingular(m),
+         fixef_names = names(fixef(m)), se = unname(sqrt(diag(as.matrix(vcov(m))))), singular = isSingular(m),
          warnings = as.list(as.character(m@optinfo$conv$lme4$messages)), seconds = secs)
   }, error = function(e) list(name = cs$name, ok = FALSE, error = conditionMessage(e)))
   cat(toJSON(out, auto_unbox = TRUE, digits = NA, na = "null"), "\n", sep = "")
