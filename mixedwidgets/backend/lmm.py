@@ -102,7 +102,8 @@ def _fit_lmm(design, reml, progress) -> LmmFit:
         return replace(opt, initial=theta0, evaluations=evaluations + opt.evaluations)
 
     opt, report = polish_and_check(objective, optimize(theta0), structure.lower, theta_names(structure),
-                                   progress=progress, restart=optimize, column_ids=structure.column_ids())
+                                   factors=theta_factors(structure, term_scales), progress=progress,
+                                   restart=optimize, column_ids=structure.column_ids())
     return finish_fit(cp, structure, opt, report, reml, log_w, term_scales)
 
 

@@ -17,11 +17,13 @@ import pandas as pd
 import pytest
 
 import mixedwidgets as mw
+from mixedwidgets.backend.scaling import scaled_terms, theta_factors
 
 FOLDER = Path(__file__).resolve().parents[1] / "reference" / "sweep"
 CASES = sorted(p.stem for p in FOLDER.glob("*.json"))
 LMM_RELATIVE = 1e-6
 GLMM_ABSOLUTE = 1e-3
+SAME_OPTIMUM = 1e-4     # objectives this close: the estimates must agree too
 
 
 def load(name: str) -> tuple[dict, pd.DataFrame]:
@@ -78,9 +80,12 @@ def test_singular_as_lme4(fitted):
 def test_estimates_agree_where_the_optimum_is_the_same(fitted):
     case, model, _ = fitted
     answer = case["lme4"]
-    if lme4_doubts(case) or abs(model.objective - answer["objective"]) > tolerance(case):
-        pytest.skip("lme4 stopped elsewhere (its own warnings, or a higher optimum than ours)")
+    if abs(model.objective - answer["objective"]) > SAME_OPTIMUM:
+        pytest.skip("lme4 stopped at a higher optimum than ours (it warns about it)")
     se = np.asarray(answer["se"])
-    share = 0.01 if case["family"] == "gaussian" else 0.05   # GLMM: lme4's PIRLS stops less tightly
+    share = 0.01 if case["family"] == "gaussian" else 0.02   # GLMM: lme4's PIRLS stops less tightly
     assert np.all(np.abs(model.fixef.to_numpy() - np.asarray(answer["fixef"])) <= share * se)
-    assert np.allclose(model.theta, answer["theta"], atol=2e-3, rtol=2e-2)
+    # θ compared on the scale where a slope's entries are near 1 (a slope on x in hundreds has θ ~ 0.01)
+    to_unit = 1.0 / theta_factors(model.engine_fit.structure, scaled_terms(model.design.terms)[1])
+    ours, theirs = model.theta * to_unit, np.asarray(answer["theta"]) * to_unit
+    assert np.all(np.abs(ours - theirs) <= 2e-3 + 1e-2 * np.abs(theirs))
