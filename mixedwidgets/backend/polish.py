@@ -34,6 +34,8 @@ from .optimizer import OptSummary
 POLISH_BELOW = 1e-3
 MAX_NEWTON_STEPS = 10
 MAX_HALVINGS = 6
+#: distance from a bound (engine units of θ, where θ is near 1) within which a step is also tried on it
+SNAP_TO_BOUND = 0.05
 #: after a Newton step shorter than this in ‖L'δ‖ (≈ ‖L⁻¹g‖, a small fraction of a standard error)
 #: the Hessian barely changes: only the gradient is evaluated again (2m evaluations instead of m(m+1))
 REUSE_HESSIAN_BELOW = 0.05
@@ -151,17 +153,31 @@ def central_gradient(f, x: np.ndarray, free: np.ndarray, f0: float, h: float) ->
 
 
 def _newton_step(f, x, fx, free, grad, hess, lower) -> tuple[np.ndarray, float] | None:
-    """A (halved) Newton step on the free coordinates, projected onto the bounds; None if none decreases f."""
+    """A (halved) Newton step on the free coordinates, projected onto the bounds; None if none decreases f.
+
+    A bounded θ that the step moves towards its bound and leaves within SNAP_TO_BOUND of it is also
+    tried on the bound: at a boundary optimum the objective is often flat to fourth order there
+    (f(θ) = f(−θ) on the last diagonal of T), where Newton steps only creep towards it."""
     vals, vecs = np.linalg.eigh(hess)
     floor = 1e-8 * max(float(np.abs(vals).max()), 1e-12)
     direction = -(vecs / np.maximum(np.abs(vals), floor)) @ (vecs.T @ grad)   # H modified to be positive
     idx = np.flatnonzero(free)
+    best, best_value = None, fx
     t = 1.0
     for _ in range(MAX_HALVINGS):
         trial = x.copy()
         trial[idx] = np.maximum(x[idx] + t * direction, lower[idx])
-        value = f(trial)
-        if np.isfinite(value) and value < fx:
-            return trial, value
+        candidates = [trial]
+        near = idx[(direction < 0) & np.isfinite(lower[idx]) & (trial[idx] - lower[idx] < SNAP_TO_BOUND)]
+        if near.size:
+            snapped = trial.copy()
+            snapped[near] = lower[near]
+            candidates.append(snapped)
+        for candidate in candidates:
+            value = f(candidate)
+            if np.isfinite(value) and value < best_value:
+                best, best_value = candidate, value
+        if best is not None:
+            return best, best_value
         t /= 2.0
     return None
