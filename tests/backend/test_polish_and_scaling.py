@@ -104,3 +104,12 @@ def test_caller_data_untouched_by_the_scaling():
     before = data.copy()
     mw.fit("y ~ x + (1 + x | g)", data)
     pd.testing.assert_frame_equal(data, before)
+
+
+def test_a_boundary_optimum_flat_to_fourth_order_is_reached():
+    # f(θ) = f(−θ) and quartic at the bound: Newton steps alone shrink θ0 by a third per step
+    def f(x):
+        return float(1000 * x[0] ** 4 + (x[1] - 1) ** 2)
+    start = np.array([0.06, 1.0])
+    opt, report = polish_and_check(f, summary_at(start, f), np.array([0.0, -np.inf]), ["a", "b"])
+    assert opt.final[0] == 0.0 and report.singular and report.converged
