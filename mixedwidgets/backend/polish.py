@@ -109,7 +109,7 @@ def boundary_escape(f, x: np.ndarray, fx: float, lower: np.ndarray, factors: np.
     for i in at_bound:
         same_column = (column_ids == column_ids[i]) & (np.arange(len(x)) != i)
         for delta in ESCAPE_STEPS:
-            for flip in (False, True):
+            for flip in (False, True) if same_column.any() else (False,):
                 trial = x.copy()
                 trial[i] = lower[i] + delta
                 if flip:
