@@ -24,7 +24,7 @@ from .optimizer import OptSummary, minimize_bounded
 from .pirls import GlmmProblem, PirlsResult, laplace_deviance, pirls
 from .polish import polish_and_check
 from .reterms import build_structure
-from .scaling import scaled_terms, theta_factors, unscale_ranef
+from .scaling import column_rms, scaled_terms, theta_factors, unscale_ranef
 from .threads import single_blas_thread
 from .solve import conditional_covariances, split_tail
 
@@ -64,23 +64,15 @@ class ModesCache:
         return result
 
 
-def column_scales(X: np.ndarray) -> np.ndarray:
-    """Root-mean-square of each column (1 for an all-zero one): dividing by it puts every coefficient
-    on a scale near 1, which the optimizer and the finite differences need (a predictor in units of
-    1e8 or 1e-8 would otherwise stall both)."""
-    rms = np.sqrt(np.mean(X**2, axis=0))
-    return np.where(rms > 0, rms, 1.0)
-
-
 def make_problem(design, family: Family, scale_columns: bool = False) -> GlmmProblem:
-    """The engine's view of a GLMM; with scale_columns, X's columns are divided by column_scales(X) and
-    the random-effect terms' columns by theirs (scaling.scaled_terms): θ is then the engine's θ_s."""
+    """The engine's view of a GLMM; with scale_columns, X's columns are divided by their root-mean-square
+    (column_rms) and the random-effect terms' columns by theirs (scaled_terms): θ is then the engine's θ_s."""
     n = len(design.y)
     offset = np.zeros(n) if design.offset is None else np.asarray(design.offset, dtype=float)
     weights = np.ones(n) if design.weights is None else np.asarray(design.weights, dtype=float)
     structure = build_structure(design.terms)
     X = np.asarray(design.X, dtype=float)
-    scale = column_scales(X) if scale_columns else np.ones(X.shape[1])
+    scale = column_rms(X) if scale_columns else np.ones(X.shape[1])
     X = X / scale
     terms, term_scales = scaled_terms(design.terms) if scale_columns else (tuple(design.terms), None)
     plan = CrossProductPlan.build(structure, terms, X) if dense_tail_fits(structure, X.shape[1]) else None
