@@ -95,6 +95,7 @@ def _fit_lmm(design, reml, progress) -> LmmFit:
     log_w = 0.0 if w is None else float(np.log(w).sum())
     objective = make_objective(cp, structure, reml, log_w)
     theta0 = starting_theta(structure, terms, design.X, y)
+
     def optimize(start: np.ndarray, evaluations: int = 0) -> OptSummary:
         shifted = None if progress is None else (lambda n, value: progress(evaluations + n, value))
         opt = minimize_bounded(objective, start, structure.lower, initial_step=INITIAL_STEP, ftol_abs=FTOL_ABS,
