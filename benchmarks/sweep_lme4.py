@@ -120,10 +120,10 @@ def report_line(case: SweepCase, ours: dict, theirs: dict | None, verdict: dict)
     return f"{head} {mine} {other} diff {verdict['diff']:+.2e}{flags}{lflags}{mark}"
 
 
-def save_reference(folder: Path, case: SweepCase, theirs: dict) -> None:
+def save_reference(folder: Path, case: SweepCase, theirs: dict, seed: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     case.data.to_csv(folder / f"{case.name}.csv", index=False)
-    record = {"name": case.name, "formula": case.formula, "family": case.family, "reml": case.reml,
+    record = {"name": case.name, "seed": seed, "formula": case.formula, "family": case.family, "reml": case.reml,
               "factors": list(case.factors), "lme4": theirs}
     (folder / f"{case.name}.json").write_text(json.dumps(record, indent=1) + "\n")
 
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         verdicts.append(judge(case, ours, theirs))
         print(report_line(case, ours, theirs, verdicts[-1]), flush=True)
         if args.save and theirs and theirs.get("ok"):
-            save_reference(args.save, case, theirs)
+            save_reference(args.save, case, theirs, args.seed)
     print(summary(cases, verdicts))
     bad = sum(v["failed"] or bool(v["excess"]) or v["false_alarm"] for v in verdicts)
     return 1 if bad else 0

@@ -29,6 +29,8 @@ from .solve import conditional_covariances, conditional_modes, fixed_effects, sp
 INITIAL_STEP = 0.1
 FTOL_ABS = 1e-6
 XTOL_ABS = 1e-6
+#: for a restart where the polish leaves a doubtful gradient: a small trust region, tight tolerances
+FINE_SETTINGS = dict(initial_step=0.01, ftol_abs=1e-10, ftol_rel=1e-15, xtol_abs=1e-9)
 
 
 @dataclass(frozen=True)
@@ -96,15 +98,17 @@ def _fit_lmm(design, reml, progress) -> LmmFit:
     objective = make_objective(cp, structure, reml, log_w)
     theta0 = starting_theta(structure, terms, design.X, y)
 
-    def optimize(start: np.ndarray, evaluations: int = 0) -> OptSummary:
+    def optimize(start: np.ndarray, evaluations: int = 0, fine: bool = False) -> OptSummary:
         shifted = None if progress is None else (lambda n, value: progress(evaluations + n, value))
-        opt = minimize_bounded(objective, start, structure.lower, initial_step=INITIAL_STEP, ftol_abs=FTOL_ABS,
-                               xtol_abs=XTOL_ABS, progress=shifted)
+        opt = minimize_bounded(objective, start, structure.lower, progress=shifted,
+                               **(FINE_SETTINGS if fine else dict(initial_step=INITIAL_STEP, ftol_abs=FTOL_ABS,
+                                                                  xtol_abs=XTOL_ABS)))
         return replace(opt, initial=theta0, evaluations=evaluations + opt.evaluations)
 
     opt, report = polish_and_check(objective, optimize(theta0), structure.lower, theta_names(structure),
                                    factors=theta_factors(structure, term_scales), progress=progress,
-                                   restart=optimize, column_ids=structure.column_ids())
+                                   restart=optimize, column_ids=structure.column_ids(),
+                                   fine_restart=lambda start, evaluations: optimize(start, evaluations, fine=True))
     return finish_fit(cp, structure, opt, report, reml, log_w, term_scales)
 
 

@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from .convergence import (
+    GRADIENT_TOLERANCE,
     MAX_PARAMETERS_FOR_HESSIAN,
     ConvergenceReport,
     excluded_from_derivatives,
@@ -45,27 +46,45 @@ def polish_and_check(objective: Callable[[np.ndarray], float], opt: OptSummary, 
                      names: list[str] | None = None, *, keep_hessian: bool = False, step: float = 1e-4,
                      factors: np.ndarray | None = None, progress: Callable[[int, float], None] | None = None,
                      restart: Callable[[np.ndarray, int], OptSummary] | None = None,
-                     column_ids: np.ndarray | None = None) -> tuple[OptSummary, ConvergenceReport]:
+                     column_ids: np.ndarray | None = None,
+                     fine_restart: Callable[[np.ndarray, int], OptSummary] | None = None,
+                     ) -> tuple[OptSummary, ConvergenceReport]:
     """Newton-polish opt.final, then judge it; the OptSummary counts the extra evaluations.
 
     With `restart(x0, evaluations so far)` (the optimizer again from x0) and `column_ids` (per
     parameter, which column of which T it belongs to, −1 for others): a parameter stopped on its
     bound from which the objective falls when it moves into the interior (or when its column of T
     changes sign, the same covariance) is not an optimum; the optimizer restarts from the better point
-    and the result is kept if its objective is lower.
+    and the result is kept if its objective is lower. With `fine_restart` (the optimizer with a small
+    trust region and tight tolerances), a point the Newton steps leave with a gradient the check would
+    doubt (a curved valley, a boundary optimum approached along it) is optimized once more.
     """
-    opt, grad, hess = _newton_polish(objective, opt, lower, step, factors, progress)
+    polished = _newton_polish(objective, opt, lower, step, factors, progress)
     if restart is not None and column_ids is not None:
-        counted = _Counted(objective, opt.evaluations, progress)
-        escape = boundary_escape(counted, opt.final, opt.fmin, lower, factors, column_ids)
-        opt = replace(opt, evaluations=counted.evaluations)
-        if escape is not None:
-            again = _newton_polish(objective, restart(escape, opt.evaluations), lower, step, factors, progress)
-            if again[0].fmin < opt.fmin:
-                opt, grad, hess = again
-            else:
-                opt = replace(opt, evaluations=again[0].evaluations)
+        counted = _Counted(objective, polished[0].evaluations, progress)
+        escape = boundary_escape(counted, polished[0].final, polished[0].fmin, lower, factors, column_ids)
+        polished = _better(polished, counted.evaluations, escape, restart, objective, lower, step, factors, progress)
+    if fine_restart is not None and _doubtful(*polished[1:]):
+        polished = _better(polished, polished[0].evaluations, polished[0].final, fine_restart, objective, lower,
+                           step, factors, progress)
+    opt, grad, hess = polished
     return opt, judge(opt.final, lower, grad, hess, opt.ok, opt.return_code, names, keep_hessian, factors)
+
+
+def _better(polished, evaluations, start, optimizer, objective, lower, step, factors, progress):
+    """The polished result of optimizer(start) if its objective is lower, else `polished` (with the
+    evaluations spent counted either way)."""
+    if start is None:
+        return replace(polished[0], evaluations=evaluations), *polished[1:]
+    again = _newton_polish(objective, optimizer(start, evaluations), lower, step, factors, progress)
+    if again[0].fmin < polished[0].fmin:
+        return again
+    return replace(polished[0], evaluations=again[0].evaluations), *polished[1:]
+
+
+def _doubtful(grad: np.ndarray, hess: np.ndarray | None) -> bool:
+    decrement = _newton_decrement(grad, hess)
+    return decrement is None or decrement > GRADIENT_TOLERANCE
 
 
 def _newton_polish(objective, opt, lower, step, factors, progress):
@@ -155,9 +174,10 @@ def central_gradient(f, x: np.ndarray, free: np.ndarray, f0: float, h: float) ->
 def _newton_step(f, x, fx, free, grad, hess, lower) -> tuple[np.ndarray, float] | None:
     """A (halved) Newton step on the free coordinates, projected onto the bounds; None if none decreases f.
 
-    A bounded θ that the step moves towards its bound and leaves within SNAP_TO_BOUND of it is also
-    tried on the bound: at a boundary optimum the objective is often flat to fourth order there
-    (f(θ) = f(−θ) on the last diagonal of T), where Newton steps only creep towards it."""
+    A bounded θ that the step moves towards its bound, by a quarter of the way or more or to within
+    SNAP_TO_BOUND of it, is also tried on the bound: at a boundary optimum the objective is often flat
+    to fourth order there (f(θ) = f(−θ) on the last diagonal of T), where Newton steps only creep
+    towards it (a third of the way per step)."""
     vals, vecs = np.linalg.eigh(hess)
     floor = 1e-8 * max(float(np.abs(vals).max()), 1e-12)
     direction = -(vecs / np.maximum(np.abs(vals), floor)) @ (vecs.T @ grad)   # H modified to be positive
@@ -168,7 +188,9 @@ def _newton_step(f, x, fx, free, grad, hess, lower) -> tuple[np.ndarray, float] 
         trial = x.copy()
         trial[idx] = np.maximum(x[idx] + t * direction, lower[idx])
         candidates = [trial]
-        near = idx[(direction < 0) & np.isfinite(lower[idx]) & (trial[idx] - lower[idx] < SNAP_TO_BOUND)]
+        gap = x[idx] - lower[idx]
+        towards = (direction < 0) & np.isfinite(lower[idx])
+        near = idx[towards & ((trial[idx] - lower[idx] < SNAP_TO_BOUND) | (-t * direction >= gap / 4))]
         if near.size:
             snapped = trial.copy()
             snapped[near] = lower[near]

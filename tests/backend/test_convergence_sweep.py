@@ -3,7 +3,10 @@
 Each case is a CSV (the data both engines fitted) and a JSON with the formula and lme4's result
 (objective, θ, fixed effects and their SEs, warnings). Our fit must reach lme4's optimum or a lower one
 (LMMs within 1e-6 relative, GLMMs within 1e-3 on −2 log L), agree with lme4's estimates where both
-reached the same optimum, never break down, and warn about convergence only where lme4 does too.
+reached the same optimum, never break down, and not warn about convergence. The set holds 10 LMMs and
+10 GLMMs of seed 11 (6 shaped like the GLMM failures of issue 9) and three LMMs from other seeds that
+needed the bound escape (seed 1 lmm007), the snap to a bound (seed 4 lmm019, where lme4 stops 1.5 higher
+without a warning) and the fine restart (seed 6 lmm017).
 """
 
 from __future__ import annotations
@@ -64,11 +67,12 @@ def test_objective_at_or_below_lme4(fitted):
     assert model.objective <= case["lme4"]["objective"] + tolerance(case)
 
 
-def test_no_convergence_warning_where_lme4_has_none(fitted):
+def test_no_convergence_warning(fitted):
+    # where lme4 warns here, it is about its own stopping point (its optimum is higher than ours, or
+    # its unscaled slope parameters); each of these models has a proper optimum, which we reach
     case, model, doubts = fitted
-    if not lme4_doubts(case):
-        assert model.converged, model.messages
-        assert doubts == []
+    assert model.converged, model.messages
+    assert doubts == []
 
 
 def test_singular_as_lme4(fitted):
