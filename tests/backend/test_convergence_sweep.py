@@ -70,7 +70,7 @@ def test_objective_at_or_below_lme4(fitted):
 def test_no_convergence_warning(fitted):
     # where lme4 warns here, it is about its own stopping point (its optimum is higher than ours, or
     # its unscaled slope parameters); each of these models has a proper optimum, which we reach
-    case, model, doubts = fitted
+    _, model, doubts = fitted
     assert model.converged, model.messages
     assert doubts == []
 
