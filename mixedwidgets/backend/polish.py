@@ -104,11 +104,14 @@ def _newton_polish(objective, opt, lower, step, factors, progress):
             break
         x, fx = moved
         now_free = ~excluded_from_derivatives(x, lower, factors)
-        same_free, free = np.array_equal(free, now_free), now_free
+        subset = not np.any(now_free & ~free)    # no parameter left a bound (some may have reached one)
+        kept = now_free[free]                    # rows of the old Hessian still free
+        free = now_free
         if not 0 < free.sum() <= MAX_PARAMETERS_FOR_HESSIAN:
             grad, hess = np.zeros(0), None
             break
-        if same_free and decrement is not None and decrement < REUSE_HESSIAN_BELOW:
+        if subset and decrement is not None and decrement < REUSE_HESSIAN_BELOW:
+            hess = hess[np.ix_(kept, kept)]
             grad = central_gradient(counted, x, free, fx, step)
         else:
             grad, hess = finite_differences(counted, x, free, fx, step)
