@@ -52,26 +52,54 @@ def finite_differences(f: Callable[[np.ndarray], float], x: np.ndarray, free: np
 def check_convergence(f: Callable[[np.ndarray], float], theta: np.ndarray, lower: np.ndarray,
                       fmin: float, optimizer_ok: bool, optimizer_message: str,
                       names: list[str] | None = None, keep_hessian: bool = False,
-                      step: float = 1e-4) -> ConvergenceReport:
+                      step: float = 1e-4, factors: np.ndarray | None = None) -> ConvergenceReport:
     """Say whether the fit is singular and whether the optimum looks like a proper minimum."""
+    free = ~excluded_from_derivatives(theta, lower, factors)
+    grad, hess = np.zeros(0), None
+    if 0 < free.sum() <= MAX_PARAMETERS_FOR_HESSIAN:
+        grad, hess = finite_differences(f, theta, free, fmin, step)
+    return judge(theta, lower, grad, hess, optimizer_ok, optimizer_message, names, keep_hessian, factors)
+
+
+def excluded_from_derivatives(theta: np.ndarray, lower: np.ndarray, factors: np.ndarray | None) -> np.ndarray:
+    """Parameters on (or within SINGULAR_TOLERANCE of) their bound, in the engine's or the caller's units;
+    the gradient and Hessian are judged over the others only (lme4's checkConv does the same)."""
+    return boundary_parameters(theta, lower) | singular_parameters(theta, lower, factors)
+
+
+def singular_parameters(theta: np.ndarray, lower: np.ndarray, factors: np.ndarray | None) -> np.ndarray:
+    """lme4's singular test (θ on a diagonal below 1e-4), on θ in the caller's units (θ · factors)."""
+    return boundary_parameters(theta if factors is None else theta * factors, lower)
+
+
+def judge(theta: np.ndarray, lower: np.ndarray, grad: np.ndarray, hess: np.ndarray | None,
+          optimizer_ok: bool, optimizer_message: str, names: list[str] | None = None,
+          keep_hessian: bool = False, factors: np.ndarray | None = None) -> ConvergenceReport:
+    """The report from derivatives already computed over the parameters not excluded_from_derivatives."""
     messages = []
-    boundary = boundary_parameters(theta, lower)
-    singular = bool(boundary.any())
+    singular_at = singular_parameters(theta, lower, factors)
+    singular = bool(singular_at.any())
     if singular:
-        which = [names[i] for i in np.flatnonzero(boundary)] if names else []
+        which = [names[i] for i in np.flatnonzero(singular_at)] if names else []
         messages.append(
             "Singular fit: some variance components are estimated at (or extremely close to) zero"
             + (f" ({', '.join(which)})" if which else "")
             + ". The random-effects structure may be too rich for these data; consider simplifying it.")
     if not optimizer_ok:
         messages.append(f"The optimizer did not report convergence ({optimizer_message}).")
-    free = ~boundary
-    grad, hess = np.zeros(0), None
     converged = optimizer_ok
-    if 0 < free.sum() <= MAX_PARAMETERS_FOR_HESSIAN:
-        grad, hess = finite_differences(f, theta, free, fmin, step)
+    if hess is not None:
         converged &= _judge_derivatives(grad, hess, messages)
     return ConvergenceReport(singular, bool(converged), grad, tuple(messages), hess if keep_hessian else None)
+
+
+def scaled_gradient(grad: np.ndarray, hess: np.ndarray) -> np.ndarray | None:
+    """L⁻¹g with LL' = H (None unless H is positive definite): ½‖L⁻¹g‖² is the objective's excess over
+    the minimum of its quadratic model, whatever the units of the parameters."""
+    try:
+        return np.linalg.solve(np.linalg.cholesky(hess), grad)
+    except np.linalg.LinAlgError:
+        return None
 
 
 def _judge_derivatives(grad: np.ndarray, hess: np.ndarray, messages: list[str]) -> bool:
@@ -84,7 +112,10 @@ def _judge_derivatives(grad: np.ndarray, hess: np.ndarray, messages: list[str]) 
             "The Hessian of the objective is not positive definite at the optimum (smallest eigenvalue "
             f"{eig.min():.3g}): the model may be nearly unidentifiable or the optimum a saddle point.")
         return False
-    scaled = np.linalg.solve(np.linalg.cholesky(hess), grad)
+    scaled = scaled_gradient(grad, hess)
+    if scaled is None:
+        messages.append("The Hessian of the objective is numerically singular at the optimum.")
+        return False
     worst = float(np.max(np.minimum(np.abs(scaled), np.abs(grad))))
     if worst > GRADIENT_TOLERANCE:
         messages.append(

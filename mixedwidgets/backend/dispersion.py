@@ -24,6 +24,7 @@ from .glmm import HESSIAN_STEP, MAX_EVALUATIONS, WHITENED_STEP, ModesCache, make
 from .lmm import theta_names
 from .optimizer import OptSummary, minimize_bounded
 from .pirls import GlmmProblem, laplace_deviance, pirls
+from .scaling import theta_factors, unscale_ranef
 from .solve import conditional_covariances, split_tail
 from .threads import single_blas_thread
 
@@ -160,27 +161,31 @@ def _finish(problem: DispersionProblem, nagq, opt, report, cache) -> GlmmFit:
     free_all = np.concatenate([~((theta - s.lower) < 1e-4), np.ones(p + 1, bool)])
     full_cov = _parameter_cov(report, free_all)
     n_free_theta = int(free_all[:k].sum())
-    scale = problem.base.column_scale
+    scale, term_scales = problem.base.column_scale, problem.base.term_scales
+    theta_factor = np.ones(k) if term_scales is None else theta_factors(s, term_scales)
     if full_cov is None:
         vcov, source, parameter_cov = _rx_vcov(modes), "RX", None
     else:
         keep = slice(0, n_free_theta + p)          # (θ, β) without log φ, as GlmmFit.parameter_cov holds
-        unscale = np.concatenate([np.ones(n_free_theta), 1.0 / scale])
+        unscale = np.concatenate([theta_factor[free_all[:k]], 1.0 / scale])
         parameter_cov = full_cov[keep, keep] * np.outer(unscale, unscale)
         vcov, source = full_cov[n_free_theta:n_free_theta + p, n_free_theta:n_free_theta + p], "hessian"
     u_terms = [modes.u[: s.terms[0].size].reshape(s.terms[0].n_levels, s.terms[0].q)]
     u_terms += split_tail(modes.u[s.terms[0].size:], s)
     ranef = tuple(u @ t.T for u, t in zip(u_terms, s.factors(theta)))
+    ranef_cov = tuple(conditional_covariances(modes.factor, s, 1.0))
+    if term_scales is not None:  # back from the scaled random-effect columns to the caller's units
+        ranef, ranef_cov = unscale_ranef(s, term_scales, ranef, ranef_cov)
     laplace = laplace_deviance(at_phi, modes)
     objective = agq_deviance(at_phi, theta, beta, modes, nagq) if nagq > 1 else laplace
     if not np.isfinite(objective):
         hint = "; the inverse link needs a positive linear predictor in every row: try link='log'" \
             if at_phi.family.link.name == "inverse" else ""
         raise MixedModelError("the likelihood could not be evaluated at the estimates" + hint)
-    scaled = np.concatenate([np.ones(k), scale, [1.0]])
+    scaled = np.concatenate([1.0 / theta_factor, scale, [1.0]])
     opt = replace(opt, initial=opt.initial / scaled, final=opt.final / scaled)
-    return GlmmFit(structure=s, theta=theta.copy(), beta=beta / scale, vcov=vcov / np.outer(scale, scale),
-                   objective=objective, ranef=ranef, ranef_cov=tuple(conditional_covariances(modes.factor, s, 1.0)),
+    return GlmmFit(structure=s, theta=theta * theta_factor, beta=beta / scale, vcov=vcov / np.outer(scale, scale),
+                   objective=objective, ranef=ranef, ranef_cov=ranef_cov,
                    optsummary=opt, convergence=report, family=at_phi.family, nagq=nagq, laplace_objective=laplace,
                    vcov_source=source, eta=modes.eta, mu=modes.mu, parameter_cov=parameter_cov,
                    free_parameters=free_all[:k + p])

@@ -16,14 +16,16 @@ import scipy.linalg as la
 
 from ..errors import MixedModelError
 from .agq import agq_deviance, require_single_scalar_term
-from .convergence import ConvergenceReport, check_convergence
+from .convergence import ConvergenceReport, excluded_from_derivatives
 from .crossprod_dense import CrossProductPlan, dense_tail_fits
 from .family import Family
 from .fit_record import GlmmFit
 from .lmm import theta_names
 from .optimizer import OptSummary, minimize_bounded
 from .pirls import GlmmProblem, PirlsResult, laplace_deviance, pirls
+from .polish import polish_and_check
 from .reterms import build_structure
+from .scaling import column_rms, scaled_terms, theta_factors, unscale_ranef
 from .threads import single_blas_thread
 from .solve import conditional_covariances, split_tail
 
@@ -40,27 +42,21 @@ class ModesCache:
         return result
 
 
-def column_scales(X: np.ndarray) -> np.ndarray:
-    """Root-mean-square of each column (1 for an all-zero one): dividing by it puts every coefficient
-    on a scale near 1, which the optimizer and the finite differences need (a predictor in units of
-    1e8 or 1e-8 would otherwise stall both)."""
-    rms = np.sqrt(np.mean(X**2, axis=0))
-    return np.where(rms > 0, rms, 1.0)
-
-
 def make_problem(design, family: Family, scale_columns: bool = False) -> GlmmProblem:
-    """The engine's view of a GLMM; with scale_columns, X's columns are divided by column_scales(X)."""
+    """The engine's view of a GLMM; with scale_columns, X's columns are divided by their root-mean-square
+    (column_rms) and the random-effect terms' columns by theirs (scaled_terms): θ is then the engine's θ_s."""
     n = len(design.y)
     offset = np.zeros(n) if design.offset is None else np.asarray(design.offset, dtype=float)
     weights = np.ones(n) if design.weights is None else np.asarray(design.weights, dtype=float)
     structure = build_structure(design.terms)
     X = np.asarray(design.X, dtype=float)
-    scale = column_scales(X) if scale_columns else np.ones(X.shape[1])
+    scale = column_rms(X) if scale_columns else np.ones(X.shape[1])
     X = X / scale
-    plan = CrossProductPlan.build(structure, design.terms, X) if dense_tail_fits(structure, X.shape[1]) else None
+    terms, term_scales = scaled_terms(design.terms) if scale_columns else (tuple(design.terms), None)
+    plan = CrossProductPlan.build(structure, terms, X) if dense_tail_fits(structure, X.shape[1]) else None
     y = np.asarray(design.y, dtype=float)
-    return GlmmProblem(y, X, offset, weights, tuple(design.terms), structure, family, plan,
-                       family.log_density_constant(y, weights), scale)
+    return GlmmProblem(y, X, offset, weights, terms, structure, family, plan,
+                       family.log_density_constant(y, weights), scale, term_scales)
 
 
 def starting_beta(problem: GlmmProblem) -> np.ndarray:
@@ -69,7 +65,23 @@ def starting_beta(problem: GlmmProblem) -> np.ndarray:
     return np.linalg.lstsq(problem.X, eta, rcond=None)[0]
 
 
+#: failures of the linear algebra at a trial point: the optimizer sees an unevaluable point and backs off
+BREAKDOWNS = (np.linalg.LinAlgError, la.LinAlgError, FloatingPointError, OverflowError, ZeroDivisionError)
+
+
+def _inf_on_breakdown(objective: Callable[[np.ndarray], float]) -> Callable[[np.ndarray], float]:
+    """The objective, +inf where it breaks down numerically (a trial point far from the optimum);
+    the fit itself still fails loudly if the estimates cannot be evaluated (see _finish)."""
+    def guarded(x: np.ndarray) -> float:
+        try:
+            return objective(x)
+        except BREAKDOWNS:
+            return np.inf
+    return guarded
+
+
 def _stage_one(problem, cache, progress) -> OptSummary:
+    @_inf_on_breakdown
     def objective(theta):
         return laplace_deviance(problem, cache.keep(pirls(problem, theta, cache.beta, cache.u, update_beta=True)))
     s = problem.structure
@@ -80,6 +92,7 @@ def _stage_one(problem, cache, progress) -> OptSummary:
 def _deviance_of(problem, nagq, cache):
     k = problem.structure.n_theta
 
+    @_inf_on_breakdown
     def objective(x):
         theta, beta = x[:k], x[k:]
         modes = cache.keep(pirls(problem, theta, beta, cache.u))
@@ -119,7 +132,7 @@ MAX_EVALUATIONS = 2_000
 WHITENED_STEP = (0.1, 0.5)
 
 
-def _stage_two(objective, x0, whitening, lower, k, tracker, steps) -> OptSummary:
+def _stage_two(objective, x0, whitening, lower, k, tracker, steps, evaluations: int = 0) -> OptSummary:
     """θ and β together, with β in coordinates whitened by the stage-one covariance of β: there the
     deviance is close to isotropic, which BOBYQA's spherical trust region needs to move fast."""
     centre = x0[k:]
@@ -129,9 +142,10 @@ def _stage_two(objective, x0, whitening, lower, k, tracker, steps) -> OptSummary
 
     z0 = np.concatenate([x0[:k], np.zeros(len(centre))])
     step = np.concatenate([np.full(k, steps[0]), np.full(len(centre), steps[1])])
+    shifted = None if tracker is None else (lambda n, v: tracker(evaluations + n, v))
     opt = minimize_bounded(lambda z: objective(to_original(z)), z0, lower, initial_step=step,
-                           ftol_abs=1e-8, xtol_abs=1e-7, max_evaluations=MAX_EVALUATIONS, progress=tracker)
-    return replace(opt, initial=x0.copy(), final=to_original(opt.final))
+                           ftol_abs=1e-8, xtol_abs=1e-7, max_evaluations=MAX_EVALUATIONS, progress=shifted)
+    return replace(opt, initial=x0.copy(), final=to_original(opt.final), evaluations=evaluations + opt.evaluations)
 
 
 def fit_glmm(design, family: Family, nagq: int = 1,
@@ -157,14 +171,19 @@ def _fit_glmm(design, family, nagq, progress) -> GlmmFit:
     x0 = np.concatenate([first.final, start_modes.beta])
     second = _stage_two(objective, x0, whitening, lower, k, tracker, WHITENED_STEP)
     names = theta_names(s) + [f"beta[{i}]" for i in range(p)]
-    report = check_convergence(objective, second.final, lower, second.fmin, second.ok, second.return_code,
-                               names, keep_hessian=True, step=HESSIAN_STEP)
+    factors = _parameter_factors(problem)
+    column_ids = np.concatenate([s.column_ids(), -1 - np.arange(p)])
+
+    def restart(start, evaluations, steps=WHITENED_STEP):
+        return _stage_two(objective, start, whitening, lower, k, tracker, steps, evaluations=evaluations)
+
+    second, report = polish_and_check(objective, second, lower, names, keep_hessian=True, step=HESSIAN_STEP,
+                                      factors=factors, progress=tracker, restart=restart, column_ids=column_ids)
     if not report.converged and second.ok:
         # BOBYQA sometimes stops early on a flat stretch: restart once from where it stopped
-        second = _stage_two(objective, second.final, whitening, lower, k, tracker,
-                            tuple(step / 10 for step in WHITENED_STEP))
-        report = check_convergence(objective, second.final, lower, second.fmin, second.ok,
-                                   second.return_code, names, keep_hessian=True, step=HESSIAN_STEP)
+        second = restart(second.final, second.evaluations, tuple(step / 10 for step in WHITENED_STEP))
+        second, report = polish_and_check(objective, second, lower, names, keep_hessian=True,
+                                          step=HESSIAN_STEP, factors=factors, progress=tracker)
     return _finish(problem, nagq, second, report, cache)
 
 
@@ -175,7 +194,8 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
     if not modes.converged:
         report = ConvergenceReport(report.singular, False, report.gradient,
                                    report.messages + ("PIRLS did not converge at the optimum.",), report.hessian)
-    free = np.concatenate([~((theta - s.lower) < 1e-4), np.ones(len(beta), bool)])
+    lower = np.concatenate([s.lower, np.full(len(beta), -np.inf)])
+    free = ~excluded_from_derivatives(opt.final, lower, _parameter_factors(problem))
     parameter_cov = _parameter_cov(report, free, k, len(beta))
     if parameter_cov is None:
         vcov, source = _rx_vcov(modes), "RX"
@@ -185,23 +205,27 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
     u_terms = [modes.u[: s.terms[0].size].reshape(s.terms[0].n_levels, s.terms[0].q)]
     u_terms += split_tail(modes.u[s.terms[0].size:], s)
     ranef = tuple(u @ t.T for u, t in zip(u_terms, s.factors(theta)))
+    ranef_cov = tuple(conditional_covariances(modes.factor, s, 1.0))
     laplace = laplace_deviance(problem, modes)
     objective = agq_deviance(problem, theta, beta, modes, nagq) if nagq > 1 else laplace
     if not np.isfinite(objective):
         raise MixedModelError("the likelihood could not be evaluated at the estimates")
-    # back from scaled columns (X / scale) to the caller's units
-    scale = problem.column_scale
-    unscale = np.concatenate([np.ones(parameter_cov.shape[0] - len(beta)), 1.0 / scale]) \
-        if parameter_cov is not None else None
-    opt = replace(opt, initial=_unscaled(opt.initial, k, scale), final=_unscaled(opt.final, k, scale))
-    return GlmmFit(structure=s, theta=theta.copy(), beta=beta / scale, vcov=vcov / np.outer(scale, scale),
-                   objective=objective, ranef=ranef,
-                   ranef_cov=tuple(conditional_covariances(modes.factor, s, 1.0)), optsummary=opt, convergence=report,
-                   family=problem.family, nagq=nagq, laplace_objective=laplace, vcov_source=source,
-                   eta=modes.eta, mu=modes.mu,
-                   parameter_cov=None if parameter_cov is None else parameter_cov * np.outer(unscale, unscale),
-                   free_parameters=free)
+    # back from scaled columns (X / scale, Z / term scales) to the caller's units
+    factors = _parameter_factors(problem)
+    if problem.term_scales is not None:
+        ranef, ranef_cov = unscale_ranef(s, problem.term_scales, ranef, ranef_cov)
+    if parameter_cov is not None:
+        parameter_cov = parameter_cov * np.outer(factors[free], factors[free])
+    opt = replace(opt, initial=opt.initial * factors, final=opt.final * factors)
+    return GlmmFit(structure=s, theta=opt.final[:k].copy(), beta=opt.final[k:].copy(),
+                   vcov=vcov / np.outer(problem.column_scale, problem.column_scale), objective=objective,
+                   ranef=ranef, ranef_cov=ranef_cov, optsummary=opt, convergence=report, family=problem.family,
+                   nagq=nagq, laplace_objective=laplace, vcov_source=source, eta=modes.eta, mu=modes.mu,
+                   parameter_cov=parameter_cov, free_parameters=free)
 
 
-def _unscaled(x: np.ndarray, k: int, scale: np.ndarray) -> np.ndarray:
-    return np.concatenate([x[:k], x[k:] / scale])
+def _parameter_factors(problem: GlmmProblem) -> np.ndarray:
+    """Per entry of (θ, β) in the engine's units, the factor to the caller's units."""
+    s = problem.structure
+    theta_part = np.ones(s.n_theta) if problem.term_scales is None else theta_factors(s, problem.term_scales)
+    return np.concatenate([theta_part, 1.0 / problem.column_scale])

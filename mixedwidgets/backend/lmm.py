@@ -6,17 +6,20 @@ sees θ only. ML: log|L|² + n(1 + log(2π r²/n)); REML adds log|R_X|² and use
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
 import scipy.linalg as la
 
-from .convergence import ConvergenceReport, check_convergence
+from .convergence import ConvergenceReport
 from .fit_record import LmmFit
 from .crossprod import CrossProducts, build_cross_products
 from .factor import BlockedFactor, factorize
 from .optimizer import OptSummary, minimize_bounded
+from .polish import polish_and_check
 from .reterms import RandomEffectsStructure, build_structure
+from .scaling import scaled_terms, theta_factors, unscale_ranef
 from .start import starting_theta
 from .threads import single_blas_thread
 from .solve import conditional_covariances, conditional_modes, fixed_effects, spherical_modes
@@ -27,6 +30,8 @@ from .solve import conditional_covariances, conditional_modes, fixed_effects, sp
 INITIAL_STEP = 0.1
 FTOL_ABS = 1e-6
 XTOL_ABS = 1e-6
+#: for a restart where the polish leaves a doubtful gradient: a small trust region, tight tolerances
+FINE_SETTINGS = dict(initial_step=0.01, ftol_abs=1e-10, ftol_rel=1e-15, xtol_abs=1e-9)
 
 
 def profiled_deviance(f: BlockedFactor, n: int, reml: bool, log_weights: float = 0.0) -> float:
@@ -65,33 +70,50 @@ def fit_lmm(design, reml: bool = True, progress: Callable[[int, float], None] | 
 
 def _fit_lmm(design, reml, progress) -> LmmFit:
     structure = build_structure(design.terms)
+    terms, term_scales = scaled_terms(design.terms)   # θ near 1 whatever the predictors' units
     w = design.weights
     sqrt_w = None if w is None else np.sqrt(np.asarray(w, dtype=float))
     y = design.y if design.offset is None else design.y - design.offset
-    cp = build_cross_products(structure, design.terms, design.X, y, sqrt_w)
+    cp = build_cross_products(structure, terms, design.X, y, sqrt_w)
     log_w = 0.0 if w is None else float(np.log(w).sum())
     objective = make_objective(cp, structure, reml, log_w)
-    theta0 = starting_theta(structure, design.terms, design.X, y)
-    opt = minimize_bounded(objective, theta0, structure.lower, initial_step=INITIAL_STEP, ftol_abs=FTOL_ABS,
-                           xtol_abs=XTOL_ABS, progress=progress)
-    report = check_convergence(objective, opt.final, structure.lower, opt.fmin, opt.ok,
-                               opt.return_code, theta_names(structure))
-    return finish_fit(cp, structure, opt, report, reml, log_w)
+    theta0 = starting_theta(structure, terms, design.X, y)
+
+    def optimize(start: np.ndarray, evaluations: int = 0, fine: bool = False) -> OptSummary:
+        shifted = None if progress is None else (lambda n, value: progress(evaluations + n, value))
+        opt = minimize_bounded(objective, start, structure.lower, progress=shifted,
+                               **(FINE_SETTINGS if fine else dict(initial_step=INITIAL_STEP, ftol_abs=FTOL_ABS,
+                                                                  xtol_abs=XTOL_ABS)))
+        return replace(opt, initial=theta0, evaluations=evaluations + opt.evaluations)
+
+    opt, report = polish_and_check(objective, optimize(theta0), structure.lower, theta_names(structure),
+                                   factors=theta_factors(structure, term_scales), progress=progress,
+                                   restart=optimize, column_ids=structure.column_ids(),
+                                   fine_restart=lambda start, evaluations: optimize(start, evaluations, fine=True))
+    return finish_fit(cp, structure, opt, report, reml, log_w, term_scales)
 
 
 def finish_fit(cp: CrossProducts, structure: RandomEffectsStructure, opt: OptSummary,
-               report: ConvergenceReport, reml: bool, log_w: float) -> LmmFit:
-    """Turn the optimal θ into β, σ, the covariance of β and the conditional modes and variances."""
+               report: ConvergenceReport, reml: bool, log_w: float,
+               term_scales: tuple[np.ndarray, ...] | None = None) -> LmmFit:
+    """Turn the optimal θ into β, σ, the covariance of β and the conditional modes and variances;
+    with term_scales (scaling.scaled_terms), cp holds scaled random-effect columns and θ, the modes and
+    their covariances come back in the caller's units."""
     f = factorize(cp, structure, opt.final, with_tail0=True)
     beta = fixed_effects(f)
     sigma2 = f.pwrss / (cp.n - cp.p if reml else cp.n)
     rx_inv = la.solve_triangular(f.fixed_factor, np.eye(cp.p), lower=True, check_finite=False)
     u = spherical_modes(f, structure, beta)
+    ranef = tuple(conditional_modes(u, f.factors))
+    ranef_cov = tuple(conditional_covariances(f, structure, sigma2))
+    if term_scales is not None:
+        ranef, ranef_cov = unscale_ranef(structure, term_scales, ranef, ranef_cov)
+        factors = theta_factors(structure, term_scales)
+        opt = replace(opt, initial=opt.initial * factors, final=opt.final * factors)
     return LmmFit(
         structure=structure, reml=reml, theta=opt.final.copy(), beta=beta, residual_sd=float(np.sqrt(sigma2)),
         vcov=sigma2 * rx_inv.T @ rx_inv,
         objective=profiled_deviance(f, cp.n, reml, log_w), pwrss=f.pwrss,
         logdet_random=f.logdet_random, logdet_fixed=f.logdet_fixed,
-        ranef=tuple(conditional_modes(u, f.factors)),
-        ranef_cov=tuple(conditional_covariances(f, structure, sigma2)),
+        ranef=ranef, ranef_cov=ranef_cov,
         optsummary=opt, convergence=report)

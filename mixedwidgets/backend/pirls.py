@@ -39,6 +39,7 @@ class GlmmProblem:
     plan: CrossProductPlan | None = None    # when the tail is small enough to keep dense
     log_density_constants: np.ndarray | None = None   # per row, the part of log p(y|μ) free of μ
     column_scale: np.ndarray | None = None            # X holds the design's columns divided by these
+    term_scales: tuple[np.ndarray, ...] | None = None  # terms hold the design's columns divided by these
 
     @property
     def n(self) -> int:
@@ -114,6 +115,12 @@ def pirls(problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, u0: np.ndar
     eta = problem.offset + problem.X @ b + problem.random_part(theta, u)
     mu = problem.family.link.inverse(eta)
     pdev = _penalized_deviance(problem, mu, u)
+    if not np.isfinite(pdev) and np.any(u):
+        # the previous modes overflow at this θ (a trial point far from the last): start from u = 0
+        u = np.zeros_like(u)
+        eta = problem.offset + problem.X @ b
+        mu = problem.family.link.inverse(eta)
+        pdev = _penalized_deviance(problem, mu, u)
     converged = False
     for iteration in range(1, MAX_ITERATIONS + 1):
         u_new, b_new, f = _solve_step(problem, theta, eta, mu, u, b, update_beta)

@@ -60,6 +60,15 @@ class RandomEffectsStructure:
     def factors(self, theta: np.ndarray) -> list[np.ndarray]:
         return [term.factor(theta) for term in self.terms]
 
+    def column_ids(self) -> np.ndarray:
+        """Per θ entry, a number shared by the entries of one column of one T (negating a whole column
+        of T leaves the covariance TT' unchanged)."""
+        ids, offset = [], 0
+        for t in self.terms:
+            ids.append(offset + t.cols)
+            offset += t.q
+        return np.concatenate(ids) if ids else np.zeros(0, dtype=int)
+
     def is_diagonal_entry(self) -> np.ndarray:
         """True where a θ entry sits on a diagonal of T (an SD, bounded below by 0); False for a correlation."""
         return np.concatenate([t.rows == t.cols for t in self.terms])

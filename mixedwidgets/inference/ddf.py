@@ -57,6 +57,10 @@ def check_level(level) -> float:
     return float(level)
 
 
+#: what the numerical derivatives of a degenerate fit's deviance can raise
+NUMERICAL_FAILURES = (np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError, OverflowError)
+
+
 class LmmInference:
     """t and F tests of a fitted LMM's fixed effects with a choice of denominator df."""
 
@@ -72,6 +76,17 @@ class LmmInference:
         for note in curvature.notes:   # lmerTest warns the same way
             warnings.warn(note, MixedModelWarning, stacklevel=3)
         return curvature
+
+    def _usable_curvature(self) -> VarianceCurvature | None:
+        """The curvature, or None (with a warning) where the deviance cannot be differentiated numerically,
+        as in degenerate fits whose factorization breaks down next to the estimates."""
+        try:
+            return self.curvature
+        except NUMERICAL_FAILURES as exc:
+            warnings.warn(f"Satterthwaite's degrees of freedom could not be computed ({exc}); the df and p-values "
+                          "of the t and F tests are missing (NaN). The fit may be degenerate.",
+                          MixedModelWarning, stacklevel=4)
+            return None
 
     @cached_property
     def kenward_roger(self) -> KenwardRogerAdjustment:
@@ -94,9 +109,11 @@ class LmmInference:
             adj = self.kenward_roger
             se = np.sqrt(np.diag(adj.vcov_adjusted))
             df = np.array([kenward_roger_ddf(adj, row)[0] for row in np.eye(len(beta))])
-        elif method == "satterthwaite":
+        elif method == "satterthwaite" and self._usable_curvature() is not None:
             tests = satt.coefficient_tests(self.curvature, beta)
             se, df = np.array([t.std_error for t in tests]), np.array([t.df for t in tests])
+        elif method == "satterthwaite":
+            se, df = np.sqrt(np.diag(self._fit.vcov)), np.full(len(beta), np.nan)
         else:
             se, df = np.sqrt(np.diag(self._fit.vcov)), np.full(len(beta), np.inf)
         return t_table(beta, se, df, level, list(self._design.fixed_names))
@@ -118,6 +135,8 @@ class LmmInference:
                 return [np.nan] * 6
             mean_sq = test.f_unscaled * sigma**2
             return _f_cells(mean_sq * test.num_df, mean_sq, test.num_df, test.den_df, test.f_value)
+        if method == "satterthwaite" and self._usable_curvature() is None:
+            return [np.nan] * 6
         if method == "satterthwaite":
             test = satt.f_test(self.curvature, beta, L, sigma)
         else:

@@ -40,9 +40,14 @@ class FTest:
 
 def contrast_df(curvature: VarianceCurvature, c: np.ndarray) -> float:
     """Satterthwaite's df of c'β̂."""
-    variance = float(c @ curvature.vcov_beta @ c)
+    variance = np.float64(c @ curvature.vcov_beta @ c)
     gradient = np.einsum("i,kij,j->k", c, curvature.vcov_jacobian, c)
-    return 2.0 * variance**2 / float(gradient @ curvature.covariance @ gradient)
+    spread = np.float64(gradient @ curvature.covariance @ gradient)
+    if not (np.isfinite(variance) and np.isfinite(spread)) or spread < 0:
+        return float("nan")
+    with np.errstate(over="ignore", divide="ignore"):
+        # a variance that does not move with the variance parameters (spread 0): the normal limit, df = ∞
+        return float(2.0 * variance**2 / spread)
 
 
 def contrast_test(curvature: VarianceCurvature, beta: np.ndarray, c: np.ndarray) -> ContrastTest:

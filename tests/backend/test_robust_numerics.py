@@ -260,15 +260,15 @@ def test_glmm_restart_after_an_unconverged_stage_two(monkeypatch):
     import mixedwidgets.backend.glmm as engine
 
     runs, checks = [], []
-    real_stage, real_check = engine._stage_two, engine.check_convergence
-    monkeypatch.setattr(engine, "_stage_two", lambda *args: runs.append(1) or real_stage(*args))
+    real_stage, real_check = engine._stage_two, engine.polish_and_check
+    monkeypatch.setattr(engine, "_stage_two", lambda *args, **kw: runs.append(1) or real_stage(*args, **kw))
 
     def first_check_fails(*args, **kwargs):
-        report = real_check(*args, **kwargs)
+        opt, report = real_check(*args, **kwargs)
         checks.append(1)
-        return dataclasses.replace(report, converged=False) if len(checks) == 1 else report
+        return (opt, dataclasses.replace(report, converged=False)) if len(checks) == 1 else (opt, report)
 
-    monkeypatch.setattr(engine, "check_convergence", first_check_fails)
+    monkeypatch.setattr(engine, "polish_and_check", first_check_fails)
     m, _ = fit_recording("cbind(c, 5 - c) ~ c + 0 + (1 | h) + (1 + b | b)", formula_frame(), family="binomial")
     assert_honest(m)
     assert len(runs) == 2

@@ -139,3 +139,20 @@ def test_hessian_eigenvalues_that_are_not_positive_are_reported_and_left_out():
     assert any("negative" in n for n in notes) and any("close to zero" in n for n in notes)
     np.testing.assert_allclose(covariance, 2 * np.outer(vectors[:, 0], vectors[:, 0]) / 4.0, atol=1e-12)
     assert covariance_from_hessian(np.diag([2.0, 8.0]))[1] == ()
+
+
+@pytest.mark.parametrize("last_x", [0.0, 1e-150, 1e150])
+def test_a_degenerate_fit_gets_missing_df_not_a_crash(last_x):
+    """Found by the fuzz tests: 13 rows, x all 0 but one, two groups with a missing label. Satterthwaite's
+    derivatives break down (or overflow) there; the tables must still come out, with NaN df and a warning."""
+    import warnings
+
+    data = pd.DataFrame({"y": [0.0] * 3 + [1.0] + [0.0] * 9, "x": [0.0] * 12 + [last_x],
+                         "g": ["a"] * 4 + [None] * 8 + ["b"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = mw.fit("y ~ x + (1 | g)", data)
+        table = m.coef_table()
+        m.summary(), m._repr_html_()
+    assert list(table.columns) == ["estimate", "std_error", "df", "t_value", "p_value", "conf_low", "conf_high"]
+    assert np.isfinite(table["estimate"]).all()

@@ -1,4 +1,4 @@
-"""m.tidy() and m.glance() against broom.mixed 0.2.9.4 on lme4 fits (tests/reference/tidy/, written by
+"""m.tidy() and m.glance() against broom.mixed 0.2.9.4 on lme4 fits (LMMs through lmerTest) (tests/reference/tidy/, written by
 tools/r/broom_tidy.R)."""
 
 import json
@@ -50,7 +50,10 @@ def test_tidy_numbers_match_broom_mixed(models, name):
     for ours_col, ref_col in (("statistic", "statistic"), ("conf_low", "conf.low"), ("conf_high", "conf.high")):
         np.testing.assert_allclose(ours[ours_col][fixed], np.array(ref[ref_col], dtype=float)[fixed],
                                    rtol=0.015, atol=0.01 * se.max())
-    if "p.value" in ref:   # our z is within 1.5% of lme4's (SEs from another Hessian, see test_glmm_reference)
+    if "df" in ref:   # LMMs through lmerTest: Satterthwaite df and t tests
+        np.testing.assert_allclose(ours.df[fixed], np.array(ref["df"], dtype=float)[fixed], rtol=2e-3)
+        np.testing.assert_allclose(ours.p_value[fixed], np.array(ref["p.value"], dtype=float)[fixed], rtol=5e-3)
+    elif "p.value" in ref:   # our z is within 1.5% of lme4's (SEs from another Hessian, see test_glmm_reference)
         np.testing.assert_allclose(ours.p_value[fixed], 2 * stats.norm.sf(np.abs(ours.statistic[fixed])))
     assert ours.loc[~fixed, TIDY_COLUMNS[4:]].isna().all().all()
 
