@@ -62,12 +62,12 @@ def fit_case(case: Case):
 
 def _group_key(name: str) -> str:
     """lme4 names nested factors 'class:school' and repeats groups as 'g.1': compare sets of parts."""
-    name = re.sub(r"\.\d+$", "", name)
+    name = re.sub(r"\.\d+$", "", name).replace("(", "").replace(")", "")   # 'class:(school:district)'
     return ":".join(sorted(name.split(":")))
 
 
 def _level_key(group: str, level: str) -> str:
-    parts = group.split(":")
+    parts = group.replace("(", "").replace(")", "").split(":")
     values = level.split(":")
     return ":".join(v for _, v in sorted(zip(parts, values))) if len(values) == len(parts) else level
 

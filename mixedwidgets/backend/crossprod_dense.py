@@ -130,7 +130,7 @@ class CrossProductPlan:
     X: np.ndarray
 
     @classmethod
-    def build(cls, structure, design_terms, X) -> "CrossProductPlan":
+    def build(cls, structure, design_terms, X) -> CrossProductPlan:
         n = X.shape[0]
         lay, by_w, by_wy = entries(structure, design_terms, X)
         size = sum(lay.sizes.values())
