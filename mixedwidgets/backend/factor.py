@@ -211,7 +211,8 @@ def factorize(cp: CrossProducts, structure: RandomEffectsStructure, theta: np.nd
         b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)          # T₀ L₀⁻ᵀ per level
         w = b_blocks @ b_blocks.transpose(0, 2, 1)            # T₀ (T₀'A₀T₀ + I)⁻¹ T₀' per level
         if cp.pattern is not None:
-            core = cp.tailtail - cp.pattern.downdate(w)   # valid in the lower triangle only
+            core = cp.pattern.downdate(w)                  # valid in the lower triangle only
+            np.subtract(cp.tailtail, core, out=core)
         else:
             wmat = sp.bsr_matrix((w, np.arange(levels0), np.arange(levels0 + 1)),
                                  shape=(levels0 * q0, levels0 * q0))

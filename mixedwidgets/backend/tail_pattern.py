@@ -77,13 +77,22 @@ class TailPattern:
         return sp.csr_matrix((np.concatenate([values, values[off]]), (rows, cols)), shape=(self.mr, self.mr))
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique by sorting (numpy 2's hash-based unique is many times slower on millions of keys)."""
+    values = np.sort(values)
+    keep = np.empty(values.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
 def unit_pairs(i: np.ndarray, j: np.ndarray, units: TailUnits) -> tuple[np.ndarray, np.ndarray]:
     """Distinct unit pairs (U ≥ V) touched by the row pairs (i ≥ j), every unit paired with itself."""
     n_units = units.q.size
     big, small = units.of_row[i], units.of_row[j]
     big, small = np.maximum(big, small), np.minimum(big, small)
     keys = np.concatenate([big * n_units + small, np.arange(n_units, dtype=np.int64) * (n_units + 1)])
-    keys = np.unique(keys)
+    keys = sorted_unique(keys)
     return keys // n_units, keys % n_units
 
 
@@ -101,7 +110,7 @@ def expand_units(big: np.ndarray, small: np.ndarray, units: TailUnits) -> TailPa
             cols = units.start[small[sel]][:, None] + b.ravel()[None, :]
             keep = rows >= cols
             keys.append(rows[keep] * mr + cols[keep])
-    keys = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+    keys = sorted_unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
     rows, cols = keys // mr, keys % mr
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=mr))])
     return TailPattern(rows, cols, indptr, mr)
@@ -121,7 +130,7 @@ def eliminates_without_fill(big: np.ndarray, small: np.ndarray, n_units: int) ->
     parent = np.full(n_units, np.iinfo(np.int64).max)
     np.minimum.at(parent, small, big)
     need_big, need_small = big[big != parent[small]], parent[small[big != parent[small]]]
-    edges = np.unique(big * n_units + small)
+    edges = sorted_unique(big * n_units + small)
     wanted = need_big * n_units + need_small
     found = np.searchsorted(edges, wanted)
     return bool(np.all((found < edges.size) & (edges[np.minimum(found, edges.size - 1)] == wanted)))
