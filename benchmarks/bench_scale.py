@@ -81,6 +81,7 @@ import mixedwidgets as mw
 data = pd.read_parquet({path!r}) if {path!r}.endswith(".parquet") else pd.read_csv({path!r})
 for c in {factors!r}.split(","):
     data[c] = data[c].astype("category")
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 start = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -88,7 +89,7 @@ with warnings.catch_warnings():
 seconds = time.perf_counter() - start
 print(json.dumps({{"seconds": seconds, "objective": m.objective, "evaluations": m.optsummary.evaluations,
                   "converged": bool(m.converged), "fixef": m.fixef.to_dict(), "theta": m.theta.tolist(),
-                  "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}}))
+                  "rss_before_fit_gib": before, "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}}))
 """
 
 
@@ -149,6 +150,7 @@ def report(name: str, formula: str, results: dict) -> None:
             continue
         diff = "" if ref is None else f"  (vs lme4 {r['objective'] - ref:+.2e})"
         print(f"  {engine:13s} {r['seconds']:8.1f} s  peak {r['peak_rss_gib']:.2f} GiB  "
+              f"{'(data read: %.2f GiB)  ' % r['rss_before_fit_gib'] if 'rss_before_fit_gib' in r else ''}"
               f"evaluations {r.get('evaluations')}  REML {r['objective']:.6f}{diff}")
     if "lme4" in results and "mixedwidgets" in results and "error" not in results["lme4"] \
             and "error" not in results["mixedwidgets"]:

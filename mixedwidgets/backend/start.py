@@ -38,11 +38,11 @@ def term_covariance_ratio(codes, values, residuals, n_levels, blocks):
     if usable.sum() < 3:
         return None
     fitted_ss = np.einsum("ga,ga->", coef[usable], rhs[usable])
-    in_usable = usable[codes]
-    dof = in_usable.sum() - q * usable.sum()
+    counts = np.bincount(codes, minlength=n_levels)
+    dof = counts[usable].sum() - q * usable.sum()
     if dof <= 0:
         return None
-    total_ss = (residuals[in_usable] ** 2).sum()
+    total_ss = np.bincount(codes, residuals * residuals, minlength=n_levels)[usable].sum()
     sigma2 = max(total_ss - fitted_ss, 1e-12 * total_ss) / dof   # a floor relative to the data's scale
     if sigma2 <= 0:
         return None
@@ -73,7 +73,8 @@ def starting_theta(structure: RandomEffectsStructure, design_terms, X: np.ndarra
     residuals left after removing the other terms' shrunken effects.
     """
     theta = structure.theta0.copy()
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    # least squares through the p × p normal equations: no n × p copy (a start needs no more accuracy)
+    beta, *_ = np.linalg.lstsq(X.T @ X, X.T @ y, rcond=None)
     residuals = y - X @ beta
     # coarse factors first, so that a nesting factor is not absorbed by the factor nested in it
     layouts = sorted(structure.terms, key=lambda t: t.n_levels)
@@ -88,6 +89,7 @@ def starting_theta(structure: RandomEffectsStructure, design_terms, X: np.ndarra
                 continue
             factor = np.linalg.cholesky(ratio + 1e-10 * np.eye(layout.q))
             theta[layout.theta_slice] = factor[layout.rows, layout.cols]
-            effects[k] = _shrunken_effects(term.codes, values[k], partial, layout.n_levels, ratio)
-            residuals = partial - effects[k]
+            if len(terms) > 1:   # backfitting needs the other terms' effects; one term does not
+                effects[k] = _shrunken_effects(term.codes, values[k], partial, layout.n_levels, ratio)
+                residuals = partial - effects[k]
     return theta
