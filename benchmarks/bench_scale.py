@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +99,7 @@ print(json.dumps({{"seconds": seconds, "cpu_seconds": cpu, "objective": m.object
 
 def run_mixedwidgets(path: Path, formula: str, factors: str, timeout: float) -> dict:
     code = CHILD.format(root=str(ROOT), path=str(path), formula=formula, factors=factors)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, check=False)
     if out.returncode:
         return {"error": out.stderr.strip().splitlines()[-1]}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -108,7 +107,7 @@ def run_mixedwidgets(path: Path, formula: str, factors: str, timeout: float) -> 
 
 def run_lme4(path: Path, formula: str, factors: str, timeout: float) -> dict:
     cmd = ["/usr/bin/time", "-f", "%M", "Rscript", str(R_SCRIPT), str(path), formula, factors]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if out.returncode:
         return {"error": out.stderr.strip().splitlines()[-1]}
     answer = json.loads(out.stdout.strip().splitlines()[-1])
@@ -159,8 +158,8 @@ def report(name: str, formula: str, results: dict) -> None:
             continue
         diff = "" if ref is None else f"  (vs lme4 {r['objective'] - ref:+.2e})"
         cpu = f" (cpu {r['cpu_seconds']:.1f} s)" if "cpu_seconds" in r else ""
-        print(f"  {engine:13s} {r['seconds']:8.1f} s{cpu}  peak {r['peak_rss_gib']:.2f} GiB  "
-              f"{'(data read: %.2f GiB)  ' % r['rss_before_fit_gib'] if 'rss_before_fit_gib' in r else ''}"
+        read = f"(data read: {r['rss_before_fit_gib']:.2f} GiB)  " if "rss_before_fit_gib" in r else ""
+        print(f"  {engine:13s} {r['seconds']:8.1f} s{cpu}  peak {r['peak_rss_gib']:.2f} GiB  {read}"
               f"evaluations {r.get('evaluations')}  REML {r['objective']:.6f}{diff}")
     if "lme4" in results and "mixedwidgets" in results and "error" not in results["lme4"] \
             and "error" not in results["mixedwidgets"]:

@@ -50,6 +50,11 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family: str = "g
     quadrature (nagq > 1, one scalar random-effect term only). `progress(evaluations, objective)` is
     called as the optimizer runs. The caller's DataFrame is never modified.
     """
+    from .distributed import is_dask_frame
+    if is_dask_frame(data):   # rows stay on the cluster (the [dask] extra)
+        from .distributed import fit_dask
+        return fit_dask(formula, data, reml=reml, family=family, nagq=nagq, weights=weights, link=link,
+                        progress=guarded_progress(progress))
     family = _check_arguments(formula, data, family, nagq, reml, progress)
     parsed = parse_formula(formula)
     design = build_design(parsed, data, family=family, weights=weights)

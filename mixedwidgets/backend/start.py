@@ -29,7 +29,7 @@ class LevelSums:
     counts: np.ndarray   # (levels,)
     ss: np.ndarray       # (levels,)
 
-    def __add__(self, other: "LevelSums") -> "LevelSums":
+    def __add__(self, other: LevelSums) -> LevelSums:
         return LevelSums(self.gram + other.gram, self.rhs + other.rhs, self.counts + other.counts, self.ss + other.ss)
 
 
