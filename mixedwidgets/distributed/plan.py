@@ -60,7 +60,8 @@ def make_plan(parsed, ddf, family: str) -> DaskPlan:
     terms = tuple(replace(t, levels=groups[t.group].levels, codes=np.zeros(0, dtype=np.int64),
                           values=np.zeros((0, len(t.columns)))) for t in sample.terms)
     used = tuple(dict.fromkeys(encoding.fixed_columns + encoding.random_columns + _response_columns(parsed)))
-    return DaskPlan(encoding, terms, parsed.response, family, used, sample)
+    plan = DaskPlan(encoding, terms, parsed.response, family, used, sample)
+    return replace(plan, sample=summary_design(plan, 0, 0))   # no rows: the plan is shipped with every task
 
 
 def _response_columns(parsed) -> tuple[str, ...]:
