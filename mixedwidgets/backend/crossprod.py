@@ -20,6 +20,7 @@ from .crossprod_dense import dense_cross_products, dense_tail_fits
 from .crossprod_sparse import SparseTailProducts, count_downdate_pairs, sparse_tail_products, tail_structure
 from .downdate import MAX_PAIRS, DowndatePattern, build_downdate_pattern
 from .reterms import RandomEffectsStructure
+from .row_sums import TailRowSums, blockdiag_crossprod, tail_row_sums, term_matrix
 from .tail_pattern import TailUnits, expand_units
 
 #: force the tail's layout ("dense" or "sparse"); None chooses (tests set it to check both paths)
@@ -42,26 +43,6 @@ class CrossProducts:
     sparse: SparseTailProducts | None = None  # the tail kept sparse (tailtail is then None)
 
 
-def term_matrix(codes: np.ndarray, values: np.ndarray, n_levels: int) -> sp.csr_matrix:
-    """The sparse n × (levels·q) model matrix of one term: row i holds values[i] at its level's columns."""
-    n, q = values.shape
-    indices = (codes[:, None] * q + np.arange(q)[None, :]).ravel()
-    indptr = np.arange(0, n * q + 1, q)
-    return sp.csr_matrix((values.ravel(), indices, indptr), shape=(n, n_levels * q))
-
-
-def blockdiag_crossprod(codes: np.ndarray, values: np.ndarray, n_levels: int) -> np.ndarray:
-    """Σ over rows of each level of z z' — the diagonal blocks of Z'Z for one term."""
-    q = values.shape[1]
-    out = np.empty((n_levels, q, q))
-    for a in range(q):
-        for b in range(a + 1):
-            s = np.bincount(codes, weights=values[:, a] * values[:, b], minlength=n_levels)
-            out[:, a, b] = s
-            out[:, b, a] = s
-    return out
-
-
 def build_cross_products(structure: RandomEffectsStructure, design_terms, X: np.ndarray,
                          y: np.ndarray, sqrt_weights: np.ndarray | None = None,
                          with_pattern: bool = True) -> CrossProducts:
@@ -75,49 +56,55 @@ def build_cross_products(structure: RandomEffectsStructure, design_terms, X: np.
         w = None if sqrt_weights is None else sqrt_weights**2
         diag0, tail0, tailtail, mr = dense_cross_products(structure, design_terms, X, y, w)
         return CrossProducts(diag0=diag0, tail0=tail0, tailtail=tailtail, n_random_tail=mr, p=p, n=n)
+    if len(structure.terms) == 1:
+        return _one_term(structure, design_terms, X, y, sqrt_weights)
+    return cross_products_from_sums(structure, tail_row_sums(structure, design_terms, X, y, sqrt_weights), n,
+                                    with_pattern)
+
+
+def _one_term(structure, design_terms, X, y, sqrt_weights) -> CrossProducts:
+    n, p = X.shape
     scale = (lambda a: a) if sqrt_weights is None else (
         lambda a: a * (sqrt_weights[:, None] if a.ndim == 2 else sqrt_weights))
     fixed = np.column_stack([scale(X), scale(y)])
-    matrices = []
-    for layout in structure.terms:
-        term = design_terms[layout.design_position]
-        values = scale(np.asarray(term.values, dtype=float).reshape(n, layout.q))
-        matrices.append((term.codes, values, layout.n_levels))
-    codes0, values0, levels0 = matrices[0]
-    z0 = term_matrix(codes0, values0, levels0)
-    diag0 = blockdiag_crossprod(codes0, values0, levels0)
-    if len(matrices) == 1:
-        tail0 = np.asarray((z0.T @ fixed).T)
-        return CrossProducts(diag0=diag0, tail0=tail0, tailtail=fixed.T @ fixed, n_random_tail=0, p=p, n=n)
-    zr = sp.hstack([term_matrix(*m) for m in matrices[1:]], format="csr")
-    tail0 = sp.vstack([(zr.T @ z0).tocsr(), sp.csr_matrix(np.asarray((z0.T @ fixed).T))], format="csr")
-    q0 = values0.shape[1]
-    sparse = sparse_tail_or_none(structure, zr, tail0, fixed, q0)
+    layout = structure.terms[0]
+    term = design_terms[layout.design_position]
+    values = scale(np.asarray(term.values, dtype=float).reshape(n, layout.q))
+    z0 = term_matrix(term.codes, values, layout.n_levels)
+    return CrossProducts(diag0=blockdiag_crossprod(term.codes, values, layout.n_levels),
+                         tail0=np.asarray((z0.T @ fixed).T), tailtail=fixed.T @ fixed, n_random_tail=0, p=p, n=n)
+
+
+def cross_products_from_sums(structure: RandomEffectsStructure, sums: TailRowSums, n: int,
+                             with_pattern: bool = True) -> CrossProducts:
+    """The blocked cross-products from the row sums (several terms): a sparse tail when its elimination
+    makes no fill (or when forced), else a dense one."""
+    mr, k = sums.rf.shape
+    p, q0 = k - 1, sums.diag0.shape[1]
+    sparse = sparse_tail_or_none(structure, sums, q0)
     if sparse is not None:
-        return CrossProducts(diag0=diag0, tail0=tail0, tailtail=None, n_random_tail=zr.shape[1], p=p, n=n,
+        return CrossProducts(diag0=sums.diag0, tail0=sums.tail0, tailtail=None, n_random_tail=mr, p=p, n=n,
                              sparse=sparse)
-    check_dense_tail_memory(zr.shape[1] + p + 1, zr.shape[1])
-    zr_fixed = np.asarray(zr.T @ fixed)
-    tailtail = np.block([[np.asarray((zr.T @ zr).todense()), zr_fixed], [zr_fixed.T, fixed.T @ fixed]])
-    pattern = build_downdate_pattern(tail0, q0) if with_pattern else None
-    return CrossProducts(diag0=diag0, tail0=tail0, tailtail=tailtail, n_random_tail=zr.shape[1], p=p, n=n,
+    check_dense_tail_memory(mr + k, mr)
+    tailtail = np.block([[sums.rr.toarray(), sums.rf], [sums.rf.T, sums.ff]])
+    pattern = build_downdate_pattern(sums.tail0, q0) if with_pattern else None
+    return CrossProducts(diag0=sums.diag0, tail0=sums.tail0, tailtail=tailtail, n_random_tail=mr, p=p, n=n,
                          pattern=pattern)
 
 
-def sparse_tail_or_none(structure: RandomEffectsStructure, zr: sp.csr_matrix, tail0: sp.csr_matrix,
-                        fixed: np.ndarray, q0: int) -> SparseTailProducts | None:
+def sparse_tail_or_none(structure: RandomEffectsStructure, sums: TailRowSums, q0: int) -> SparseTailProducts | None:
     """The tail's products kept sparse when its elimination creates no fill (nested factors) or when
     forced; None when the dense tail is the better choice (crossed factors fill the tail in)."""
     if FORCE_TAIL == "dense":
         return None
     units = TailUnits.from_terms(structure.terms[1:])
-    if FORCE_TAIL != "sparse" and count_downdate_pairs(tail0, q0) > MAX_PAIRS:
+    if FORCE_TAIL != "sparse" and count_downdate_pairs(sums.tail0, q0) > MAX_PAIRS:
         return None
-    big, small, no_fill = tail_structure(zr, tail0, q0, units)
+    big, small, no_fill = tail_structure(sums.rr, sums.tail0, q0, units)
     if not no_fill and FORCE_TAIL != "sparse":
         return None
     pattern = expand_units(big, small, units)
-    return sparse_tail_products(zr, tail0, fixed, q0, units, pattern, no_fill)
+    return sparse_tail_products(sums.rr, sums.rf, sums.ff, sums.tail0, q0, pattern, no_fill)
 
 
 def physical_memory() -> int | None:

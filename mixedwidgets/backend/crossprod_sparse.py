@@ -54,12 +54,12 @@ class SparseTailProducts:
         return self.base - self.products @ w.ravel()
 
 
-def tail_structure(zr: sp.csr_matrix, tail0: sp.csr_matrix, q0: int, units: TailUnits):
+def tail_structure(rr: sp.spmatrix, tail0: sp.csr_matrix, q0: int, units: TailUnits):
     """The unit pairs of S_rr (Z_r'Z_r and the downdate's fill), and whether they eliminate without fill.
 
     expand_units(big, small, units) turns the pairs into the pattern."""
     mr = units.mr
-    rr = sp.tril(zr.T @ zr).tocoo()
+    rr = sp.tril(rr).tocoo()
     level, row, _, _ = _entries_by_level(tail0[:mr], q0)
     e, f = _lower_pairs(level, tail0.shape[1] // q0)
     i = np.concatenate([rr.row, row[e]]).astype(np.int64)
@@ -100,17 +100,17 @@ def downdate_products(tail0: sp.spmatrix, q0: int, pattern: TailPattern, k: int)
     return sp.csr_matrix((product, (target, column)), shape=(size, n_levels * q0 * q0))
 
 
-def base_values(zr: sp.csr_matrix, fixed: np.ndarray, pattern: TailPattern) -> np.ndarray:
+def base_values(rr: sp.spmatrix, rf: np.ndarray, ff: np.ndarray, pattern: TailPattern) -> np.ndarray:
     """[Z_r'Z_r on the pattern | Z_r'[X y] | [X y]'[X y]] before any downdate."""
-    rr = sp.tril(zr.T @ zr).tocoo()
+    rr = sp.tril(rr).tocoo()
     values = np.zeros(pattern.nnz)
-    values[pattern.locate(rr.row.astype(np.int64), rr.col.astype(np.int64))] = rr.data
-    rf = np.asarray(zr.T @ fixed)
-    return np.concatenate([values, rf.ravel(), (fixed.T @ fixed).ravel()])
+    np.add.at(values, pattern.locate(rr.row.astype(np.int64), rr.col.astype(np.int64)), rr.data)
+    return np.concatenate([values, rf.ravel(), ff.ravel()])
 
 
-def sparse_tail_products(zr: sp.csr_matrix, tail0: sp.csr_matrix, fixed: np.ndarray, q0: int,
-                         units: TailUnits, pattern: TailPattern, no_fill: bool) -> SparseTailProducts:
-    k = fixed.shape[1]
-    return SparseTailProducts(pattern=pattern, base=base_values(zr, fixed, pattern),
+def sparse_tail_products(rr: sp.spmatrix, rf: np.ndarray, ff: np.ndarray, tail0: sp.csr_matrix, q0: int,
+                         pattern: TailPattern, no_fill: bool) -> SparseTailProducts:
+    """The sparse tail's layout from the row sums Z_r'Z_r, Z_r'[X y], [X y]'[X y] and [Z_r X y]'Z₀."""
+    k = rf.shape[1]
+    return SparseTailProducts(pattern=pattern, base=base_values(rr, rf, ff, pattern),
                               products=downdate_products(tail0, q0, pattern, k), p=k - 1, no_fill=no_fill)

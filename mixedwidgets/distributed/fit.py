@@ -3,7 +3,8 @@
 Passes over the (persisted) partitions: the levels of every grouping factor; then, per partition, the
 blocked cross-products of [Z X y] (dense tail layout), summed by a tree reduction on the cluster; then
 the per-level sums of the moment start (one pass per term and sweep, as backend/start.py does on
-rows). The optimizer runs in the client on the reduced blocks, exactly as for an in-memory fit: the
+rows). Large tails are summed as `TailRowSums` and laid out sparse (nested) or dense (crossed) in
+the client, as in memory. The optimizer runs in the client on the reduced blocks, exactly as for an in-memory fit: the
 sums are the same numbers added in another order, so the answers agree to rounding.
 """
 
@@ -13,14 +14,13 @@ import dask
 import numpy as np
 
 from ..backend.convergence import check_convergence
-from ..backend.crossprod import CrossProducts
+from ..backend.crossprod import CrossProducts, cross_products_from_sums
 from ..backend.crossprod_dense import dense_tail_fits
 from ..backend.lmm import FTOL_ABS, INITIAL_STEP, XTOL_ABS, finish_fit, make_objective, theta_names
 from ..backend.optimizer import minimize_bounded
 from ..backend.reterms import build_structure
 from ..backend.start import covariance_ratio, shrunken_coefficients, start_beta, theta_entries
 from ..backend.threads import single_blas_thread
-from ..errors import MixedModelError
 from .partitions import add, cross_product_sums, start_sums
 from .plan import make_plan, summary_design
 
@@ -64,15 +64,14 @@ def fit_lmm_dask(parsed, ddf, reml: bool, progress=None):
     plan = make_plan(parsed, ddf, "gaussian")
     structure = build_structure(plan.terms)
     p = len(plan.sample.fixed_names)
-    if not dense_tail_fits(structure, p):
-        raise MixedModelError(
-            "from a dask DataFrame this engine fits models whose random-effect terms after the largest have "
-            "at most a few thousand effects in all (one large grouping factor, or a large one with small ones); "
-            "fit larger nested or crossed designs from a pandas DataFrame")
-    sums = over_partitions(ddf, cross_product_sums, plan, structure)
+    dense = len(structure.terms) == 1 or dense_tail_fits(structure, p)
+    sums = over_partitions(ddf, cross_product_sums, plan, structure, dense)
     n = int(sums["n"])
-    cp = CrossProducts(diag0=sums["diag0"], tail0=sums["tail0"], tailtail=sums["tailtail"],
-                       n_random_tail=sum(t.size for t in structure.terms[1:]), p=p, n=n)
+    if dense:
+        cp = CrossProducts(diag0=sums["diag0"], tail0=sums["tail0"], tailtail=sums["tailtail"],
+                           n_random_tail=sum(t.size for t in structure.terms[1:]), p=p, n=n)
+    else:   # nested designs get the sparse tail, crossed ones the dense, exactly as in memory
+        cp = cross_products_from_sums(structure, sums["tail"], n)
     theta0 = dask_starting_theta(ddf, plan, structure, sums["xtx"], sums["xty"])
     with single_blas_thread():
         objective = make_objective(cp, structure, reml, 0.0)

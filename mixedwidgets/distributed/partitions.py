@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..backend.crossprod_dense import dense_cross_products
+from ..backend.row_sums import tail_row_sums
 from ..backend.start import LevelSums, level_sums, row_effects
 from ..design.response import family_response, response_parts
 from ..design.types import RandomEffectTerm
@@ -47,12 +48,17 @@ def working_response(rows: PartitionRows) -> np.ndarray:
     return rows.y if rows.offset is None else rows.y - rows.offset
 
 
-def cross_product_sums(part: pd.DataFrame, plan, structure) -> dict:
-    """The blocked cross-products (dense tail), X'X, X'y, rows and rows dropped of one partition."""
+def cross_product_sums(part: pd.DataFrame, plan, structure, dense: bool) -> dict:
+    """The blocked cross-products of one partition (dense tail as arrays, else TailRowSums), X'X, X'y,
+    rows and rows dropped."""
     rows = partition_rows(part, plan)
     y = working_response(rows)
-    diag0, tail0, tailtail, _ = dense_cross_products(structure, rows.terms, rows.X, y, None)
-    return {"diag0": diag0, "tail0": tail0, "tailtail": tailtail, "xtx": rows.X.T @ rows.X, "xty": rows.X.T @ y,
+    if dense:
+        diag0, tail0, tailtail, _ = dense_cross_products(structure, rows.terms, rows.X, y, None)
+        blocks = {"diag0": diag0, "tail0": tail0, "tailtail": tailtail}
+    else:
+        blocks = {"tail": tail_row_sums(structure, rows.terms, rows.X, y)}
+    return {**blocks, "xtx": rows.X.T @ rows.X, "xty": rows.X.T @ y,
             "n": np.array(float(len(y))), "dropped": np.array(float(rows.dropped))}
 
 

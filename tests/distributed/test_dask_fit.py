@@ -31,13 +31,20 @@ def slopes_data(seed=1, n=20_000, groups=300):
                          "z": rng.choice(["lo", "mid", "hi"], n), "g": np.char.add("g", codes.astype(str))})
 
 
-def nested_data(seed=2, n=20_000):
+def nested_data(seed=2, n=20_000, schools=150, classes=6):
     rng = np.random.default_rng(seed)
-    school, klass = rng.integers(0, 150, n), rng.integers(0, 6, n)
+    school, klass = rng.integers(0, schools, n), rng.integers(0, classes, n)
     x = rng.normal(size=n)
-    y = (0.5 * x + rng.normal(0, 1, 150)[school] + rng.normal(0, 0.5, (150, 6))[school, klass]
-         + rng.normal(0, 0.4, 6)[klass] + rng.normal(size=n))
+    y = (0.5 * x + rng.normal(0, 1, schools)[school] + rng.normal(0, 0.5, (schools, classes))[school, klass]
+         + rng.normal(0, 0.4, classes)[klass] + rng.normal(size=n))
     return pd.DataFrame({"y": y, "x": x, "school": school, "class": klass})
+
+
+def crossed_data(seed=6, n=20_000, levels=400):
+    rng = np.random.default_rng(seed)
+    a, b, x = rng.integers(0, levels, n), rng.integers(0, levels, n), rng.normal(size=n)
+    y = 0.5 * x + rng.normal(0, 1, levels)[a] + rng.normal(0, 0.7, levels)[b] + rng.normal(size=n)
+    return pd.DataFrame({"y": y, "x": x, "a": a, "b": b})
 
 
 def assert_same_fit(ours, ref):
@@ -56,6 +63,9 @@ def assert_same_fit(ours, ref):
     ("y ~ x + z + (1 | g)", slopes_data),
     ("y ~ x + (1 | school/class)", nested_data),
     ("y ~ x + (1 | school) + (1 | class)", nested_data),
+    # tails too large for the small dense layout: summed as TailRowSums, sparse (nested) or dense (crossed)
+    ("y ~ x + (1 | school/class)", lambda: nested_data(seed=8, schools=400, classes=10)),
+    ("y ~ x + (1 | a) + (1 | b)", crossed_data),
 ])
 def test_dask_fit_equals_the_in_memory_fit(client, formula, make):
     data = make()
