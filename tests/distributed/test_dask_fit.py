@@ -99,3 +99,12 @@ def test_other_families_are_refused_with_the_reason(client):
     data = slopes_data(seed=5).assign(b=lambda d: (d.y > 1).astype(int))
     with pytest.raises(mw.MixedModelError, match="Gaussian"):
         mw.fit("b ~ x + (1 | g)", dd.from_pandas(data, npartitions=2), family="binomial")
+
+
+def test_widgets_and_tables_work_on_a_dask_fit(client):
+    pytest.importorskip("ipywidgets")
+    data = slopes_data(seed=9, n=5_000, groups=50)
+    model = mw.fit("y ~ x + (1 | g)", dd.from_pandas(data, npartitions=3))
+    assert type(mw.explore(model)).__name__ == "Dashboard"
+    assert "Random effects" in model._repr_html_() or "Random" in model.summary()
+    assert model.icc()["icc"].between(0, 1).all()
