@@ -17,7 +17,14 @@ import scipy.sparse as sp
 
 from ..errors import MixedModelError
 from .crossprod_dense import dense_cross_products, dense_tail_fits
-from .crossprod_sparse import SparseTailProducts, count_downdate_pairs, sparse_tail_products, tail_structure
+from .crossprod_sparse import (
+    SparseTailProducts,
+    SymbolicCache,
+    count_downdate_pairs,
+    downdate_layout,
+    sparse_tail_products,
+    tail_structure,
+)
 from .downdate import MAX_PAIRS, DowndatePattern, build_downdate_pattern
 from .reterms import RandomEffectsStructure
 from .row_sums import TailRowSums, blockdiag_crossprod, tail_row_sums, term_matrix
@@ -92,11 +99,35 @@ def cross_products_from_sums(structure: RandomEffectsStructure, sums: TailRowSum
                          pattern=pattern)
 
 
+#: the last row structure's sparse layout (or None: dense), reused while only the weights change (PIRLS)
+_LAST_LAYOUT: dict = {}
+
+
+def _structure_key(sums: TailRowSums, q0: int) -> tuple:
+    arrays = (sums.tail0.indptr, sums.tail0.indices, sums.rr.indptr, sums.rr.indices)
+    return (FORCE_TAIL, q0, sums.tail0.shape, sums.rf.shape) + tuple(hash(a.tobytes()) for a in arrays)
+
+
 def sparse_tail_or_none(structure: RandomEffectsStructure, sums: TailRowSums, q0: int) -> SparseTailProducts | None:
     """The tail's products kept sparse when its elimination creates no fill (nested factors) or when
-    forced; None when the dense tail is the better choice (crossed factors fill the tail in)."""
+    forced; None when the dense tail is the better choice (crossed factors fill the tail in).
+
+    The decision, pattern, downdate layout and symbolic factorization depend on the rows' structure
+    only, so a PIRLS step (same rows, new weights) reuses the previous step's."""
     if FORCE_TAIL == "dense":
         return None
+    key = _structure_key(sums, q0)
+    if key not in _LAST_LAYOUT:
+        _LAST_LAYOUT.clear()
+        _LAST_LAYOUT[key] = _sparse_layout(structure, sums, q0)
+    layout = _LAST_LAYOUT[key]
+    if layout is None:
+        return None
+    pattern, no_fill, downdate, symbolic = layout
+    return sparse_tail_products(sums.rr, sums.rf, sums.ff, sums.tail0, pattern, no_fill, downdate, symbolic)
+
+
+def _sparse_layout(structure: RandomEffectsStructure, sums: TailRowSums, q0: int):
     units = TailUnits.from_terms(structure.terms[1:])
     if FORCE_TAIL != "sparse" and count_downdate_pairs(sums.tail0, q0) > MAX_PAIRS:
         return None
@@ -104,7 +135,7 @@ def sparse_tail_or_none(structure: RandomEffectsStructure, sums: TailRowSums, q0
     if not no_fill and FORCE_TAIL != "sparse":
         return None
     pattern = expand_units(big, small, units)
-    return sparse_tail_products(sums.rr, sums.rf, sums.ff, sums.tail0, q0, pattern, no_fill)
+    return pattern, no_fill, downdate_layout(sums.tail0, q0, pattern, sums.rf.shape[1]), SymbolicCache()
 
 
 def physical_memory() -> int | None:

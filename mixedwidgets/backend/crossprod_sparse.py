@@ -87,17 +87,52 @@ def _targets(i: np.ndarray, j: np.ndarray, pattern: TailPattern, k: int) -> np.n
     return out
 
 
+@dataclass(frozen=True)
+class DowndateLayout:
+    """Where each product a_ia·a_jb of the downdate goes: fixed for a model's row structure, so that a
+    PIRLS step (new weights, same rows) only recomputes the products' values."""
+
+    order: np.ndarray       # tail0's stored entries, sorted by (level, row, sub-column)
+    e: np.ndarray           # first and second entry of each pair, in that order
+    f: np.ndarray
+    doubled: np.ndarray     # 2 where the pair stands for both (a, b) and (b, a) of the symmetric W
+    slot: np.ndarray        # each pair's position among the products' stored entries
+    indices: np.ndarray     # the products' CSR structure
+    indptr: np.ndarray
+    shape: tuple[int, int]
+
+    def products(self, tail0: sp.csr_matrix) -> sp.csr_matrix:
+        value = tail0.tocoo().data[self.order]
+        data = np.bincount(self.slot, value[self.e] * value[self.f] * self.doubled, minlength=self.indices.size)
+        return sp.csr_matrix((data, self.indices, self.indptr), shape=self.shape)
+
+
+def downdate_layout(tail0: sp.csr_matrix, q0: int, pattern: TailPattern, k: int) -> DowndateLayout:
+    n_levels = tail0.shape[1] // q0
+    coo = tail0.tocoo()
+    level, sub = np.divmod(coo.col.astype(np.int64), q0)
+    row = coo.row.astype(np.int64)
+    order = np.lexsort((sub, row, level))
+    level, row, sub = level[order], row[order], sub[order]
+    e, f = _lower_pairs(level, n_levels)
+    doubled = np.where((row[e] == row[f]) & (sub[e] != sub[f]), 2.0, 1.0)
+    n_columns = n_levels * q0 * q0
+    key = _targets(row[e], row[f], pattern, k) * n_columns + level[e] * q0 * q0 + sub[e] * q0 + sub[f]
+    by_key = np.argsort(key, kind="stable")
+    sorted_keys = key[by_key]
+    new = np.ones(key.size, dtype=bool)
+    new[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    slot = np.empty(key.size, dtype=np.int64)
+    slot[by_key] = np.cumsum(new) - 1
+    unique = sorted_keys[new]
+    size = pattern.nnz + pattern.mr * k + k * k
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(unique // n_columns, minlength=size))])
+    return DowndateLayout(order, e, f, doubled, slot, unique % n_columns, indptr, (size, n_columns))
+
+
 def downdate_products(tail0: sp.spmatrix, q0: int, pattern: TailPattern, k: int) -> sp.csr_matrix:
     """The sparse map from W (levels₀·q₀²) to the downdate on the layout."""
-    n_levels = tail0.shape[1] // q0
-    level, row, sub, value = _entries_by_level(tail0, q0)
-    e, f = _lower_pairs(level, n_levels)
-    # same row, different sub-columns: the pair stands for both (a, b) and (b, a) of the symmetric W
-    product = value[e] * value[f] * np.where((row[e] == row[f]) & (sub[e] != sub[f]), 2.0, 1.0)
-    target = _targets(row[e], row[f], pattern, k)
-    column = level[e] * q0 * q0 + sub[e] * q0 + sub[f]
-    size = pattern.nnz + pattern.mr * k + k * k
-    return sp.csr_matrix((product, (target, column)), shape=(size, n_levels * q0 * q0))
+    return downdate_layout(sp.csr_matrix(tail0), q0, pattern, k).products(sp.csr_matrix(tail0))
 
 
 def base_values(rr: sp.spmatrix, rf: np.ndarray, ff: np.ndarray, pattern: TailPattern) -> np.ndarray:
@@ -108,9 +143,10 @@ def base_values(rr: sp.spmatrix, rf: np.ndarray, ff: np.ndarray, pattern: TailPa
     return np.concatenate([values, rf.ravel(), ff.ravel()])
 
 
-def sparse_tail_products(rr: sp.spmatrix, rf: np.ndarray, ff: np.ndarray, tail0: sp.csr_matrix, q0: int,
-                         pattern: TailPattern, no_fill: bool) -> SparseTailProducts:
+def sparse_tail_products(rr: sp.spmatrix, rf: np.ndarray, ff: np.ndarray, tail0: sp.csr_matrix,
+                         pattern: TailPattern, no_fill: bool, layout: DowndateLayout,
+                         symbolic: SymbolicCache) -> SparseTailProducts:
     """The sparse tail's layout from the row sums Z_r'Z_r, Z_r'[X y], [X y]'[X y] and [Z_r X y]'Z₀."""
     k = rf.shape[1]
-    return SparseTailProducts(pattern=pattern, base=base_values(rr, rf, ff, pattern),
-                              products=downdate_products(tail0, q0, pattern, k), p=k - 1, no_fill=no_fill)
+    return SparseTailProducts(pattern=pattern, base=base_values(rr, rf, ff, pattern), products=layout.products(tail0),
+                              p=k - 1, no_fill=no_fill, symbolic=symbolic)
