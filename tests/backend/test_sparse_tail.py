@@ -14,6 +14,7 @@ from golden import _cases_in, compare_fixed, compare_ranef, compare_varcorr, loa
 
 import mixedwidgets as mw
 from mixedwidgets.backend import crossprod
+from mixedwidgets.design.build import build_design
 from mixedwidgets.formula import parse_formula
 
 SPARSE = Path(__file__).resolve().parents[1] / "reference" / "sparse"
@@ -93,3 +94,43 @@ def test_nested_designs_choose_the_sparse_tail():
         structure = build_structure(design.terms)
         cp = crossprod.build_cross_products(structure, design.terms, design.X, design.y)
         assert (cp.sparse is not None) == sparse, formula
+
+
+def _random_design(seed):
+    """A small random design: nested or crossed, scalar or vector terms in the tail, with or without weights."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(200, 600))
+    data = pd.DataFrame({"y": rng.normal(size=n), "x": rng.normal(size=n), "w": rng.uniform(0.3, 3.0, n),
+                         "a": rng.integers(0, int(rng.integers(20, 60)), n).astype(str),
+                         "b": rng.integers(0, int(rng.integers(3, 12)), n).astype(str),
+                         "c": rng.integers(0, int(rng.integers(2, 5)), n).astype(str)})
+    formulas = ["y ~ x + (1 | a/b)", "y ~ x + (1 | c/a/b)", "y ~ x + (1 | a) + (1 + x | b)",
+                "y ~ x + (1 | a:b) + (1 + x | a)", "y ~ x + (1 | a) + (1 | b) + (1 | c)", "y ~ x + (1 + x || b:c) + (1 | c)"]
+    formula = formulas[seed % len(formulas)]
+    design = build_design(parse_formula(formula), data, weights="w" if seed % 2 else None)
+    return formula, design
+
+
+@pytest.mark.parametrize("seed", range(18))
+def test_random_designs_sparse_equals_dense_at_random_theta(seed, monkeypatch):
+    from mixedwidgets.backend.factor import factorize
+    from mixedwidgets.backend.lmm import profiled_deviance
+    from mixedwidgets.backend.reterms import build_structure
+    from mixedwidgets.backend.solve import conditional_covariances, fixed_effects, spherical_modes
+    formula, design = _random_design(seed)
+    structure = build_structure(design.terms)
+    rng = np.random.default_rng(100 + seed)
+    theta = np.where(structure.is_diagonal_entry(), rng.uniform(0.2, 2.0, structure.n_theta),
+                     rng.uniform(-0.8, 0.8, structure.n_theta))
+    sqrt_w = None if design.weights is None else np.sqrt(design.weights)
+    out = {}
+    for tail in ("dense", "sparse"):
+        monkeypatch.setattr(crossprod, "FORCE_TAIL", tail)
+        cp = crossprod.build_cross_products(structure, design.terms, design.X, design.y, sqrt_w)
+        f = factorize(cp, structure, theta, with_tail0=True)
+        beta = fixed_effects(f)
+        u = np.concatenate([m.ravel() for m in spherical_modes(f, structure, beta)])
+        cov = np.concatenate([c.ravel() for c in conditional_covariances(f, structure, 1.0)])
+        out[tail] = (profiled_deviance(f, cp.n, True), beta, u, cov)
+    for got, want in zip(out["sparse"], out["dense"]):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10, err_msg=formula)

@@ -56,7 +56,7 @@ def test_chunked_row_pass_equals_one_pass(formula, monkeypatch):
     sqrt_w = np.sqrt(np.random.default_rng(1).uniform(0.5, 2.0, len(design.y)))
     whole = build_cross_products(structure, design.terms, design.X, design.y, sqrt_w)
     monkeypatch.setattr(crossprod_dense, "ROW_CHUNK", 7)   # many chunks, boundaries mid-level
-    import mixedwidgets.backend.row_sums as row_sums
+    from mixedwidgets.backend import row_sums
     monkeypatch.setattr(row_sums, "row_chunks", lambda n: crossprod_dense.row_chunks(n, 7))
     monkeypatch.setattr(crossprod_dense, "row_chunks", lambda n, size=7: [slice(s, min(n, s + size))
                                                                             for s in range(0, n, size)])
