@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import mixedwidgets as mw  # noqa: E402
+import mixedwidgets as mw
 
 FORMULA = "y ~ x + z + (1 + x | g)"
 
