@@ -2,11 +2,14 @@
 
 Block 0 is the first sorted term: its Z'Z is block-diagonal, stored as an array (levels, q, q).
 Everything after it — the other terms' Z and the dense [X y] — is the "tail": its cross-product
-with block 0 is kept sparse, its own cross-product dense. No evaluation of θ touches the rows again.
+with block 0 is kept sparse; its own cross-product is dense when small or crossed (crossed factors fill
+it in anyway), sparse when its elimination makes no fill (nested factors, crossprod_sparse.py).
+No evaluation of θ touches the rows again.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,12 +17,23 @@ import scipy.sparse as sp
 
 from ..errors import MixedModelError
 from .crossprod_dense import dense_cross_products, dense_tail_fits
-from .downdate import DowndatePattern, build_downdate_pattern
+from .crossprod_sparse import (
+    SparseTailProducts,
+    SymbolicCache,
+    count_downdate_pairs,
+    downdate_layout,
+    sparse_tail_products,
+    tail_structure,
+)
+from .downdate import MAX_PAIRS, DowndatePattern, build_downdate_pattern
 from .reterms import RandomEffectsStructure
+from .row_sums import TailRowSums, blockdiag_crossprod, tail_row_sums, term_matrix
+from .tail_pattern import TailUnits, expand_units
 
-#: the tail's dense cross-product is (size × size) and is factored at every evaluation: at 8,000 that
-#: is 512 MB a copy and ~170 GFLOP a factorization (seconds each), beyond it neither memory nor time fit
-MAX_DENSE_TAIL = 8_000
+#: force the tail's layout ("dense" or "sparse"); None chooses (tests set it to check both paths)
+FORCE_TAIL: str | None = None
+#: a dense tail needs about this many m × m arrays at once (the products, the downdated copy, its factor)
+DENSE_COPIES = 3
 
 
 @dataclass(frozen=True)
@@ -28,31 +42,12 @@ class CrossProducts:
 
     diag0: np.ndarray          # (levels₀, q₀, q₀)
     tail0: sp.csr_matrix | np.ndarray  # (m, levels₀·q₀): [Z_rest X y]' Z₀; dense when one term
-    tailtail: np.ndarray       # (m, m): [Z_rest X y]' [Z_rest X y]
+    tailtail: np.ndarray | None  # (m, m): [Z_rest X y]' [Z_rest X y] (None when the tail is sparse)
     n_random_tail: int         # rows of the tail that are random effects (the rest are X then y)
     p: int                     # fixed-effect columns
     n: int                     # observations
     pattern: DowndatePattern | None = None   # precomputed downdate of the tail (several terms only)
-
-
-def term_matrix(codes: np.ndarray, values: np.ndarray, n_levels: int) -> sp.csr_matrix:
-    """The sparse n × (levels·q) model matrix of one term: row i holds values[i] at its level's columns."""
-    n, q = values.shape
-    indices = (codes[:, None] * q + np.arange(q)[None, :]).ravel()
-    indptr = np.arange(0, n * q + 1, q)
-    return sp.csr_matrix((values.ravel(), indices, indptr), shape=(n, n_levels * q))
-
-
-def blockdiag_crossprod(codes: np.ndarray, values: np.ndarray, n_levels: int) -> np.ndarray:
-    """Σ over rows of each level of z z' — the diagonal blocks of Z'Z for one term."""
-    q = values.shape[1]
-    out = np.empty((n_levels, q, q))
-    for a in range(q):
-        for b in range(a + 1):
-            s = np.bincount(codes, weights=values[:, a] * values[:, b], minlength=n_levels)
-            out[:, a, b] = s
-            out[:, b, a] = s
-    return out
+    sparse: SparseTailProducts | None = None  # the tail kept sparse (tailtail is then None)
 
 
 def build_cross_products(structure: RandomEffectsStructure, design_terms, X: np.ndarray,
@@ -64,39 +59,101 @@ def build_cross_products(structure: RandomEffectsStructure, design_terms, X: np.
     same weights, as for an LMM; not for one PIRLS step).
     """
     n, p = X.shape
-    if dense_tail_fits(structure, p):
+    if FORCE_TAIL is None and dense_tail_fits(structure, p):
         w = None if sqrt_weights is None else sqrt_weights**2
         diag0, tail0, tailtail, mr = dense_cross_products(structure, design_terms, X, y, w)
         return CrossProducts(diag0=diag0, tail0=tail0, tailtail=tailtail, n_random_tail=mr, p=p, n=n)
+    if len(structure.terms) == 1:
+        return _one_term(structure, design_terms, X, y, sqrt_weights)
+    return cross_products_from_sums(structure, tail_row_sums(structure, design_terms, X, y, sqrt_weights), n,
+                                    with_pattern)
+
+
+def _one_term(structure, design_terms, X, y, sqrt_weights) -> CrossProducts:
+    n, p = X.shape
     scale = (lambda a: a) if sqrt_weights is None else (
         lambda a: a * (sqrt_weights[:, None] if a.ndim == 2 else sqrt_weights))
     fixed = np.column_stack([scale(X), scale(y)])
-    matrices = []
-    for layout in structure.terms:
-        term = design_terms[layout.design_position]
-        values = scale(np.asarray(term.values, dtype=float).reshape(n, layout.q))
-        matrices.append((term.codes, values, layout.n_levels))
-    codes0, values0, levels0 = matrices[0]
-    z0 = term_matrix(codes0, values0, levels0)
-    rest = [term_matrix(*m) for m in matrices[1:]]
-    n_random_tail = sum(z.shape[1] for z in rest)
-    if n_random_tail + p + 1 > MAX_DENSE_TAIL:
+    layout = structure.terms[0]
+    term = design_terms[layout.design_position]
+    values = scale(np.asarray(term.values, dtype=float).reshape(n, layout.q))
+    z0 = term_matrix(term.codes, values, layout.n_levels)
+    return CrossProducts(diag0=blockdiag_crossprod(term.codes, values, layout.n_levels),
+                         tail0=np.asarray((z0.T @ fixed).T), tailtail=fixed.T @ fixed, n_random_tail=0, p=p, n=n)
+
+
+def cross_products_from_sums(structure: RandomEffectsStructure, sums: TailRowSums, n: int,
+                             with_pattern: bool = True) -> CrossProducts:
+    """The blocked cross-products from the row sums (several terms): a sparse tail when its elimination
+    makes no fill (or when forced), else a dense one."""
+    mr, k = sums.rf.shape
+    p, q0 = k - 1, sums.diag0.shape[1]
+    sparse = sparse_tail_or_none(structure, sums, q0)
+    if sparse is not None:
+        return CrossProducts(diag0=sums.diag0, tail0=sums.tail0, tailtail=None, n_random_tail=mr, p=p, n=n,
+                             sparse=sparse)
+    check_dense_tail_memory(mr + k, mr)
+    tailtail = np.block([[sums.rr.toarray(), sums.rf], [sums.rf.T, sums.ff]])
+    pattern = build_downdate_pattern(sums.tail0, q0) if with_pattern else None
+    return CrossProducts(diag0=sums.diag0, tail0=sums.tail0, tailtail=tailtail, n_random_tail=mr, p=p, n=n,
+                         pattern=pattern)
+
+
+#: the last row structure's sparse layout (or None: dense), reused while only the weights change (PIRLS)
+_LAST_LAYOUT: dict = {}
+
+
+def _structure_key(sums: TailRowSums, q0: int) -> tuple:
+    arrays = (sums.tail0.indptr, sums.tail0.indices, sums.rr.indptr, sums.rr.indices)
+    return (FORCE_TAIL, q0, sums.tail0.shape, sums.rf.shape) + tuple(hash(a.tobytes()) for a in arrays)
+
+
+def sparse_tail_or_none(structure: RandomEffectsStructure, sums: TailRowSums, q0: int) -> SparseTailProducts | None:
+    """The tail's products kept sparse when its elimination creates no fill (nested factors) or when
+    forced; None when the dense tail is the better choice (crossed factors fill the tail in).
+
+    The decision, pattern, downdate layout and symbolic factorization depend on the rows' structure
+    only, so a PIRLS step (same rows, new weights) reuses the previous step's."""
+    if FORCE_TAIL == "dense":
+        return None
+    key = _structure_key(sums, q0)
+    if key not in _LAST_LAYOUT:
+        _LAST_LAYOUT.clear()
+        _LAST_LAYOUT[key] = _sparse_layout(structure, sums, q0)
+    layout = _LAST_LAYOUT[key]
+    if layout is None:
+        return None
+    pattern, no_fill, downdate, symbolic = layout
+    return sparse_tail_products(sums.rr, sums.rf, sums.ff, sums.tail0, pattern, no_fill, downdate, symbolic)
+
+
+def _sparse_layout(structure: RandomEffectsStructure, sums: TailRowSums, q0: int):
+    units = TailUnits.from_terms(structure.terms[1:])
+    if FORCE_TAIL != "sparse" and count_downdate_pairs(sums.tail0, q0) > MAX_PAIRS:
+        return None
+    big, small, no_fill = tail_structure(sums.rr, sums.tail0, q0, units)
+    if not no_fill and FORCE_TAIL != "sparse":
+        return None
+    pattern = expand_units(big, small, units)
+    return pattern, no_fill, downdate_layout(sums.tail0, q0, pattern, sums.rf.shape[1]), SymbolicCache()
+
+
+def physical_memory() -> int | None:
+    """Bytes of RAM on this machine, None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_dense_tail_memory(m: int, n_random_tail: int) -> None:
+    """Refuse a dense tail that cannot fit in this machine's memory, saying how much it needs."""
+    need = DENSE_COPIES * 8 * m * m
+    have = physical_memory()
+    if have is not None and need > have:
         raise MixedModelError(
-            f"the random-effect terms after the largest one have {n_random_tail} effects in all; "
-            f"this engine keeps them in a dense block and handles at most {MAX_DENSE_TAIL - p - 1}. "
-            "The largest grouping factor is handled level by level, so only the other factors count: "
-            "consider fewer levels in them (e.g. merge rare levels) or a model with one large factor.")
-    fixed0 = np.asarray((z0.T @ fixed).T)
-    if rest:
-        zr = sp.hstack(rest, format="csr")
-        tail0 = sp.vstack([(zr.T @ z0).tocsr(), sp.csr_matrix(fixed0)], format="csr")
-        zr_fixed = np.asarray(zr.T @ fixed)
-        tailtail = np.block([[np.asarray((zr.T @ zr).todense()), zr_fixed],
-                             [zr_fixed.T, fixed.T @ fixed]])
-    else:
-        tail0 = fixed0
-        tailtail = fixed.T @ fixed
-    pattern = build_downdate_pattern(tail0, values0.shape[1]) if rest and with_pattern else None
-    return CrossProducts(
-        diag0=blockdiag_crossprod(codes0, values0, levels0), tail0=tail0, tailtail=tailtail,
-        n_random_tail=n_random_tail, p=p, n=n, pattern=pattern)
+            f"the random-effect terms after the largest one have {n_random_tail:,} effects in all, and they "
+            f"are crossed, so their block fills in: factoring it needs about {need / 2**30:.1f} GiB "
+            f"({DENSE_COPIES} dense {m:,} × {m:,} arrays), more than this machine's {have / 2**30:.1f} GiB. "
+            "Nested factors are handled sparsely at any size; for crossed ones consider fewer levels in "
+            "the smaller factors (e.g. merge rare levels).")

@@ -56,33 +56,47 @@ class Layout:
         return self.offsets[name]
 
 
-def _random_rows(structure, design_terms, n):
+#: rows handled at once by the row pass: the per-row products then take a few tens of MB, never n-sized copies
+ROW_CHUNK = 1 << 18
+
+
+def row_chunks(n: int, size: int = ROW_CHUNK):
+    """Consecutive slices of at most `size` rows covering range(n)."""
+    return [slice(start, min(n, start + size)) for start in range(0, n, size)] or [slice(0, 0)]
+
+
+def term_rows(term, q: int, n: int, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, values (rows × q)) of one design term for a slice of rows, without copying all rows."""
+    values = np.asarray(term.values).reshape(n, q)[rows]
+    return term.codes[rows], np.asarray(values, dtype=float)
+
+
+def _random_rows(structure, design_terms, n, rows):
     out, start = [], 0
     for layout in structure.terms[1:]:
-        term = design_terms[layout.design_position]
-        values = np.asarray(term.values, dtype=float).reshape(n, layout.q)
-        out += [(start + term.codes * layout.q + a, values[:, a]) for a in range(layout.q)]
+        codes, values = term_rows(design_terms[layout.design_position], layout.q, n, rows)
+        out += [(start + codes * layout.q + a, values[:, a]) for a in range(layout.q)]
         start += layout.size
     return out, start
 
 
-def entries(structure, design_terms, X):
-    """(target, value-per-row) pairs: those linear in w first, then those linear in w·y."""
+def entries(structure, design_terms, X, rows: slice = slice(None)):
+    """(target, value-per-row) pairs for a slice of rows: those linear in w first, then those in w·y."""
     n, p = X.shape
     first = structure.terms[0]
-    term0 = design_terms[first.design_position]
-    v0 = np.asarray(term0.values, dtype=float).reshape(n, first.q)
-    cols0 = [(term0.codes * first.q + b, v0[:, b]) for b in range(first.q)]
-    rows, mr = _random_rows(structure, design_terms, n)
+    codes0, v0 = term_rows(design_terms[first.design_position], first.q, n, rows)
+    x = X[rows]
+    cols0 = [(codes0 * first.q + b, v0[:, b]) for b in range(first.q)]
+    random_rows, mr = _random_rows(structure, design_terms, n, rows)
     lay = Layout(first.n_levels, first.q, mr, p)
-    tail_rows = rows + [(np.full(n, mr + c), X[:, c]) for c in range(p)]
-    by_w = [(lay.offset("diag0") + (term0.codes * first.q + a) * first.q + b, v0[:, a] * v0[:, b])
+    tail_rows = random_rows + [(np.full(x.shape[0], mr + c), x[:, c]) for c in range(p)]
+    by_w = [(lay.offset("diag0") + (codes0 * first.q + a) * first.q + b, v0[:, a] * v0[:, b])
             for a in range(first.q) for b in range(first.q)]
     by_w += [(lay.offset("tail0") + r * lay.width + c, rv * cv) for r, rv in tail_rows for c, cv in cols0]
-    by_w += [(lay.offset("rr") + r1 * mr + r2, v1 * v2) for r1, v1 in rows for r2, v2 in rows]
-    by_w += [(lay.offset("rx") + r * p + c, v * X[:, c]) for r, v in rows for c in range(p)]
+    by_w += [(lay.offset("rr") + r1 * mr + r2, v1 * v2) for r1, v1 in random_rows for r2, v2 in random_rows]
+    by_w += [(lay.offset("rx") + r * p + c, v * x[:, c]) for r, v in random_rows for c in range(p)]
     by_wy = [(lay.offset("y0") + c, cv) for c, cv in cols0]
-    by_wy += [(lay.offset("ry") + r, v) for r, v in rows]
+    by_wy += [(lay.offset("ry") + r, v) for r, v in random_rows]
     return lay, by_w, by_wy
 
 
@@ -107,17 +121,21 @@ def _fixed_cross(X, y, w):
 
 
 def dense_cross_products(structure, design_terms, X, y, weights):
-    """(diag0, tail0, tailtail, n_random_tail) summed directly (one fit, fixed weights)."""
-    n = len(y)
-    w = np.ones(n) if weights is None else weights
-    lay, by_w, by_wy = entries(structure, design_terms, X)
+    """(diag0, tail0, tailtail, n_random_tail) summed directly (one fit, fixed weights), chunk by chunk
+    of rows: the per-row products exist for one chunk at a time."""
+    n, p = X.shape
+    lay = Layout(structure.terms[0].n_levels, structure.terms[0].q, sum(t.size for t in structure.terms[1:]), p)
     size = sum(lay.sizes.values())
     sums = np.zeros(size)
-    for group, factor in ((by_w, w), (by_wy, w * y)):
-        index = np.concatenate([t for t, _ in group])
-        value = np.concatenate([v * factor for _, v in group])
-        sums += np.bincount(index, value, minlength=size)
-    return (*assemble(lay, sums, _fixed_cross(X, y, w)), lay.mr)
+    fixed_cross = np.zeros((p + 1, p + 1))
+    for rows in row_chunks(n):
+        w = np.ones(rows.stop - rows.start) if weights is None else weights[rows]
+        _, by_w, by_wy = entries(structure, design_terms, X, rows)
+        for group, factor in ((by_w, w), (by_wy, w * y[rows])):
+            for target, value in group:
+                sums += np.bincount(target, value * factor, minlength=size)
+        fixed_cross += _fixed_cross(X[rows], y[rows], w)
+    return (*assemble(lay, sums, fixed_cross), lay.mr)
 
 
 @dataclass(frozen=True)
@@ -130,7 +148,7 @@ class CrossProductPlan:
     X: np.ndarray
 
     @classmethod
-    def build(cls, structure, design_terms, X) -> "CrossProductPlan":
+    def build(cls, structure, design_terms, X) -> CrossProductPlan:
         n = X.shape[0]
         lay, by_w, by_wy = entries(structure, design_terms, X)
         size = sum(lay.sizes.values())

@@ -14,6 +14,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 from .crossprod import CrossProducts
+from .factor_sparse import SparseTail, factor_sparse_tail, tail_lambda_random
 from .reterms import RandomEffectsStructure
 
 
@@ -24,22 +25,36 @@ class BlockedFactor:
     chol0: np.ndarray                 # (levels₀, q₀, q₀): per-level Cholesky factors of block 0
     chol0_inv: np.ndarray             # their inverses
     tail0: sp.csr_matrix | np.ndarray | None  # L for (tail rows, block-0 columns); see factorize
-    tail: np.ndarray                  # dense lower factor of the tail (m × m)
+    tail: np.ndarray | None           # dense lower factor of the tail (m × m); None when sparse
     n_random_tail: int
     p: int
+    sparse_tail: SparseTail | None = None   # the tail's factor when it is kept sparse
 
     @property
     def logdet_random(self) -> float:
         """log |L_θ|², the log-determinant of Λ'Z'ZΛ + I."""
-        d0 = np.einsum("gii->gi", self.chol0)
-        dr = np.diag(self.tail)[: self.n_random_tail]
-        return 2.0 * (np.log(d0).sum() + np.log(dr).sum())
+        d0 = 2.0 * np.log(np.einsum("gii->gi", self.chol0)).sum()
+        if self.sparse_tail is not None:
+            return d0 + self.sparse_tail.logdet
+        return d0 + 2.0 * np.log(np.diag(self.tail)[: self.n_random_tail]).sum()
+
+    @property
+    def fixed_block(self) -> np.ndarray:
+        """The factor's lower-right block for [X y] (lower, (p+1) × (p+1))."""
+        if self.sparse_tail is not None:
+            return self.sparse_tail.lower_fixed
+        i = self.n_random_tail
+        return self.tail[i:, i:]
 
     @property
     def fixed_factor(self) -> np.ndarray:
         """R_X' (lower, p × p): the Cholesky factor of the fixed effects' Schur complement."""
-        i = self.n_random_tail
-        return self.tail[i:i + self.p, i:i + self.p]
+        return self.fixed_block[:self.p, :self.p]
+
+    @property
+    def fixed_rhs(self) -> np.ndarray:
+        """The last row of the factor under the fixed effects: R_X β = this."""
+        return self.fixed_block[-1, :self.p]
 
     @property
     def logdet_fixed(self) -> float:
@@ -48,7 +63,7 @@ class BlockedFactor:
     @property
     def pwrss(self) -> float:
         """Penalized weighted residual sum of squares r²."""
-        return float(self.tail[-1, -1] ** 2)
+        return float(self.fixed_block[-1, -1] ** 2)
 
 
 def tail_lambda(structure: RandomEffectsStructure, factors, p: int) -> sp.csr_matrix:
@@ -63,7 +78,7 @@ SMALL_BLOCK = 8
 
 def small_cholesky(a: np.ndarray) -> np.ndarray:
     """Lower Cholesky factors of a stack of small SPD matrices, vectorized over the stack."""
-    n, q, _ = a.shape
+    _, q, _ = a.shape
     chol = np.zeros_like(a)
     for j in range(q):
         d = a[:, j, j] - np.einsum("gk,gk->g", chol[:, j, :j], chol[:, j, :j])
@@ -77,7 +92,7 @@ def small_cholesky(a: np.ndarray) -> np.ndarray:
 
 def small_lower_inverse(chol: np.ndarray) -> np.ndarray:
     """Inverses of a stack of small lower-triangular matrices (forward substitution, vectorized)."""
-    n, q, _ = chol.shape
+    _, q, _ = chol.shape
     inv = np.zeros_like(chol)
     for i in range(q):
         inv[:, i, i] = 1.0 / chol[:, i, i]
@@ -190,11 +205,14 @@ def factorize(cp: CrossProducts, structure: RandomEffectsStructure, theta: np.nd
     chol0, chol0_inv = first_block(cp.diag0, t0)
     levels0, q0 = cp.diag0.shape[0], t0.shape[0]
     tail0 = None
+    if cp.sparse is not None:
+        return _factorize_sparse(cp, structure, theta, factors, chol0, chol0_inv, with_tail0)
     if not isinstance(cp.tail0, np.ndarray):
         b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)          # T₀ L₀⁻ᵀ per level
         w = b_blocks @ b_blocks.transpose(0, 2, 1)            # T₀ (T₀'A₀T₀ + I)⁻¹ T₀' per level
         if cp.pattern is not None:
-            core = cp.tailtail - cp.pattern.downdate(w)   # valid in the lower triangle only
+            core = cp.pattern.downdate(w)                  # valid in the lower triangle only
+            np.subtract(cp.tailtail, core, out=core)
         else:
             wmat = sp.bsr_matrix((w, np.arange(levels0), np.arange(levels0 + 1)),
                                  shape=(levels0 * q0, levels0 * q0))
@@ -211,3 +229,21 @@ def factorize(cp: CrossProducts, structure: RandomEffectsStructure, theta: np.nd
     return BlockedFactor(theta=np.array(theta, dtype=float), factors=tuple(factors), chol0=chol0,
                          chol0_inv=chol0_inv, tail0=tail0, tail=tail,
                          n_random_tail=cp.n_random_tail, p=cp.p)
+
+
+def _factorize_sparse(cp: CrossProducts, structure, theta, factors, chol0, chol0_inv,
+                      with_tail0: bool) -> BlockedFactor:
+    t0 = factors[0]
+    levels0, q0 = chol0.shape[:2]
+    b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)          # T₀ L₀⁻ᵀ per level
+    w = b_blocks @ b_blocks.transpose(0, 2, 1)            # T₀ (T₀'A₀T₀ + I)⁻¹ T₀' per level
+    sparse = factor_sparse_tail(cp.sparse, structure, factors, w, with_solves=with_tail0)
+    tail0 = None
+    if with_tail0:
+        b = sp.bsr_matrix((b_blocks, np.arange(levels0), np.arange(levels0 + 1)),
+                          shape=(levels0 * q0, levels0 * q0))
+        lam = sp.block_diag([tail_lambda_random(structure, factors), sp.identity(cp.p + 1)], format="csr")
+        tail0 = (lam.T @ (cp.tail0 @ b)).tocsr()
+    return BlockedFactor(theta=np.array(theta, dtype=float), factors=tuple(factors),
+                         chol0=chol0, chol0_inv=chol0_inv, tail0=tail0, tail=None,
+                         n_random_tail=cp.n_random_tail, p=cp.p, sparse_tail=sparse)

@@ -76,8 +76,16 @@ def _fit_lmm(design, reml, progress) -> LmmFit:
     y = design.y if design.offset is None else design.y - design.offset
     cp = build_cross_products(structure, terms, design.X, y, sqrt_w)
     log_w = 0.0 if w is None else float(np.log(w).sum())
-    objective = make_objective(cp, structure, reml, log_w)
     theta0 = starting_theta(structure, terms, design.X, y)
+    return fit_cross_products(cp, structure, theta0, reml, log_w, term_scales, progress)
+
+
+def fit_cross_products(cp: CrossProducts, structure: RandomEffectsStructure, theta0: np.ndarray, reml: bool,
+                       log_w: float = 0.0, term_scales: tuple[np.ndarray, ...] | None = None,
+                       progress: Callable[[int, float], None] | None = None) -> LmmFit:
+    """Minimize the profiled deviance from its cross-products (in memory, or summed on a cluster), polish
+    the optimum and judge convergence as lme4 does; θ0 and cp in the engine's (scaled) units."""
+    objective = make_objective(cp, structure, reml, log_w)
 
     def optimize(start: np.ndarray, evaluations: int = 0, fine: bool = False) -> OptSummary:
         shifted = None if progress is None else (lambda n, value: progress(evaluations + n, value))
@@ -87,7 +95,8 @@ def _fit_lmm(design, reml, progress) -> LmmFit:
         return replace(opt, initial=theta0, evaluations=evaluations + opt.evaluations)
 
     opt, report = polish_and_check(objective, optimize(theta0), structure.lower, theta_names(structure),
-                                   factors=theta_factors(structure, term_scales), progress=progress,
+                                   factors=None if term_scales is None else theta_factors(structure, term_scales),
+                                   progress=progress,
                                    restart=optimize, column_ids=structure.column_ids(),
                                    fine_restart=lambda start, evaluations: optimize(start, evaluations, fine=True))
     return finish_fit(cp, structure, opt, report, reml, log_w, term_scales)

@@ -9,6 +9,8 @@ one costs a dense Cholesky factorization; where the moments are unusable the lme
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .crossprod import blockdiag_crossprod
@@ -18,31 +20,48 @@ MIN_RATIO = 0.05
 MAX_RATIO = 10.0
 
 
-def level_coefficients(codes, values, residuals, n_levels):
-    """(coefficients (levels, q), Z_g'Z_g (levels, q, q), usable levels) for one term."""
+@dataclass(frozen=True)
+class LevelSums:
+    """Per-level sums of one term over rows: Z_g'Z_g, Z_g'r, row counts and Σ r² (sums add across chunks)."""
+
+    gram: np.ndarray     # (levels, q, q)
+    rhs: np.ndarray      # (levels, q)
+    counts: np.ndarray   # (levels,)
+    ss: np.ndarray       # (levels,)
+
+    def __add__(self, other: LevelSums) -> LevelSums:
+        return LevelSums(self.gram + other.gram, self.rhs + other.rhs, self.counts + other.counts, self.ss + other.ss)
+
+
+def level_sums(codes, values, residuals, n_levels) -> LevelSums:
     q = values.shape[1]
     gram = blockdiag_crossprod(codes, values, n_levels)
     rhs = np.stack([np.bincount(codes, values[:, a] * residuals, minlength=n_levels) for a in range(q)], 1)
-    counts = np.bincount(codes, minlength=n_levels)
-    usable = (counts > q) & (np.linalg.cond(gram) < 1e8)
-    coef = np.zeros((n_levels, q))
+    return LevelSums(gram, rhs, np.bincount(codes, minlength=n_levels).astype(float),
+                     np.bincount(codes, residuals * residuals, minlength=n_levels))
+
+
+def level_coefficients(sums: LevelSums):
+    """(coefficients (levels, q), usable levels) of one term's per-level least squares."""
+    q = sums.gram.shape[1]
+    usable = (sums.counts > q) & (np.linalg.cond(sums.gram) < 1e8)
+    coef = np.zeros((len(sums.counts), q))
     if usable.any():
-        coef[usable] = np.linalg.solve(gram[usable], rhs[usable][..., None])[..., 0]
-    return coef, gram, usable, rhs
+        coef[usable] = np.linalg.solve(sums.gram[usable], sums.rhs[usable][..., None])[..., 0]
+    return coef, usable
 
 
-def term_covariance_ratio(codes, values, residuals, n_levels, blocks):
+def covariance_ratio(sums: LevelSums, blocks) -> np.ndarray | None:
     """Σ/σ² estimated by moments, with entries across uncorrelated blocks set to zero; None if unusable."""
-    coef, gram, usable, rhs = level_coefficients(codes, values, residuals, n_levels)
-    q = values.shape[1]
+    coef, usable = level_coefficients(sums)
+    gram, q = sums.gram, sums.gram.shape[1]
     if usable.sum() < 3:
         return None
-    fitted_ss = np.einsum("ga,ga->", coef[usable], rhs[usable])
-    in_usable = usable[codes]
-    dof = in_usable.sum() - q * usable.sum()
+    fitted_ss = np.einsum("ga,ga->", coef[usable], sums.rhs[usable])
+    dof = sums.counts[usable].sum() - q * usable.sum()
     if dof <= 0:
         return None
-    total_ss = (residuals[in_usable] ** 2).sum()
+    total_ss = sums.ss[usable].sum()
     sigma2 = max(total_ss - fitted_ss, 1e-12 * total_ss) / dof   # a floor relative to the data's scale
     if sigma2 <= 0:
         return None
@@ -58,11 +77,24 @@ def term_covariance_ratio(codes, values, residuals, n_levels, blocks):
     return (vecs * np.clip(vals, floor, MAX_RATIO**2)) @ vecs.T
 
 
-def _shrunken_effects(codes, values, residuals, n_levels, ratio):
-    """Per-row fitted random effects Z b with b_g = (Z_g'Z_g + (Σ/σ²)⁻¹)⁻¹ Z_g' r_g."""
-    _, gram, _, rhs = level_coefficients(codes, values, residuals, n_levels)
-    b = np.linalg.solve(gram + np.linalg.inv(ratio), rhs[..., None])[..., 0]
+def shrunken_coefficients(sums: LevelSums, ratio: np.ndarray) -> np.ndarray:
+    """b_g = (Z_g'Z_g + (Σ/σ²)⁻¹)⁻¹ Z_g' r_g per level, (levels, q)."""
+    return np.linalg.solve(sums.gram + np.linalg.inv(ratio), sums.rhs[..., None])[..., 0]
+
+
+def row_effects(codes, values, b: np.ndarray) -> np.ndarray:
+    """Per-row Z b of one term."""
     return np.einsum("ia,ia->i", values, b[codes])
+
+
+def start_beta(xtx: np.ndarray, xty: np.ndarray) -> np.ndarray:
+    """Least squares through the p × p normal equations: no n × p copy (a start needs no more accuracy)."""
+    return np.linalg.lstsq(xtx, xty, rcond=None)[0]
+
+
+def theta_entries(layout, ratio: np.ndarray) -> np.ndarray:
+    factor = np.linalg.cholesky(ratio + 1e-10 * np.eye(layout.q))
+    return factor[layout.rows, layout.cols]
 
 
 def starting_theta(structure: RandomEffectsStructure, design_terms, X: np.ndarray, y: np.ndarray,
@@ -73,7 +105,7 @@ def starting_theta(structure: RandomEffectsStructure, design_terms, X: np.ndarra
     residuals left after removing the other terms' shrunken effects.
     """
     theta = structure.theta0.copy()
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    beta = start_beta(X.T @ X, X.T @ y)
     residuals = y - X @ beta
     # coarse factors first, so that a nesting factor is not absorbed by the factor nested in it
     layouts = sorted(structure.terms, key=lambda t: t.n_levels)
@@ -83,11 +115,12 @@ def starting_theta(structure: RandomEffectsStructure, design_terms, X: np.ndarra
     for _ in range(sweeps if len(terms) > 1 else 1):
         for k, (layout, term) in enumerate(terms):
             partial = residuals + effects[k]
-            ratio = term_covariance_ratio(term.codes, values[k], partial, layout.n_levels, term.blocks)
+            sums = level_sums(term.codes, values[k], partial, layout.n_levels)
+            ratio = covariance_ratio(sums, term.blocks)
             if ratio is None:
                 continue
-            factor = np.linalg.cholesky(ratio + 1e-10 * np.eye(layout.q))
-            theta[layout.theta_slice] = factor[layout.rows, layout.cols]
-            effects[k] = _shrunken_effects(term.codes, values[k], partial, layout.n_levels, ratio)
-            residuals = partial - effects[k]
+            theta[layout.theta_slice] = theta_entries(layout, ratio)
+            if len(terms) > 1:   # backfitting needs the other terms' effects; one term does not
+                effects[k] = row_effects(term.codes, values[k], shrunken_coefficients(sums, ratio))
+                residuals = partial - effects[k]
     return theta

@@ -221,7 +221,7 @@ def _assemble(parsed, frame, pieces: _Pieces, family: str, n_dropped: int) -> De
         y = np.full(n, np.nan)
     _check_all_finite(pieces, y, parsed.response)
     kept = independent_columns(pieces.fixed.values, pieces.fixed.names)
-    X = pieces.fixed.values[:, list(kept)]
+    X = pieces.fixed.values if len(kept) == pieces.fixed.values.shape[1] else pieces.fixed.values[:, list(kept)]
     fixed_names = tuple(pieces.fixed.names[j] for j in kept)
     warn_badly_scaled(X, fixed_names)
     offset = np.sum([o.values[:, 0] for o in pieces.offsets], axis=0) if pieces.offsets else None

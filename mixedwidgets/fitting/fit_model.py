@@ -52,6 +52,11 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family="gaussian
     "binomial", "poisson", "negative_binomial", "gamma") or a family object. `progress(evaluations, objective)` is called as the
     optimizer runs. The caller's DataFrame is never modified.
     """
+    from ..distributed import is_dask_frame
+    if is_dask_frame(data):   # rows stay on the cluster (the [dask] extra)
+        from ..distributed import fit_dask
+        return fit_dask(formula, data, reml=reml, family=family, nagq=nagq, weights=weights, link=link,
+                        progress=guarded_progress(progress))
     _check_arguments(formula, data, nagq, reml, progress)
     family_object = get_family(family, link)
     settings = FitSettings(reml=bool(reml), family=family_object.name, link=link, nagq=nagq, weights=weights)

@@ -33,6 +33,11 @@ class SchurFactor:
         return self.tail[:self.p, :self.p]
 
     @property
+    def fixed_rhs(self) -> np.ndarray:
+        """The last row of the factor under the fixed effects: R_X β = this (as backend.factor.BlockedFactor)."""
+        return self.tail[-1, :self.p]
+
+    @property
     def logdet_fixed(self) -> float:
         return 2.0 * float(np.log(np.diag(self.fixed_factor)).sum())
 
