@@ -35,17 +35,18 @@ TESTS = ["tests/backend", "tests/results", "tests/fitting", "tests/design", "tes
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-m", "not browser", "-q", "-W", "ignore"]
 
 
-def _config(globs: list[str]) -> str:
+def _config(globs: list[str], tests: list[str]) -> str:
     quoted = lambda items: "[" + ", ".join(json.dumps(i) for i in items) + "]"
     return ("\n[tool.mutmut]\n"
             'source_paths = ["mixedwidgets"]\n'
             f"only_mutate = {quoted(globs)}\n"
-            f"pytest_add_cli_args_test_selection = {quoted(TESTS)}\n"
+            f"pytest_add_cli_args_test_selection = {quoted(tests)}\n"
             f"pytest_add_cli_args = {quoted(PYTEST_ARGS)}\n"
-            "use_git_change_detection = false\n")
+            "use_git_change_detection = false\n"
+            'also_copy = ["js/"]\n')
 
 
-def prepare(workdir: Path, globs: list[str]) -> None:
+def prepare(workdir: Path, globs: list[str], tests: list[str]) -> None:
     """A copy of the tracked files (plus the work tree's changes) with a [tool.mutmut] section."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True,
                            capture_output=True, text=True).stdout.split()
@@ -59,7 +60,7 @@ def prepare(workdir: Path, globs: list[str]) -> None:
                 shutil.copy2(source, target)
     pyproject = workdir / "pyproject.toml"
     text = re.sub(r"\n\[tool\.mutmut\].*?(?=\n\[|\Z)", "", pyproject.read_text(), flags=re.S)
-    pyproject.write_text(text + _config(globs))
+    pyproject.write_text(text + _config(globs, tests))
 
 
 def run_mutmut(workdir: Path, children: int, patterns: list[str]) -> None:
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layer", nargs="+", choices=sorted(LAYERS), default=["results", "fitting"])
     parser.add_argument("--files", nargs="*", default=[], help="only these file names inside the layer(s)")
     parser.add_argument("--pattern", nargs="*", default=[], help="mutant name globs for mutmut run")
+    parser.add_argument("--tests", nargs="+", default=TESTS, help="test paths (default: the fast non-browser tests)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/mixedwidgets-mutation"))
     parser.add_argument("--children", type=int, default=1, help="parallel workers (the machine has 2 cores)")
     parser.add_argument("--show-only", action="store_true", help="report the last run without running")
@@ -116,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     globs = [f"{LAYERS[layer]}/{name}" for layer in args.layer for name in (args.files or ["*"])]
     if not args.show_only:
-        prepare(args.workdir, globs)
+        prepare(args.workdir, globs, args.tests)
         run_mutmut(args.workdir, args.children, args.pattern)
     return report(results(args.workdir), args.workdir, diffs=not args.no_diffs)
 

@@ -14,7 +14,6 @@ Two things differ from the LMM checks, both measured, not assumed:
 
 import numpy as np
 import pytest
-
 from golden import all_cases, compare_ranef, compare_theta, compare_varcorr, fit_case, load_data
 
 from mixedwidgets.backend import glmm

@@ -1,8 +1,6 @@
 """Linear mixed models against lme4 1.1-31 (public cases and cases made with the oracle)."""
 
-import numpy as np
 import pytest
-
 from golden import all_cases, compare_fixed, compare_ranef, compare_theta, compare_varcorr, fit_case
 
 LMM_CASES = [c for c in all_cases() if c.family == "gaussian"]

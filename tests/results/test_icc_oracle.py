@@ -59,7 +59,7 @@ def test_logistic_icc_matches_performance(name):
 def test_poisson_icc_differs_from_performance_only_in_lambda():
     case = oracle()["poisson"]
     model = quiet_fit(case["formula"], load("poisson"), family="poisson")
-    tau2_lme4 = case["laplace"]["theta"] ** 2 if np.isscalar(case["laplace"]["theta"]) else case["laplace"]["theta"][0] ** 2
+    tau2_lme4 = float(np.atleast_1d(case["laplace"]["theta"])[0]) ** 2
     beta0_lme4 = case["laplace"]["fixef"]["(Intercept)"]
     # ours: the lognormal approximation with λ = exp(β₀ + τ²/2), from lme4's estimates
     residual, scale = model.residual_variance()
