@@ -97,3 +97,18 @@ def test_compare_refuses_one_model_and_different_responses(sleep_fit, sleep):
     other = quiet_fit("Days ~ 1 + (1 | Subject)", sleep)
     with pytest.raises(mw.MixedModelError, match="different responses"):
         mw.compare(sleep_fit, other)
+
+
+def test_contextual_effect_se_is_that_of_the_difference():
+    """Var(β_b − β_w) = e'Ve with e = (−1, 1) over (within, between): the covariance counts, with its sign.
+    (In an LMM with random intercepts only the two are uncorrelated; in a GLMM the weights make them not.)"""
+    from scipy import stats
+    model = quiet_fit("y ~ within(x, g) + between(x, g) + (1 | g)", load("bernoulli"), family="binomial")
+    effect = model.contextual_effect("x")
+    names = [effect.within_name, effect.between_name]
+    V = model.vcov.loc[names, names].to_numpy()
+    assert abs(V[0, 1]) > 1e-3 * np.sqrt(V[0, 0] * V[1, 1])
+    e = np.array([-1.0, 1.0])
+    assert effect.std_error == pytest.approx(np.sqrt(e @ V @ e), rel=1e-12)
+    assert effect.z == pytest.approx(effect.estimate / effect.std_error, rel=1e-12)
+    assert effect.p_value == pytest.approx(2 * stats.norm.sf(abs(effect.z)), rel=1e-12)

@@ -161,6 +161,11 @@ out$poisson <- list(
   agq = agq_case(count ~ x + (1 | g), pois, "poisson", 7),
   gee = gee(count ~ x, pois, poisson, "g"))
 
+# ---- an offset: GEE against geepack on the three-factor Poisson reference case (tests/reference/extra) ----
+off <- read.csv(file.path(out_dir, "..", "extra", "data", "glmm_poisson_offset3.csv"), stringsAsFactors = TRUE)
+out$poisson_offset <- list(formula = "count ~ x + offset(log(exposure)) + (1 | a) + (1 | b) + (1 | c)",
+                           gee = gee(count ~ x + offset(log(exposure)), off, poisson, "a"))
+
 # ---- cbpp (lme4's data) under nAGQ = 25 --------------------------------------------------------------
 out$cbpp_agq25 <- agq_case(cbind(incidence, size - incidence) ~ period + (1 | herd), cbpp, "binomial", 25)
 
