@@ -19,6 +19,8 @@ that cover its function (mutmut maps them in a first traced run); allow about 1-
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import json
 import os
 import re
@@ -82,10 +84,26 @@ def results(workdir: Path) -> dict[str, str]:
     return status
 
 
-def show(workdir: Path, name: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=workdir, env=env,
-                          capture_output=True, text=True).stdout
+def _functions(path: Path) -> dict[str, str]:
+    """Every function's source in a mutated file, by name (mutmut keeps the original as ..._mutmut_orig)."""
+    text = path.read_text()
+    found = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and "__mutmut_" in node.name:
+            found[node.name] = ast.get_source_segment(text, node) or ""
+    return found
+
+
+def show(workdir: Path, name: str, cache: dict[Path, dict[str, str]] = {}) -> str:  # noqa: B006 (a cache)
+    """The mutant's diff against the original function (what `mutmut show` prints, without a process each)."""
+    module, function = name.rsplit(".", 1)
+    path = workdir / "mutants" / Path(*module.split(".")).with_suffix(".py")
+    if path not in cache:
+        cache[path] = _functions(path)
+    original = cache[path].get(function.rsplit("__mutmut_", 1)[0] + "__mutmut_orig", "")
+    mutant = cache[path].get(function, "")
+    strip = lambda src: [line.strip() for line in src.splitlines()[1:]]   # without the def line (names differ)
+    return "\n".join(difflib.unified_diff(strip(original), strip(mutant), lineterm="", n=0))
 
 
 def changed_lines(diff: str) -> tuple[str, str]:

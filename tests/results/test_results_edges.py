@@ -112,3 +112,41 @@ def test_contextual_effect_se_is_that_of_the_difference():
     assert effect.std_error == pytest.approx(np.sqrt(e @ V @ e), rel=1e-12)
     assert effect.z == pytest.approx(effect.estimate / effect.std_error, rel=1e-12)
     assert effect.p_value == pytest.approx(2 * stats.norm.sf(abs(effect.z)), rel=1e-12)
+
+
+@pytest.mark.parametrize("theta, zero", [([1.0, 0.0, 0.0], "Days"), ([0.0, 0.0, 1.0], "(Intercept)")])
+def test_correlation_with_a_zero_sd_is_nan_as_in_lme4(sleep_fit, theta, zero):
+    from mixedwidgets.results.varcorr import varcorr_frame
+    frame = varcorr_frame(sleep_fit.engine_fit.structure, np.array(theta), 2.0, residual=True)
+    sds = frame[frame.var2.isna() & (frame.group == "Subject")].set_index("var1").sdcor
+    assert sds[zero] == 0.0 and sds.drop(zero).iloc[0] == pytest.approx(2.0)
+    assert np.isnan(frame[frame.var2.notna()].sdcor.iloc[0])
+    assert frame.iloc[-1].group == "Residual" and frame.iloc[-1].vcov == 4.0 and frame.iloc[-1].sdcor == 2.0
+
+
+def test_poisson_icc_without_an_intercept_uses_the_mean_linear_predictor():
+    case = oracle()["poisson"]
+    model = quiet_fit("count ~ 0 + x + (1 | g)", load("poisson"), family="poisson")
+    tau2 = model.covariance("g").iloc[0, 0]
+    beta0 = float(np.mean(model.design.X @ model.fixef.to_numpy()))
+    assert model.residual_variance()[0] == pytest.approx(np.log1p(np.exp(-(beta0 + tau2 / 2))), rel=1e-12)
+    assert case["formula"] != model.formula
+
+
+def test_probit_average_effect_has_no_ratio():
+    model = quiet_fit("y ~ x + (1 | g)", load("bernoulli"), family="binomial", link="probit")
+    effect = model.average_effect("x")
+    assert not any("ratio" in k for k in effect.index)
+    assert effect.name == "average_effect" and effect["variable"] == "x"
+    assert model.residual_variance() == (1.0, "latent (probit)")
+
+
+def test_glmm_keeps_formula_data_refit_and_progress(logistic):
+    calls = []
+    data = load("bernoulli")
+    model = quiet_fit("y ~ x + (1 | g)", data, family="binomial", progress=lambda n, value: calls.append(value))
+    assert calls and np.isfinite(calls[-1])
+    assert model.formula == "y ~ x + (1 | g)" and model.data is data
+    agq = model.refit(nagq=5)
+    assert agq.nagq == 5 and agq.formula == model.formula
+    assert agq.objective == pytest.approx(quiet_fit(model.formula, data, family="binomial", nagq=5).objective)

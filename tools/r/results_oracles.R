@@ -161,6 +161,20 @@ out$poisson <- list(
   agq = agq_case(count ~ x + (1 | g), pois, "poisson", 7),
   gee = gee(count ~ x, pois, poisson, "g"))
 
+# ---- prior weights: a weighted LMM's scaled residuals, a weighted Poisson's overdispersion ratio --------
+set.seed(1605)
+lmm$w <- sample(1:4, nrow(lmm), replace = TRUE)
+pois$w <- sample(1:3, nrow(pois), replace = TRUE)
+write.csv(lmm[, c("w"), drop = FALSE], file.path(out_dir, "data", "lmm_weights.csv"), row.names = FALSE)
+write.csv(pois[, c("w"), drop = FALSE], file.path(out_dir, "data", "poisson_weights.csv"), row.names = FALSE)
+mw_lmm <- lmer(y ~ x + f + (1 | g), lmm, weights = w)
+mw_pois <- glmer(count ~ x + (1 | g), pois, family = poisson, weights = w)
+out$weighted <- list(
+  lmm_formula = "y ~ x + f + (1 | g)", lmm = fit_stats(mw_lmm),
+  lmm_scaled_pearson = unname(residuals(mw_lmm, type = "pearson") / sigma(mw_lmm)),
+  poisson_formula = "count ~ x + (1 | g)", poisson = fit_stats(mw_pois),
+  poisson_pearson = unname(residuals(mw_pois, type = "pearson")), poisson_overdispersion = overdispersion(mw_pois))
+
 # ---- an offset: GEE against geepack on the three-factor Poisson reference case (tests/reference/extra) ----
 off <- read.csv(file.path(out_dir, "..", "extra", "data", "glmm_poisson_offset3.csv"), stringsAsFactors = TRUE)
 out$poisson_offset <- list(formula = "count ~ x + offset(log(exposure)) + (1 | a) + (1 | b) + (1 | c)",
