@@ -14,6 +14,9 @@ import pandas as pd
 import mixedwidgets as mw
 
 REFERENCE = Path(__file__).parent / "reference"
+CORRELATION_RTOL = 0.01   # the tolerance the SDs are held to
+CORRELATION_FLOOR = 1e-4  # for correlations near 0
+THETA_RTOL = 0.01
 DATASETS = Path(mw.__file__).parent / "datasets"
 
 
@@ -87,8 +90,18 @@ def compare_varcorr(model, answer) -> None:
     for key, value in theirs.items():
         if key[2] is None:   # standard deviations: 1%, with a floor for ones at the boundary
             assert abs(ours[key] - value) <= 0.01 * abs(value) + 1e-3 * biggest, (key, ours[key], value)
-        elif not np.isnan(value) and abs(value) < 0.999:
-            assert abs(ours[key] - value) <= 0.02, (key, ours[key], value)
+        elif np.isnan(value):
+            assert np.isnan(ours[key]), (key, ours[key], value)
+        else:                # correlations, singular ±1 included (their sign too): 1%, as the SDs
+            assert abs(ours[key] - value) <= CORRELATION_RTOL * abs(value) + CORRELATION_FLOOR, (key, ours[key], value)
+
+
+def compare_theta(model, answer) -> None:
+    """θ in lme4's order, each within 1% of lme4's (with a floor of 0.1% of the largest for zeros)."""
+    theirs = np.atleast_1d(np.asarray(answer["theta"], dtype=float))
+    assert model.theta.shape == theirs.shape
+    tolerance = THETA_RTOL * np.abs(theirs) + 1e-3 * np.max(np.abs(theirs))
+    np.testing.assert_array_less(np.abs(model.theta - theirs), tolerance)
 
 
 def compare_ranef(model, answer) -> None:

@@ -266,6 +266,31 @@ def sim_cbind(rng):
     return df, dict(beta=beta, sd_g=sd)
 
 
+def sim_singular_negative(rng):
+    """Slope = -0.2 x intercept exactly in every group: lme4 lands on a correlation of -1."""
+    n_g, m = 30, 6
+    beta = (5.0, 1.0)
+    gid = np.repeat(np.arange(n_g), m)
+    u = rng.normal(0, 1.0, n_g)
+    x = np.tile(np.arange(m), n_g).astype(float)
+    y = beta[0] + u[gid] + (beta[1] - 0.2 * u[gid]) * x + rng.normal(0, 1.5, gid.size)
+    df = pd.DataFrame({"y": y.round(3), "x": x, "g": labels("g", n_g)[gid]})
+    return df, dict(beta=beta, sd_intercept=1.0, sd_slope=0.2, corr=-1.0, sigma=1.5)
+
+
+def sim_reml_many_fixed(rng):
+    """48 rows and 8 fixed effects: REML's sigma^2 = pwrss/(n - p) differs from pwrss/n by 20%."""
+    n_g, m, p = 12, 4, 7
+    gid = np.repeat(np.arange(n_g), m)
+    X = rng.normal(0, 1, (gid.size, p)).round(3)
+    u = rng.normal(0, 1.5, n_g)
+    y = 1.0 + X @ np.linspace(-1, 1, p) + u[gid] + rng.normal(0, 1.0, gid.size)
+    df = pd.DataFrame(X, columns=[f"x{k + 1}" for k in range(p)])
+    df.insert(0, "y", y.round(3))
+    df["g"] = labels("g", n_g)[gid]
+    return df, dict(sd_g=1.5, sigma=1.0, beta=[1.0] + list(np.linspace(-1, 1, p)))
+
+
 CASES = [
     Case("nested_reml", "y ~ x + (1 | school/class)", "gaussian", True, 1, ["school", "class"],
          sim_nested, 101, description="pupils in classes in schools, 30 x 4 x ~10"),
@@ -297,6 +322,10 @@ CASES = [
          description="60 groups x 8, adaptive Gauss-Hermite with 7 nodes"),
     Case("glmm_cbind", "cbind(s, n - s) ~ x + (1 | g)", "binomial", False, 1, ["g"], sim_cbind, 1212,
          description="successes out of 5-30 trials per row, 50 groups x 6, Laplace"),
+    Case("singular_negative", "y ~ x + (1 + x | g)", "gaussian", True, 1, ["g"], sim_singular_negative, 1314,
+         expect_singular=True, description="slope exactly -0.2 x intercept: a singular fit with correlation -1"),
+    Case("reml_many_fixed", "y ~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + (1 | g)", "gaussian", True, 1, ["g"],
+         sim_reml_many_fixed, 1414, description="12 groups x 4 rows, 8 fixed effects: REML sigma needs n - p"),
 ]
 
 

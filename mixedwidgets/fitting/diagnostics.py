@@ -35,13 +35,18 @@ def _predictor_spread(X) -> np.ndarray:
     return np.where(spread > 0, spread, 1.0)
 
 
-def overdispersion_warning(design, fit) -> str | None:
-    if fit.family.name != "poisson":
-        return None
+def overdispersion_ratio(design, fit) -> float:
+    """Pearson χ² / residual df, the df counting β and θ (performance::check_overdispersion's ratio)."""
     w = np.ones_like(fit.mu) if design.weights is None else design.weights
     pearson = ((design.y - fit.mu) ** 2 / (fit.mu / w)).sum()
     dof = len(design.y) - len(fit.beta) - len(fit.theta)
-    ratio = pearson / max(dof, 1)
+    return float(pearson / max(dof, 1))
+
+
+def overdispersion_warning(design, fit) -> str | None:
+    if fit.family.name != "poisson":
+        return None
+    ratio = overdispersion_ratio(design, fit)
     if ratio <= OVERDISPERSION_RATIO:
         return None
     return (f"Possible overdispersion: the Pearson chi-square / residual df is {ratio:.2f} (1 is expected for a "

@@ -14,8 +14,7 @@ Two things differ from the LMM checks, both measured, not assumed:
 
 import numpy as np
 import pytest
-
-from golden import all_cases, compare_ranef, compare_varcorr, fit_case, load_data
+from golden import all_cases, compare_ranef, compare_theta, compare_varcorr, fit_case, load_data
 
 from mixedwidgets.backend import glmm
 from mixedwidgets.backend.family import make_family
@@ -73,6 +72,7 @@ def test_fixed_effects_match_lme4(fitted):
 def test_variance_components_match_lme4(fitted):
     case, model = fitted
     compare_varcorr(model, case.answer)
+    compare_theta(model, case.answer)
 
 
 def test_conditional_modes_match_lme4(fitted):

@@ -1,9 +1,7 @@
 """Linear mixed models against lme4 1.1-31 (public cases and cases made with the oracle)."""
 
-import numpy as np
 import pytest
-
-from golden import all_cases, compare_fixed, compare_ranef, compare_varcorr, fit_case
+from golden import all_cases, compare_fixed, compare_ranef, compare_theta, compare_varcorr, fit_case
 
 LMM_CASES = [c for c in all_cases() if c.family == "gaussian"]
 
@@ -49,6 +47,10 @@ def test_singular_flag_matches_lme4(fitted):
 
 def test_theta_in_lme4_order(fitted):
     case, model = fitted
-    theirs = np.atleast_1d(case.answer["theta"])
-    assert model.theta.shape == theirs.shape
-    assert np.max(np.abs(model.theta - theirs)) < 0.02 * max(1.0, np.max(np.abs(theirs)))
+    compare_theta(model, case.answer)
+
+
+def test_reml_sigma_uses_n_minus_p(fitted):
+    """REML's σ² is pwrss/(n − p): pinned at 0.1%, so pwrss/n (off by √(n/(n − p))) fails wherever p/n ≥ 0.2%."""
+    case, model = fitted
+    assert model.sigma == pytest.approx(case.answer["sigma"], rel=1e-3)
