@@ -15,6 +15,8 @@ ML, refit both models by ML to each draw, and p = (1 + #{LRT* ≥ LRT}) / (1 + d
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,8 +78,8 @@ def boundary_mixture(small_structure, big_structure) -> BoundaryMixture | None:
 class LrtDrawTask:
     """One PBmodcomp draw: simulate from the null fit, refit null and alternative, return their LRT."""
 
-    null: object
-    alternative: object
+    null: Any
+    alternative: Any
 
     @property
     def names(self) -> list[str]:

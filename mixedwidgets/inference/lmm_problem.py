@@ -6,6 +6,11 @@ over the rows). A new response (a bootstrap draw) only changes the y row of the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..design.types import Design
+
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -26,7 +31,7 @@ _FAILURES = (la.LinAlgError, np.linalg.LinAlgError, FloatingPointError, ValueErr
 class LmmProblem:
     """The engine's view of one LMM: structure, cross-products and the constants of its deviance."""
 
-    design: object
+    design: Design
     structure: RandomEffectsStructure
     cp: CrossProducts
     log_weights: float

@@ -9,6 +9,11 @@ draws can run in worker processes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..backend.pirls import GlmmProblem
+
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -121,7 +126,7 @@ class LmmDrawTask:
 class GlmmDrawTask:
     """Simulate from a GLMM at (θ, β) and refit (θ, β) jointly on the Laplace/quadrature deviance."""
 
-    problem: object
+    problem: GlmmProblem
     theta: np.ndarray
     beta: np.ndarray
     whitening: np.ndarray      # Cholesky factor of the fitted covariance of β: β = β̂ + W z
