@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Sets up (tools/setup.sh) and runs every test: pytest (engine, magic, widgets, notebooks and the
-# JupyterLab browser test) and the front-end unit tests with Node's built-in runner.
+# Sets up (tools/setup.sh) and runs every test: the linters (tools/lint.sh: ruff and mypy), pytest (engine,
+# magic, widgets, notebooks and the JupyterLab browser test) and the front-end unit tests with Node's runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh test
+bash tools/lint.sh
 status=0
 .venv/bin/python -m pytest -q -ra "$@" || status=$?
 if [ "$status" = 5 ]; then
