@@ -141,7 +141,7 @@ def model_json(model, ddf: str | None = None) -> dict:
     }
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 

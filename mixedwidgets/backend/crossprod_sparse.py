@@ -11,6 +11,7 @@ dense tail). An evaluation of θ is then one sparse matrix-vector product, no de
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,7 +25,7 @@ class SymbolicCache:
     """The LDL' solver of S_rr: its fill-reducing ordering and symbolic analysis are done at the first
     numeric factorization and reused for every later θ (same pattern), as CHOLMOD's analyze/factorize."""
 
-    solver: object = None
+    solver: Any = None
 
 
 @dataclass(frozen=True)

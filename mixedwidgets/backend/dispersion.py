@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 import scipy.linalg as la
@@ -41,7 +42,8 @@ class DispersionProblem:
     def at(self, log_dispersion: float) -> GlmmProblem:
         if not np.isfinite(log_dispersion) or abs(log_dispersion) > 50:
             raise FloatingPointError("the dispersion parameter ran off to 0 or infinity")
-        return replace(self.base, family=self.base.family.with_dispersion(float(np.exp(log_dispersion))))
+        family = cast(DispersionFamily, self.base.family)
+        return replace(self.base, family=family.with_dispersion(float(np.exp(log_dispersion))))
 
 
 def fit_glmm_dispersion(design, family: DispersionFamily, nagq: int = 1,
@@ -162,6 +164,7 @@ def _finish(problem: DispersionProblem, nagq, opt, report, cache) -> GlmmFit:
     full_cov = _parameter_cov(report, free_all)
     n_free_theta = int(free_all[:k].sum())
     scale, term_scales = problem.base.column_scale, problem.base.term_scales
+    assert scale is not None
     theta_factor = np.ones(k) if term_scales is None else theta_factors(s, term_scales)
     if full_cov is None:
         vcov, source, parameter_cov = _rx_vcov(modes), "RX", None

@@ -36,6 +36,7 @@ class BlockedFactor:
         d0 = 2.0 * np.log(np.einsum("gii->gi", self.chol0)).sum()
         if self.sparse_tail is not None:
             return d0 + self.sparse_tail.logdet
+        assert self.tail is not None
         return d0 + 2.0 * np.log(np.diag(self.tail)[: self.n_random_tail]).sum()
 
     @property
@@ -44,6 +45,7 @@ class BlockedFactor:
         if self.sparse_tail is not None:
             return self.sparse_tail.lower_fixed
         i = self.n_random_tail
+        assert self.tail is not None
         return self.tail[i:, i:]
 
     @property
@@ -210,6 +212,7 @@ def factorize(cp: CrossProducts, structure: RandomEffectsStructure, theta: np.nd
     if not isinstance(cp.tail0, np.ndarray):
         b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)          # T₀ L₀⁻ᵀ per level
         w = b_blocks @ b_blocks.transpose(0, 2, 1)            # T₀ (T₀'A₀T₀ + I)⁻¹ T₀' per level
+        assert cp.tailtail is not None   # dense tail
         if cp.pattern is not None:
             core = cp.pattern.downdate(w)                  # valid in the lower triangle only
             np.subtract(cp.tailtail, core, out=core)
@@ -237,6 +240,7 @@ def _factorize_sparse(cp: CrossProducts, structure, theta, factors, chol0, chol0
     levels0, q0 = chol0.shape[:2]
     b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)          # T₀ L₀⁻ᵀ per level
     w = b_blocks @ b_blocks.transpose(0, 2, 1)            # T₀ (T₀'A₀T₀ + I)⁻¹ T₀' per level
+    assert cp.sparse is not None
     sparse = factor_sparse_tail(cp.sparse, structure, factors, w, with_solves=with_tail0)
     tail0 = None
     if with_tail0:

@@ -30,6 +30,7 @@ class SparseTail:
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         """S_rr⁻¹ b for a vector b."""
+        assert self.ldl is not None
         unit_lower, d, perm = self.ldl
         z = spsolve_triangular(unit_lower, b[perm], lower=True, unit_diagonal=True) / d
         x = spsolve_triangular(unit_lower.T.tocsr(), z, lower=False, unit_diagonal=True)
@@ -39,6 +40,7 @@ class SparseTail:
 
     def half_inverse(self, b: np.ndarray) -> np.ndarray:
         """C⁻¹ b = D^-½ (I + L)⁻¹ P' b for a dense (mr × k) b."""
+        assert self.ldl is not None
         unit_lower, d, perm = self.ldl
         z = b[perm]
         if unit_lower.nnz > unit_lower.shape[0]:

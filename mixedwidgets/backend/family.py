@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from scipy import special, stats
@@ -140,7 +141,7 @@ class DispersionFamily(Family):
     observed_weights: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
 
     def with_dispersion(self, value: float) -> DispersionFamily:
-        return make_family(self.name, self.link.name, dispersion=value)
+        return cast(DispersionFamily, make_family(self.name, self.link.name, dispersion=value))
 
     def start_dispersion(self, y: np.ndarray) -> float:
         """A rough moment value of φ from the response alone (a start for the optimizer)."""

@@ -26,8 +26,8 @@ from .pirls import GlmmProblem, PirlsResult, laplace_deviance, pirls
 from .polish import polish_and_check
 from .reterms import build_structure
 from .scaling import column_rms, scaled_terms, theta_factors, unscale_ranef
-from .threads import single_blas_thread
 from .solve import conditional_covariances, split_tail
+from .threads import single_blas_thread
 
 
 class ModesCache:
@@ -227,5 +227,6 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
 def _parameter_factors(problem: GlmmProblem) -> np.ndarray:
     """Per entry of (θ, β) in the engine's units, the factor to the caller's units."""
     s = problem.structure
+    assert problem.column_scale is not None
     theta_part = np.ones(s.n_theta) if problem.term_scales is None else theta_factors(s, problem.term_scales)
     return np.concatenate([theta_part, 1.0 / problem.column_scale])

@@ -7,23 +7,22 @@ sees θ only. ML: log|L|² + n(1 + log(2π r²/n)); REML adds log|R_X|² and use
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import scipy.linalg as la
 
 from .convergence import ConvergenceReport
-from .fit_record import LmmFit
 from .crossprod import CrossProducts, build_cross_products
 from .factor import BlockedFactor, factorize
+from .fit_record import LmmFit
 from .optimizer import OptSummary, minimize_bounded
 from .polish import polish_and_check
 from .reterms import RandomEffectsStructure, build_structure
 from .scaling import scaled_terms, theta_factors, unscale_ranef
+from .solve import conditional_covariances, conditional_modes, fixed_effects, spherical_modes
 from .start import starting_theta
 from .threads import single_blas_thread
-from .solve import conditional_covariances, conditional_modes, fixed_effects, spherical_modes
-
 
 #: BOBYQA settings: the moment start (start.py) is usually close, so a small first trust region;
 #: tolerances far below what any reported number needs (objective to 1e-5, SDs to 0.1%)
@@ -31,7 +30,7 @@ INITIAL_STEP = 0.1
 FTOL_ABS = 1e-6
 XTOL_ABS = 1e-6
 #: for a restart where the polish leaves a doubtful gradient: a small trust region, tight tolerances
-FINE_SETTINGS = dict(initial_step=0.01, ftol_abs=1e-10, ftol_rel=1e-15, xtol_abs=1e-9)
+FINE_SETTINGS: dict[str, Any] = dict(initial_step=0.01, ftol_abs=1e-10, ftol_rel=1e-15, xtol_abs=1e-9)
 
 
 def profiled_deviance(f: BlockedFactor, n: int, reml: bool, log_weights: float = 0.0) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import nlopt
 import numpy as np
@@ -46,7 +46,7 @@ def minimize_bounded(objective: Callable[[np.ndarray], float], x0: np.ndarray, l
     opt.set_xtol_abs(xtol_abs)
     opt.set_maxeval(max_evaluations)
     opt.set_initial_step(initial_step)
-    state = {"n": 0, "best": np.inf, "x": x0.copy(), "error": None}
+    state: dict[str, Any] = {"n": 0, "best": np.inf, "x": x0.copy(), "error": None}
 
     def wrapped(x, grad):
         try:

@@ -72,4 +72,5 @@ def tail_row_sums(structure, design_terms, X: np.ndarray, y: np.ndarray,
     for rows in row_chunks(X.shape[0]):
         part = chunk_sums(structure, design_terms, X, y, sqrt_weights, rows)
         total = part if total is None else total + part
+    assert total is not None  # row_chunks gives at least one chunk
     return total

@@ -23,6 +23,7 @@ def spherical_modes(f: BlockedFactor, structure: RandomEffectsStructure,
     """u per sorted term, shape (levels, q): back-substitution through the blocked factor."""
     mr, p = f.n_random_tail, f.p
     tail0 = f.tail0
+    assert tail0 is not None
     u_r = random_tail_modes(f, beta)
     rows = dense_rows(tail0, -1) - np.asarray(tail0[mr:mr + p].T @ beta).ravel()
     if mr:
@@ -40,6 +41,7 @@ def random_tail_modes(f: BlockedFactor, beta: np.ndarray) -> np.ndarray:
     if f.sparse_tail is not None:
         cross = f.sparse_tail.cross
         return f.sparse_tail.solve(cross[:, p] - cross[:, :p] @ beta)
+    assert f.tail is not None
     rhs_r = f.tail[-1, :mr] - f.tail[mr:mr + p, :mr].T @ beta
     return la.solve_triangular(f.tail[:mr, :mr], rhs_r, trans="T", lower=True, check_finite=False)
 
@@ -73,6 +75,7 @@ def conditional_covariances(f: BlockedFactor, structure: RandomEffectsStructure,
         v0 += gram_per_level(f.sparse_tail, _block0_coupling(f), f.chol0.shape[1])
         tail_vars = sparse_tail_variances(f.sparse_tail, structure)
     elif mr:
+        assert f.tail is not None
         inv_rr = la.solve_triangular(f.tail[:mr, :mr], np.eye(mr), lower=True, check_finite=False)
         v0 += _first_block_fill(f, inv_rr)
         start = 0
@@ -88,6 +91,7 @@ def _block0_coupling(f: BlockedFactor) -> sp.csc_matrix:
     levels0, q0 = f.chol0.shape[:2]
     l0_inv = sp.bsr_matrix((f.chol0_inv, np.arange(levels0), np.arange(levels0 + 1)),
                            shape=(levels0 * q0, levels0 * q0))
+    assert f.tail0 is not None
     c = f.tail0[:f.n_random_tail] @ l0_inv
     return c.tocsc() if sp.issparse(c) else sp.csc_matrix(c)
 

@@ -99,7 +99,7 @@ def unit_pairs(i: np.ndarray, j: np.ndarray, units: TailUnits) -> tuple[np.ndarr
 def expand_units(big: np.ndarray, small: np.ndarray, units: TailUnits) -> TailPattern:
     """All row entries (i ≥ j) of the unit pairs, sorted by (i, j)."""
     mr = units.mr
-    keys = []
+    pieces: list[np.ndarray] = []
     for qu in np.unique(units.q[big]):
         for qv in np.unique(units.q[small]):
             sel = (units.q[big] == qu) & (units.q[small] == qv)
@@ -109,8 +109,8 @@ def expand_units(big: np.ndarray, small: np.ndarray, units: TailUnits) -> TailPa
             rows = units.start[big[sel]][:, None] + a.ravel()[None, :]
             cols = units.start[small[sel]][:, None] + b.ravel()[None, :]
             keep = rows >= cols
-            keys.append(rows[keep] * mr + cols[keep])
-    keys = sorted_unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+            pieces.append(rows[keep] * mr + cols[keep])
+    keys = sorted_unique(np.concatenate(pieces)) if pieces else np.zeros(0, dtype=np.int64)
     rows, cols = keys // mr, keys % mr
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=mr))])
     return TailPattern(rows, cols, indptr, mr)

@@ -83,6 +83,7 @@ def build_design(
             f"{n_missing} row(s) with missing values in the columns the model uses were dropped"
         )
     design = _assemble(parsed, frame, pieces, family, n_missing + int(nan_rows.sum()))
+    assert design.row_positions is not None
     kept_all = len(design.row_positions) == len(data)
     return replace(design, row_index=data.index if kept_all else data.index[design.row_positions])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ..errors import MixedModelError
@@ -38,7 +40,7 @@ def chunked_qr_r(X: np.ndarray, rows: int = 1 << 18) -> np.ndarray:
     p = X.shape[1]
     r = np.zeros((0, p))
     for start in range(0, X.shape[0], rows):
-        r = np.linalg.qr(np.vstack([r, X[start:start + rows]]), mode="r")
+        r = cast(np.ndarray, np.linalg.qr(np.vstack([r, X[start:start + rows]]), mode="r"))  # stubs: QRResult
     return r
 
 

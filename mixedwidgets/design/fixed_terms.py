@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import product
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -114,5 +115,5 @@ def term_cells(term: FixedTerm, frame: pd.DataFrame, model_terms: set[frozenset]
 
 def full_rank_columns(X: np.ndarray) -> tuple[int, ...]:
     """Columns kept when later ones that are combinations of earlier ones are dropped (R's qr pivoting)."""
-    R = np.linalg.qr(X, mode="r") if X.shape[0] >= X.shape[1] else X
+    R = cast(np.ndarray, np.linalg.qr(X, mode="r")) if X.shape[0] >= X.shape[1] else X  # stubs: QRResult
     return tuple(_greedy_independent(R, np.sqrt((R * R).sum(axis=0))))

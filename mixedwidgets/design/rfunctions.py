@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import types
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -147,7 +148,7 @@ def _contrasts_namespace() -> types.SimpleNamespace:
 
 def evaluation_context() -> dict:
     """The names a formula's expressions can see besides the data columns."""
-    context = {name: _Refused(name) for name in (*dir(builtins), "__builtins__")}
+    context: dict[str, Any] = {name: _Refused(name) for name in (*dir(builtins), "__builtins__")}
     context.update({name: _Refused(name) for name in TRANSFORMS})
     context.update({name: TRANSFORMS[name] for name in FORMULAIC_FUNCTIONS if name != "I"})
     numpy = _numpy_namespace()

@@ -41,7 +41,7 @@ class Design:
     offset: np.ndarray | None  # (n,), from offset(...) in the formula
     n_dropped: int  # rows dropped for missing values in used columns
     row_index: pd.Index  # labels of the rows used, from the caller's DataFrame
-    row_positions: np.ndarray = field(repr=False)  # int64 positions of the rows used (labels may repeat)
+    row_positions: np.ndarray | None = field(repr=False)  # int64 positions of the rows used (None: dask summary)
     encoding: DesignEncoding = field(repr=False)  # rebuilds X and the terms for new data
     split_columns: tuple[SplitColumn, ...] = ()  # the within()/between() columns of X
     fixed_variables: tuple[str, ...] = ()  # the data columns the fixed part reads, in formula order

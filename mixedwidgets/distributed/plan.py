@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..design import build_design
-from ..design.grouping import encode_group
+from ..design.encoding import DesignEncoding
+from ..design.grouping import GroupEncoding, encode_group
 from ..design.types import Design, RandomEffectTerm
 from ..errors import MixedModelError
 from ..formula import group_factor_names
@@ -23,7 +24,7 @@ from ..formula import group_factor_names
 class DaskPlan:
     """What every partition needs to turn its rows into model matrices (small; shipped to workers)."""
 
-    encoding: object                         # DesignEncoding with the global group encodings
+    encoding: DesignEncoding                 # DesignEncoding with the global group encodings
     terms: tuple[RandomEffectTerm, ...]      # global levels, no rows
     response: str
     family: str
@@ -40,7 +41,7 @@ def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
                            for c in nullable})
 
 
-def _global_group(group: str, ddf) -> object:
+def _global_group(group: str, ddf) -> GroupEncoding:
     names = list(group_factor_names(group))
     combos = ddf[names].drop_duplicates(split_out=1).compute().reset_index(drop=True)
     combos = plain_strings(combos.dropna())

@@ -39,6 +39,7 @@ def compare(*models, method: str = "chisq", nsim: int = 1000, seed: int | None =
     refitted = any(m.reml for m in models)
     pairs = sorted(((_ml_version(m), m.reml) for m in models), key=lambda x: x[0].n_parameters)
     fitted = [m for m, _ in pairs]
+    notes: list[str]
     rows, notes = [], []
     for i, (m, was_reml) in enumerate(pairs):
         row = {"model": m.formula, "fit": REFITTED if was_reml else "ML", "npar": m.n_parameters, "AIC": m.aic,

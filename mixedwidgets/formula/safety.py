@@ -53,10 +53,10 @@ DOCS = "see docs/formulas.md for the functions a formula may use"
 def check_tree(tree: ast.Expression, aliases: Aliases, text: str) -> None:
     """Raise MixedModelError for a node of ``tree`` outside the whitelist (lambdas,
     comprehensions and the like are named first, being the most telling)."""
-    problems = [(node, _problem(node)) for node in ast.walk(tree)]
+    found = [(node, _problem(node)) for node in ast.walk(tree)]
     problems = [
         (type(node) not in _REASONS, index, node, problem)
-        for index, (node, problem) in enumerate(problems)
+        for index, (node, problem) in enumerate(found)
         if problem is not None
     ]
     if problems:

@@ -55,6 +55,7 @@ def _treatment_design(structure: FixedStructure, frame: pd.DataFrame, n: int):
         blocks.append(np.ones((n, 1)))
         treat.append(0)
         start = 1
+    evaluated: dict[str, np.ndarray]
     first_factor, evaluated = True, {}
     for term in structure.terms:
         single_factor = term.order == 1 and term.categorical[0]

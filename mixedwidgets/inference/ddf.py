@@ -130,11 +130,11 @@ class LmmInference:
     def _f_row(self, L: np.ndarray, method: str) -> list:
         beta, sigma = np.asarray(self._fit.beta), float(self._fit.sigma)
         if method == "kenward-roger":
-            test = kenward_roger_f_test(self.kenward_roger, beta, L)
-            if test is None:
+            kr = kenward_roger_f_test(self.kenward_roger, beta, L)
+            if kr is None:
                 return [np.nan] * 6
-            mean_sq = test.f_unscaled * sigma**2
-            return _f_cells(mean_sq * test.num_df, mean_sq, test.num_df, test.den_df, test.f_value)
+            mean_sq = kr.f_unscaled * sigma**2
+            return _f_cells(mean_sq * kr.num_df, mean_sq, kr.num_df, kr.den_df, kr.f_value)
         if method == "satterthwaite" and self._usable_curvature() is None:
             return [np.nan] * 6
         if method == "satterthwaite":

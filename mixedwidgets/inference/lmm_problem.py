@@ -6,7 +6,7 @@ over the rows). A new response (a bootstrap draw) only changes the y row of the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from ..design.types import Design
@@ -65,7 +65,7 @@ class LmmProblem:
     def factor(self, theta: np.ndarray) -> BlockedFactor | None:
         try:
             if self.single is not None:
-                return self.single.factor(theta)
+                return cast(BlockedFactor, self.single.factor(theta))   # duck-typed: what the deviances read
             return factorize(self.cp, self.structure, theta)
         except _FAILURES:
             return None
@@ -93,14 +93,16 @@ class LmmProblem:
         if f is None:
             return np.inf
         i = f.n_random_tail
+        assert f.tail is not None
         rx_inv = np.linalg.inv(f.fixed_factor)                 # small (p × p), lower triangular
         beta_j = rx_inv[:, column] @ f.tail[-1, i:i + self.p]  # β̂ = R_X'⁻¹ c, component j
         r2 = f.pwrss + (value - beta_j) ** 2 / float(rx_inv[:, column] @ rx_inv[:, column])
-        return f.logdet_random + self.n * (1.0 + np.log(2.0 * np.pi * r2 / self.n)) - self.log_weights
+        return cast(float, f.logdet_random + self.n * (1.0 + np.log(2.0 * np.pi * r2 / self.n)) - self.log_weights)
 
     def estimates(self, theta: np.ndarray, reml: bool) -> tuple[np.ndarray, float]:
         """β̂ and σ̂ at θ."""
         f = self.factor(theta)
+        assert f is not None
         dof = self.n - self.p if reml else self.n
         return fixed_effects(f), float(np.sqrt(f.pwrss / dof))
 
@@ -120,6 +122,7 @@ class LmmProblem:
             y_eff = y_eff - np.asarray(design.offset, dtype=float)
         wy = y_eff if design.weights is None else y_eff * np.asarray(design.weights, dtype=float)
         tail0 = self.cp.tail0.copy()
+        assert self.cp.tailtail is not None
         tailtail = self.cp.tailtail.copy()
         z_y = self._z0_cross(wy)
         tail0[-1] = z_y

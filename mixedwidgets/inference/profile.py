@@ -77,7 +77,7 @@ def _sdcor_steps(structure, x_hat: np.ndarray, scale: float) -> np.ndarray:
 
 def _first_steps(structure, x_hat: np.ndarray, scale: float, n: int) -> np.ndarray:
     """A guess at the step that moves ζ by ZETA_STEP (√ of the information in 2·levels per sd)."""
-    out = []
+    out: list[float] = []
     for term in structure.terms:
         for r, c in zip(term.rows, term.cols):
             root = np.sqrt(max(term.n_levels, 2))
@@ -133,6 +133,7 @@ def _lmm_fixed_curves(problem: LmmProblem, theta_ml, dev_min, zeta_max) -> list[
 
 def _ml_standard_errors(problem: LmmProblem, theta: np.ndarray, sigma: float) -> np.ndarray:
     f = problem.factor(theta)
+    assert f is not None
     rx_inv = np.linalg.inv(f.fixed_factor)
     return sigma * np.sqrt(np.einsum("ij,ij->j", rx_inv, rx_inv))
 

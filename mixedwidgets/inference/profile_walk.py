@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import nlopt
 import numpy as np
@@ -66,7 +67,7 @@ def minimize_box(fun: Callable[[np.ndarray], float], x0: np.ndarray, lower: np.n
     opt.set_ftol_abs(ftol_abs)
     opt.set_xtol_abs(1e-9)
     opt.set_maxeval(2_000)
-    best = {"f": np.inf, "x": x0.copy()}
+    best: dict[str, Any] = {"f": np.inf, "x": x0.copy()}
 
     def wrapped(x, grad):
         value = float(fun(np.array(x)))

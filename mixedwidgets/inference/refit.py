@@ -9,7 +9,7 @@ draws can run in worker processes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from ..backend.pirls import GlmmProblem
@@ -26,6 +26,7 @@ from ..backend.reterms import RandomEffectsStructure
 from .batched_lmm import BatchedSingleTerm, newton_minimize
 from .lmm_problem import LmmProblem
 from .sdcor import sdcor_names, theta_to_sdcor
+from .single_term import SingleTermSystem
 
 #: the refit's first trust region around the fitted θ (a draw's optimum is usually near it)
 REFIT_STEP = 0.1
@@ -107,10 +108,11 @@ class LmmDrawTask:
         if self.problem.single is None:
             return np.array([self._finish(*self.refit(y)) for y in ys])
         problems = [self.problem.with_response(y) for y in ys]
+        singles = [cast(SingleTermSystem, pr.single) for pr in problems]   # with_response keeps the fast path
         batch = BatchedSingleTerm(
-            self.problem.single, tuple(np.array([pr.single.b[i][:, -1] for pr in problems])
+            self.problem.single, tuple(np.array([s.b[i][:, -1] for s in singles])
                                        for i in range(len(self.problem.single.b))),
-            np.array([pr.single.c[-1] for pr in problems]), self.problem.n, self.reml, self.problem.log_weights)
+            np.array([s.c[-1] for s in singles]), self.problem.n, self.reml, self.problem.log_weights)
         start = np.tile(self.theta, (len(ys), 1))
         theta, deviance, interior = newton_minimize(batch.deviance, start, self.problem.structure.lower)
         rows = []

@@ -76,6 +76,7 @@ class SingleTermSystem:
         b = cp.tail0.reshape(m, term.n_levels, term.q)
         rows = tuple(np.ascontiguousarray(b[:, :, i].T) for i in range(term.q))
         d = cp.diag0
+        assert cp.tailtail is not None   # one term: the tail is dense
         a = (d[:, 0, 0].copy(),) if term.q == 1 else (d[:, 0, 0].copy(), d[:, 1, 0].copy(), d[:, 1, 1].copy())
         return cls(a, rows, cp.tailtail, term.rows, term.cols, cp.p)
 

@@ -71,12 +71,14 @@ class GeneralizedLinearMixedModel(MixedModelResults):
             raise MixedModelError(f"the ICC of a {self.family} model with the {self.link} link has no latent "
                                   "scale; refit with the log link")
         if self.family == "gamma":   # lognormal approximation (Nakagawa, Johnson & Schielzeth 2017)
+            assert self.dispersion is not None
             return float(np.log1p(1.0 / self.dispersion)), "approximate (Gamma, lognormal approximation)"
         # Poisson and negative binomial, log link: lognormal approximation (Nakagawa et al. 2017)
         tau2 = sum(float(np.trace(self.covariance(g).to_numpy()[:1, :1])) for g in self.ngroups)
         beta0 = self.fixef.get(INTERCEPT, float(np.mean(self._design.X @ self._fit.beta)))
         lam = np.exp(beta0 + tau2 / 2)
         if self.family == "negative_binomial":
+            assert self.dispersion is not None
             return (float(np.log1p(1.0 / lam + 1.0 / self.dispersion)),
                     "approximate (negative binomial, lognormal approximation)")
         return float(np.log1p(1.0 / lam)), "approximate (Poisson, lognormal approximation)"

@@ -151,8 +151,10 @@ def draw_response(family: str, mu: np.ndarray, sigma, weights, rng: np.random.Ge
         n = np.ones(len(mu), dtype=np.int64) if weights is None else np.rint(weights).astype(np.int64)
         return rng.binomial(n, mu).astype(np.float64)
     if family == "negative_binomial":
+        assert dispersion is not None
         return rng.negative_binomial(dispersion, dispersion / (dispersion + mu)).astype(np.float64)
     if family == "gamma":
+        assert dispersion is not None
         return rng.gamma(dispersion, mu / dispersion)
     return rng.poisson(mu).astype(np.float64)
 

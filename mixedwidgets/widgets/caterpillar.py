@@ -108,12 +108,14 @@ class CaterpillarPlot:
             self._set_xy(self.chosen_interval, np.array([]), np.array([]))
         else:
             d = self.data
+            assert d is not None
             self._set_xy(self.selected, d.condval[pos:pos + 1], np.array([float(pos)]))
             self._set_xy(self.chosen_interval, np.array([d.lower[pos], d.upper[pos]]), np.array([float(pos)] * 2))
 
     def describe(self, pos: int) -> str:
         """Tooltip HTML for sorted position `pos` (all data escaped)."""
         d = self.data
+        assert d is not None
         return (f"<b>{esc(d.group)} {esc(d.labels[pos])}</b><br>{esc(d.term)}: {fmt(d.condval[pos])}"
                 f"<br>{100 * d.level:g}% interval: [{fmt(d.lower[pos])}, {fmt(d.upper[pos])}]"
                 f"<br>conditional SD: {fmt(d.condsd[pos])}")
@@ -126,6 +128,7 @@ class CaterpillarPlot:
     def _clicked(self, _mark, content) -> None:
         pos = element_index(content, "data", self._size())
         if pos is not None:
+            assert self.data is not None
             self._on_select(str(self.data.labels[pos]))
 
     def _size(self) -> int:

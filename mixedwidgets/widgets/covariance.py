@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import anywidget
 import ipywidgets as ipw
 import traitlets as tl
@@ -20,6 +22,9 @@ from .html_util import esc, with_static
 from .pictures import covariance_svg
 from .reader import reader_for
 from .validate import valid_index, valid_number
+
+if TYPE_CHECKING:
+    import numpy as np
 
 NO_SLOPE_NOTE = ("The covariance explorer needs a grouping factor with a random intercept and a random "
                  "slope, as in (1 + x | g); this model has none.")
@@ -53,7 +58,7 @@ class CovarianceExplorer(anywidget.AnyWidget):
         self.reader = reader_for(model)
         self._names: tuple[str, ...] = ()
         self._payload: ExplorerPayload | None = None
-        self._own = None
+        self._own: tuple[np.ndarray, np.ndarray] | None = None
         super().__init__(**kwargs)
         response = str(self.reader.model.design.response_name)
         self.response_label = "linear predictor (link scale)" if self.reader.is_glmm else response

@@ -9,7 +9,6 @@ import numpy as np
 from ..names import INTERCEPT
 
 
-
 @dataclass(frozen=True)
 class SlopePair:
     """A grouping factor with a random intercept and one random slope."""
@@ -35,7 +34,7 @@ class ExplorerPayload:
 
 def slope_pairs(reader) -> list[SlopePair]:
     """Every (group, slope) whose group has both a random intercept and that random slope."""
-    pairs = []
+    pairs: list[SlopePair] = []
     for group in reader.groups:
         terms = reader.terms(group)
         if INTERCEPT in terms:

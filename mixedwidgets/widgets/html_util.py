@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from typing import Any, cast
 
 import numpy as np
 
@@ -16,7 +17,7 @@ def esc(value: object) -> str:
 def fmt(value: object, digits: int = 4) -> str:
     """A number with `digits` significant digits; blanks for missing values."""
     try:
-        x = float(value)
+        x = float(cast(Any, value))  # non-numbers raise, caught below
     except (TypeError, ValueError):
         return esc(value)
     if math.isnan(x):

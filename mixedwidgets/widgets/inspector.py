@@ -65,7 +65,7 @@ class RanefInspector(ipw.VBox):
         self.order_choice.observe(lambda ch: setattr(self, "order", ch["new"]), "value")
         self.find.observe(self._found, "value")
         self.group_choice.observe(lambda ch: setattr(self, "group", ch["new"]), "value")
-        self.term_choice.observe(lambda ch: ch["new"] and setattr(self, "term", ch["new"]), "value")
+        self.term_choice.observe(lambda ch: setattr(self, "term", ch["new"]) if ch["new"] else None, "value")
         self.level_choice.observe(lambda ch: setattr(self, "interval_level", ch["new"]), "value")
 
     @tl.validate("group")

@@ -60,6 +60,8 @@ def typical_value(data: pd.DataFrame, column, predictors):
 def grid_frame(data: pd.DataFrame, predictor, predictors) -> tuple[pd.DataFrame, np.ndarray, tuple[str, ...]]:
     """New data varying `predictor` over its range (or its categories), others held at typical values."""
     series = data[predictor].dropna()
+    values: np.ndarray | list
+    labels: tuple[str, ...]
     if _is_numeric(series) and series.nunique() > 2:
         values = np.linspace(float(series.min()), float(series.max()), GRID_POINTS)
         x, labels = values, ()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .covariance_data import ExplorerPayload
 from .marginal_data import CurveData
@@ -67,6 +69,8 @@ def covariance_svg(p: ExplorerPayload, group: str, slope: str, centre: float = 0
     var0, cov01 = t00 + 2 * centre * t01 + centre * centre * t11, t01 + centre * t11
     ell = ellipse_points(var0, cov01, t11, level)
     x = p.u0 + centre * p.u1
+    xs: list[ArrayLike]
+    ys: list[ArrayLike]
     xs, ys = [x, ell[:, 0], [0.0]], [p.u1, ell[:, 1], [0.0]]
     if own is not None:
         own_x = own[0] + centre * own[1]
@@ -111,7 +115,7 @@ def curves_svg(data: CurveData, y_label: str, width: int = 460, height: int = 30
     sx = Scale((lo, hi), (60, width - 12))
     top = float(np.nanmax(np.concatenate(lines))) if lines else 1.0
     sy = Scale((0.0, top * 1.12 if np.isfinite(top) and top > 0 else 1.0), (height - 48, 24))
-    styles = [(TYPICAL, {"stroke_dasharray": "6 4"}), (MARGINAL, {}), (CHOSEN, {})]
+    styles: list[tuple[str, dict[str, Any]]] = [(TYPICAL, {"stroke_dasharray": "6 4"}), (MARGINAL, {}), (CHOSEN, {})]
     for values, (colour, extra) in zip(lines, styles):
         svg.path([(sx(a), sy(b)) for a, b in zip(data.x, values)], stroke=colour, stroke_width=2, **extra)
     if data.categorical:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -73,17 +74,17 @@ class Svg:
                            if v is not None)
         self.parts.append(f"<{name}{rendered}>{esc(text)}</{name}>" if text else f"<{name}{rendered}/>")
 
-    def line(self, x1: float, y1: float, x2: float, y2: float, stroke: str = "#888", **attrs: object) -> None:
+    def line(self, x1: float, y1: float, x2: float, y2: float, stroke: str = "#888", **attrs: Any) -> None:
         self.element("line", x1=x1, y1=y1, x2=x2, y2=y2, stroke=stroke, **attrs)
 
-    def circle(self, x: float, y: float, r: float, fill: str, **attrs: object) -> None:
+    def circle(self, x: float, y: float, r: float, fill: str, **attrs: Any) -> None:
         self.element("circle", cx=x, cy=y, r=r, fill=fill, **attrs)
 
-    def text(self, x: float, y: float, text: str, anchor: str = "start", **attrs: object) -> None:
+    def text(self, x: float, y: float, text: str, anchor: str = "start", **attrs: Any) -> None:
         self.element("text", text, x=x, y=y, text_anchor=anchor, style=attrs.pop("style", FONT), **attrs)
 
     def path(self, points: Sequence[tuple[float, float]], stroke: str, fill: str = "none", close: bool = False,
-             **attrs: object) -> None:
+             **attrs: Any) -> None:
         finite = [(x, y) for x, y in points if math.isfinite(x) and math.isfinite(y)]
         if len(finite) < 2:
             return
@@ -102,7 +103,8 @@ class Svg:
 
     def y_axis(self, scale: Scale, x: float, label: str) -> None:
         self.line(x, scale.pixels[0], x, scale.pixels[1])
-        for t in nice_ticks(*sorted(scale.domain)):
+        low, high = sorted(scale.domain)
+        for t in nice_ticks(low, high):
             self.line(x - 4, scale(t), x, scale(t))
             self.text(x - 6, scale(t) + 3, tick_text(t), anchor="end")
         middle = (scale.pixels[0] + scale.pixels[1]) / 2
