@@ -92,10 +92,8 @@ class LmmProblem:
         f = self.factor(theta)
         if f is None:
             return np.inf
-        i = f.n_random_tail
-        assert f.tail is not None
         rx_inv = np.linalg.inv(f.fixed_factor)                 # small (p × p), lower triangular
-        beta_j = rx_inv[:, column] @ f.tail[-1, i:i + self.p]  # β̂ = R_X'⁻¹ c, component j
+        beta_j = rx_inv[:, column] @ f.fixed_rhs               # β̂ = R_X'⁻¹ c, component j (dense or sparse tail)
         r2 = f.pwrss + (value - beta_j) ** 2 / float(rx_inv[:, column] @ rx_inv[:, column])
         return cast(float, f.logdet_random + self.n * (1.0 + np.log(2.0 * np.pi * r2 / self.n)) - self.log_weights)
 
