@@ -60,7 +60,7 @@ class CovarianceExplorer(anywidget.AnyWidget):
         self._payload: ExplorerPayload | None = None
         self._own: tuple[np.ndarray, np.ndarray] | None = None
         super().__init__(**kwargs)
-        response = str(self.reader.model.design.response_name)
+        response = self.reader.response_name
         self.response_label = "linear predictor (link scale)" if self.reader.is_glmm else response
         self.on_msg(self._front_end_message)
         pairs = slope_pairs(self.reader)

@@ -93,9 +93,8 @@ def own_estimates(reader, pair: SlopePair) -> tuple[np.ndarray, np.ndarray] | No
     columns = [str(c) for c in term.columns]
     z = np.asarray(term.values, dtype=float)
     codes = np.asarray(term.codes)
-    design = reader.model.design
-    beta = reader.model.fixef.reindex([str(n) for n in design.fixed_names]).to_numpy(dtype=float)
-    residual = reader.response - np.asarray(design.X, dtype=float) @ beta
+    beta = reader.model.fixef.reindex(list(reader.fixed_names)).to_numpy(dtype=float)
+    residual = reader.response - reader.fixed_matrix @ beta
     estimates = per_group_least_squares(z, residual, codes, len(reader.levels(pair.group)))
     return estimates[:, columns.index(INTERCEPT)], estimates[:, columns.index(pair.slope)]
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import MixedModelError
 from ..names import INTERCEPT
+from .reader import ModelReader, reader_for
 from ..results.contextual import ContextualEffect, contextual_effect
 from ..results.hybrid_terms import HybridTerms, find_hybrid_terms
 
@@ -50,9 +51,9 @@ class HybridViewData:
         return xs, self.between_intercept + self.between_slope * xs
 
 
-def _design_term(model, terms: HybridTerms, group: str | None):
+def _design_term(reader: ModelReader, terms: HybridTerms, group: str | None):
     wanted = group or terms.group
-    available = [t for t in model.design.terms]
+    available = list(reader.design_terms)
     if wanted is None and len(available) == 1:
         return available[0]
     for term in available:   # the user may write a group name with or without formulaic's backticks
@@ -65,9 +66,9 @@ def _design_term(model, terms: HybridTerms, group: str | None):
     )
 
 
-def _row_values(model, terms: HybridTerms) -> tuple[np.ndarray, np.ndarray]:
-    names = list(model.design.fixed_names)
-    X = np.asarray(model.design.X)
+def _row_values(reader: ModelReader, terms: HybridTerms) -> tuple[np.ndarray, np.ndarray]:
+    names = list(reader.fixed_names)
+    X = reader.fixed_matrix
     w, b = X[:, names.index(terms.within_name)], X[:, names.index(terms.between_name)]
     return (w if terms.mundlak else w + b), b
 
@@ -79,10 +80,10 @@ def _ranef_by_level(model, group: str, column: str, levels) -> np.ndarray:
     return np.array([float(values.get(str(level), 0.0)) for level in levels])
 
 
-def _other_columns_at_means(model, terms: HybridTerms) -> float:
-    X = np.asarray(model.design.X)
+def _other_columns_at_means(reader: ModelReader, terms: HybridTerms) -> float:
+    X = reader.fixed_matrix
     skip = {INTERCEPT, terms.within_name, terms.between_name}
-    return float(sum(model.fixef[n] * X[:, k].mean() for k, n in enumerate(model.design.fixed_names)
+    return float(sum(reader.model.fixef[n] * X[:, k].mean() for k, n in enumerate(reader.fixed_names)
                      if n not in skip))
 
 
@@ -92,20 +93,22 @@ def _per_level(values: np.ndarray, codes: np.ndarray, n: int, how) -> np.ndarray
 
 def hybrid_view_data(model, variable: str, group: str | None = None) -> HybridViewData:
     """Compute what the hybrid view draws for ``variable`` of a fitted hybrid model."""
-    terms = find_hybrid_terms(model.design, variable, group)
+    reader = reader_for(model)
+    model = reader.model
+    terms = find_hybrid_terms(reader.design, variable, group)
     effect = contextual_effect(model, variable, group)
-    term = _design_term(model, terms, group)
+    term = _design_term(reader, terms, group)
     codes, n = np.asarray(term.codes), len(term.levels)
-    x, row_means = _row_values(model, terms)
+    x, row_means = _row_values(reader, terms)
     centre_x = _per_level(row_means, codes, n, np.mean)
-    intercept = float(model.fixef.get(INTERCEPT, 0.0)) + _other_columns_at_means(model, terms)
+    intercept = float(model.fixef.get(INTERCEPT, 0.0)) + _other_columns_at_means(reader, terms)
     u0 = _ranef_by_level(model, term.group, INTERCEPT, term.levels)
     u1 = _ranef_by_level(model, term.group, terms.within_name, term.levels)
-    gaussian = str(getattr(model.family, "name", model.family)) == "gaussian"
-    y_label = model.design.response_name + ("" if gaussian else " (link scale)")
+    gaussian = not reader.is_glmm
+    y_label = reader.response_name + ("" if gaussian else " (link scale)")
     return HybridViewData(
         variable=variable, group=term.group, y_label=y_label, levels=tuple(map(str, term.levels)),
-        x=x, y=np.asarray(model.design.y) if gaussian else None,
+        x=x, y=reader.response if gaussian else None,
         centre_x=centre_x, centre_y=intercept + effect.between * centre_x + u0,
         slope=effect.within + u1,
         x_low=_per_level(x, codes, n, np.min), x_high=_per_level(x, codes, n, np.max),

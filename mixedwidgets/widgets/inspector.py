@@ -31,7 +31,7 @@ class RanefInspector(ipw.VBox):
     def __init__(self, model, interval_level: float = 0.95, **kwargs):
         self.reader = reader_for(model)
         self.plot = CaterpillarPlot(on_select=self._select_from_plot)
-        response = str(self.reader.model.design.response_name)
+        response = self.reader.response_name
         binomial = self.reader.family == "binomial"
         self.panel = GroupPanel(response, f"{response} (proportion)" if binomial else response)
         self._controls()

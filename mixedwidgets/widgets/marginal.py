@@ -31,7 +31,7 @@ class MarginalCurves(ipw.VBox):
         self.note = ipw.HTML()
         super().__init__(**kwargs)
         self.data: CurveData | None = None
-        self.predictors = predictor_candidates(self.reader.model) if self.reader.is_glmm else []
+        self.predictors = predictor_candidates(self.reader) if self.reader.is_glmm else []
         if not self.reader.is_glmm:
             self.note.value = esc(GAUSSIAN_NOTE)
             self.children = [self.note]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .reader import ModelReader
+
 GRID_POINTS = 60
 
 
@@ -24,10 +26,10 @@ class CurveData:
         return bool(self.labels)
 
 
-def predictor_candidates(model) -> list:
+def predictor_candidates(reader: ModelReader) -> list:
     """Data columns that the fixed part of the formula reads (as the design recorded them), in data order."""
-    used = set(model.design.fixed_variables) - {str(model.design.response_name)}
-    return [column for column in model.data.columns if str(column) in used]
+    used = set(reader.fixed_variables) - {reader.response_name}
+    return [column for column in reader.data_columns if str(column) in used]
 
 
 def column_like(data: pd.DataFrame, column, values) -> pd.Series | pd.Categorical:
@@ -81,7 +83,7 @@ def curve_data(reader, predictor, group: str = "", label: str = "") -> CurveData
     """Typical vs marginal curves (response scale), plus the chosen level's conditional curve."""
     model = reader.model
     data = reader.used_data
-    frame, x, labels = grid_frame(data, predictor, predictor_candidates(model))
+    frame, x, labels = grid_frame(data, predictor, predictor_candidates(reader))
     typical = np.asarray(model.predict(newdata=frame, kind="typical", scale="response"), float)
     marginal = np.asarray(model.predict(newdata=frame, kind="marginal", scale="response"), float)
     selected = None

@@ -114,9 +114,8 @@ def panel_x(reader, group: str, term: str) -> tuple[np.ndarray, str]:
             values = np.asarray(design_term.values, float)[:, columns.index(name)]
             if np.unique(values).size > 2:
                 return values, name
-    design = reader.model.design
-    X = np.asarray(design.X, float)
-    for j, name in enumerate(design.fixed_names):
+    X = reader.fixed_matrix
+    for j, name in enumerate(reader.fixed_names):
         if name != INTERCEPT and np.unique(X[:, j]).size > 2:
             return X[:, j], str(name)
     return np.arange(len(X), dtype=float), "observation"

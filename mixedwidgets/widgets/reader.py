@@ -37,6 +37,39 @@ class ModelReader:
     def groups(self) -> tuple[str, ...]:
         return tuple(str(t.group) for t in self.model.design.terms)
 
+    # ---- the design, read here only (views never reach into model.design themselves) ---------------
+    @property
+    def response_name(self) -> str:
+        return str(self.model.design.response_name)
+
+    @property
+    def fixed_names(self) -> tuple[str, ...]:
+        return tuple(str(n) for n in self.model.design.fixed_names)
+
+    @cached_property
+    def fixed_matrix(self) -> np.ndarray:
+        """X of the rows used (n × p, the fixed effects' columns)."""
+        return np.asarray(self.model.design.X, dtype=float)
+
+    @property
+    def design(self):
+        """The design, for the few results-layer functions that take one (e.g. find_hybrid_terms)."""
+        return self.model.design
+
+    @property
+    def design_terms(self) -> tuple:
+        return tuple(self.model.design.terms)
+
+    @property
+    def data_columns(self) -> list:
+        """The caller's column labels, in their order."""
+        return list(self.model.data.columns)
+
+    @property
+    def fixed_variables(self) -> tuple[str, ...]:
+        """The data columns the fixed part reads."""
+        return tuple(self.model.design.fixed_variables)
+
     def terms(self, group: str) -> tuple[str, ...]:
         return tuple(str(c) for c in self.design_term(group).columns)
 
