@@ -66,6 +66,12 @@ BUGS = [
         "corr = max(cov[i, j], 0.0) / (sd[i] * sd[j])", ("tests/backend/test_lmm_reference.py",)),
     Bug("correlation sign lost", R + "varcorr.py", "corr = cov[i, j] / (sd[i] * sd[j])",
         "corr = abs(cov[i, j]) / (sd[i] * sd[j])", ("tests/backend/test_lmm_reference.py",)),
+    Bug("LRT chi-square clamped at 1", "mixedwidgets/fitting/compare.py", "max(prev.objective - m.objective, 0.0)",
+        "max(prev.objective - m.objective, 1.0)", ("tests/results/test_results_edges.py",)),
+    Bug("GEE clusters by the first factor whatever is asked", R + "gee.py", "codes, group = _cluster_codes(model, groups)",
+        "codes, group = _cluster_codes(model, None)", ("tests/results/test_results_edges.py",)),
+    Bug("ranef frame keeps the pieces' index", R + "ranef.py", "ignore_index=True", "ignore_index=False",
+        ("tests/results/test_results_edges.py",)),
     Bug("icc_at ignores the slope", R + "icc.py", "values if g == group else {}", "{}",
         ("tests/results/test_icc_oracle.py",)),
 ]

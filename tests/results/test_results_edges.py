@@ -150,3 +150,31 @@ def test_glmm_keeps_formula_data_refit_and_progress(logistic):
     agq = model.refit(nagq=5)
     assert agq.nagq == 5 and agq.formula == model.formula
     assert agq.objective == pytest.approx(quiet_fit(model.formula, data, family="binomial", nagq=5).objective)
+
+
+def test_lrt_of_a_useless_predictor_is_twice_the_loglik_gain():
+    """χ² below 1 (a noise column): the statistic is 2·ΔlogL exactly, not clamped anywhere but at 0."""
+    data = load("lmm").assign(noise=lambda d: np.sin(np.arange(len(d)) * 3.1))
+    m0 = quiet_fit("y ~ x + f + (1 | g)", data, reml=False)
+    m1 = quiet_fit("y ~ x + f + noise + (1 | g)", data, reml=False)
+    table = mw.compare(m0, m1)
+    chisq = 2 * (m1.loglik - m0.loglik)
+    assert 0 < chisq < 1
+    assert table["Chisq"].iloc[1] == pytest.approx(chisq, rel=1e-9)
+    assert table.attrs["note"] == ""
+
+
+def test_gee_clusters_by_the_group_asked_for():
+    from golden import REFERENCE
+    data = pd.read_csv(REFERENCE / "extra" / "data" / "glmm_poisson_offset3.csv").astype({"a": "category",
+                                                                                           "b": "category"})
+    model = quiet_fit("count ~ x + offset(log(exposure)) + (1 | a) + (1 | b)", data, family="poisson")
+    by_a, by_b = model.gee_comparison("a"), model.gee_comparison("b")
+    assert by_a.attrs["gee_groups"] == "a" and by_b.attrs["gee_groups"] == "b"
+    assert abs(by_a["gee_se"].iloc[1] - by_b["gee_se"].iloc[1]) > 1e-4
+    assert model.gee_comparison().attrs["gee_groups"] == by_a.attrs["gee_groups"]   # the first term by default
+
+
+def test_ranef_frame_has_a_fresh_index(sleep_fit):
+    frame = sleep_fit.ranef()
+    assert list(frame.index) == list(range(len(frame)))
