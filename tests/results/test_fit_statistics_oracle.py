@@ -87,8 +87,8 @@ def test_agq_objective_is_lme4s_plus_twice_the_saturated_loglik(name):
 
 @pytest.mark.parametrize("level", [0.9, 0.95, 0.99])
 def test_wald_interval_has_its_stated_level(glmm_pair, lmm_pair, level):
-    for model in (glmm_pair[0], lmm_pair[0]):
-        table = model.coef_table(level=level)
+    for model, options in ((glmm_pair[0], {}), (lmm_pair[0], {"ddf": "asymptotic"})):
+        table = model.coef_table(level=level, **options)
         half = stats.norm.ppf(1 - (1 - level) / 2) * np.sqrt(np.diag(model.vcov.to_numpy()))
         np.testing.assert_allclose(table.conf_low, model.fixef - half, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(table.conf_high, model.fixef + half, rtol=1e-12, atol=1e-12)
@@ -97,7 +97,7 @@ def test_wald_interval_has_its_stated_level(glmm_pair, lmm_pair, level):
 def test_lmm_wald_interval_at_90_percent_matches_lme4(lmm_data):
     model = quiet_fit(oracle()["lmm"]["formula"], lmm_data)
     answer = oracle()["lmm"]["wald90"]
-    table = model.coef_table(level=0.9)
+    table = model.coef_table(level=0.9, ddf="asymptotic")   # lme4's confint(method="Wald"): normal quantiles
     np.testing.assert_allclose(table.conf_low, answer["conf_low"], atol=1e-5)
     np.testing.assert_allclose(table.conf_high, answer["conf_high"], atol=1e-5)
     np.testing.assert_allclose(table.t_value, answer["statistic"], rtol=1e-5)
@@ -128,9 +128,16 @@ def test_glmm_p_value_matches_lme4_where_it_is_not_far_in_the_tail():
     assert model.coef_table().p_value.iloc[0] == pytest.approx(theirs, rel=0.05)
 
 
-def test_lmm_has_no_p_values(lmm_pair):
-    """lme4 gives t values without p-values for LMMs (their df are not known); so do we."""
-    assert "p_value" not in lmm_pair[0].coef_table()
+@pytest.mark.parametrize("level", [0.9, 0.95])
+def test_lmm_t_tests_are_two_sided_with_their_df(lmm_pair, level):
+    """LMMs get lmerTest's t tests (Satterthwaite's df by default; values pinned in tests/inference/): the
+    p-value is two-sided at the stated df and the interval uses the same t quantile."""
+    table = lmm_pair[0].coef_table(level=level)
+    t, df = table.t_value.to_numpy(), table.df.to_numpy()
+    np.testing.assert_allclose(table.p_value, 2 * stats.t.sf(np.abs(t), df), rtol=1e-12)
+    half = stats.t.ppf(1 - (1 - level) / 2, df) * table.std_error.to_numpy()
+    np.testing.assert_allclose(table.conf_low, table.estimate - half, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(table.conf_high, table.estimate + half, rtol=1e-12, atol=1e-12)
 
 
 def test_lmm_scaled_residuals_match_lme4(lmm_data):
