@@ -10,6 +10,7 @@ and the peak resident set size of the client process (the workers hold the rows)
 reads everything into pandas and fits in memory, printing the differences (objective relative, fixed
 effects, SDs, conditional modes) — after the client's peak has been recorded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import mixedwidgets as mw
+import mixedwidgets as mw  # noqa: E402 (after the sys.path line)
 
 FORMULA = "y ~ x + z + (1 + x | g)"
 
@@ -57,31 +58,37 @@ def main() -> int:
     args = parser.parse_args()
     import dask.dataframe as dd
     from dask.distributed import Client, LocalCluster
+
     print(f"load average at start: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
         write_files(Path(tmp), args.rows, args.groups, args.files)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None)
+            cluster = LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+            )
         with cluster, Client(cluster):
             before = peak_client_gib()
             start, cpu = time.perf_counter(), time.process_time()
             model = mw.fit(FORMULA, dd.read_parquet(tmp))
             wall, cpu = time.perf_counter() - start, time.process_time() - cpu
             print(f"{args.rows:,} rows in {args.files} Parquet files, {args.groups:,} groups: {FORMULA}")
-            print(f"  dask fit {wall:.1f} s (client cpu {cpu:.1f} s), {model.optsummary.evaluations} evaluations, "
-                  f"converged={model.converged}; client peak RSS {peak_client_gib():.2f} GiB "
-                  f"({before:.2f} GiB before the fit)")
+            print(
+                f"  dask fit {wall:.1f} s (client cpu {cpu:.1f} s), {model.optsummary.evaluations} evaluations, "
+                f"converged={model.converged}; client peak RSS {peak_client_gib():.2f} GiB "
+                f"({before:.2f} GiB before the fit)"
+            )
             print(model.fixef.to_string())
         if args.compare:
             data = pd.read_parquet(tmp)
             ref = mw.fit(FORMULA, data)
             a, b = model.ranef(), ref.ranef()
-            print(f"  vs in memory: objective {model.objective / ref.objective - 1:+.2e} (relative), "
-                  f"fixef {np.abs(model.fixef - ref.fixef).max():.2e}, "
-                  f"SDs {np.abs(model.varcorr.sdcor - ref.varcorr.sdcor).max():.2e}, "
-                  f"modes {np.abs(a.condval.to_numpy() - b.condval.to_numpy()).max():.2e}")
+            print(
+                f"  vs in memory: objective {model.objective / ref.objective - 1:+.2e} (relative), "
+                f"fixef {np.abs(model.fixef - ref.fixef).max():.2e}, "
+                f"SDs {np.abs(model.varcorr.sdcor - ref.varcorr.sdcor).max():.2e}, "
+                f"modes {np.abs(a.condval.to_numpy() - b.condval.to_numpy()).max():.2e}"
+            )
     print(f"load average at end: {os.getloadavg()}")
     return 0
 

@@ -24,9 +24,11 @@ from mixedwidgets.inference.ddf import LmmInference
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "tests" / "reference" / "ddf"
-CASES = [("sleepstudy_reml", "Reaction ~ Days + (Days | Subject)", ["Subject"]),
-         ("cake_reml", "angle ~ recipe * temp + (1 | recipe:replicate)", ["recipe", "temp", "replicate"]),
-         ("factor_slope_reml", "y ~ f * x + (1 + x | g)", ["f", "g"])]
+CASES = [
+    ("sleepstudy_reml", "Reaction ~ Days + (Days | Subject)", ["Subject"]),
+    ("cake_reml", "angle ~ recipe * temp + (1 | recipe:replicate)", ["recipe", "temp", "replicate"]),
+    ("factor_slope_reml", "y ~ f * x + (1 + x | g)", ["f", "g"]),
+]
 
 
 def median_seconds(work, reps: int) -> float:
@@ -46,15 +48,21 @@ def ours(csv: Path, formula: str, factors: list[str], reps: int) -> dict:
         warnings.simplefilter("ignore")
         m = mw.fit(formula, data)
     fresh = lambda: LmmInference(m.design, m.engine_fit)
-    return {"satterthwaite_coef": median_seconds(lambda: fresh().coef_table("satterthwaite"), reps),
-            "kenward_roger_coef": median_seconds(lambda: fresh().coef_table("kenward-roger"), reps),
-            "anova_satterthwaite": median_seconds(lambda: fresh().anova(data, "satterthwaite", 3), reps),
-            "anova_kenward_roger": median_seconds(lambda: fresh().anova(data, "kenward-roger", 3), reps)}
+    return {
+        "satterthwaite_coef": median_seconds(lambda: fresh().coef_table("satterthwaite"), reps),
+        "kenward_roger_coef": median_seconds(lambda: fresh().coef_table("kenward-roger"), reps),
+        "anova_satterthwaite": median_seconds(lambda: fresh().anova(data, "satterthwaite", 3), reps),
+        "anova_kenward_roger": median_seconds(lambda: fresh().anova(data, "kenward-roger", 3), reps),
+    }
 
 
 def lmertest(csv: Path, formula: str, factors: list[str], reps: int) -> dict:
-    run = subprocess.run(["Rscript", str(ROOT / "benchmarks" / "r" / "ddf_timing.R"), str(csv), formula,
-                          ",".join(factors), str(reps)], capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        ["Rscript", str(ROOT / "benchmarks" / "r" / "ddf_timing.R"), str(csv), formula, ",".join(factors), str(reps)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(run.stdout)
 
 

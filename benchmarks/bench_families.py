@@ -11,6 +11,7 @@ expected information, so its -2 log L is another approximation: compare its θ i
     python benchmarks/bench_families.py              # all cases, 3 reps
     python benchmarks/bench_families.py --quick      # the small cases only
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,13 +52,17 @@ def simulate(family, slope, n_groups, per_group, dispersion, seed=1) -> pd.DataF
     x = rng.normal(size=len(g))
     b0, b1 = rng.normal(0, 0.6, n_groups), rng.normal(0, 0.3, n_groups) if slope else np.zeros(n_groups)
     mu = np.exp(0.5 + 0.4 * x + b0[g] + b1[g] * x)
-    y = rng.negative_binomial(dispersion, dispersion / (dispersion + mu)) if family == "negative_binomial" \
+    y = (
+        rng.negative_binomial(dispersion, dispersion / (dispersion + mu))
+        if family == "negative_binomial"
         else rng.gamma(dispersion, mu / dispersion)
+    )
     return pd.DataFrame({"y": y, "x": x, "g": g})
 
 
 def time_ours(formula, data, family, link, reps):
     import mixedwidgets as mw
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = mw.fit(formula, data, family=family, link=link)
@@ -70,8 +75,12 @@ def time_ours(formula, data, family, link, reps):
 
 
 def time_r(csv, formula, family, link, reps):
-    out = subprocess.run(["Rscript", str(R_SCRIPT), str(csv), formula, family, link, str(reps)],
-                         capture_output=True, text=True, timeout=3600)
+    out = subprocess.run(
+        ["Rscript", str(R_SCRIPT), str(csv), formula, family, link, str(reps)],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "R failed"}
     return json.loads(out.stdout)
@@ -91,8 +100,10 @@ def main() -> None:
             data = simulate(family, slope, n_groups, per, dispersion)
             csv = Path(tmp) / f"{name}.csv"
             data.to_csv(csv, index=False)
-            results = {"mixedwidgets": time_ours(formula, data, family, link, args.reps),
-                       **time_r(csv, formula, family, link, args.reps)}
+            results = {
+                "mixedwidgets": time_ours(formula, data, family, link, args.reps),
+                **time_r(csv, formula, family, link, args.reps),
+            }
             raw[name] = results
             base = statistics.median(results["mixedwidgets"]["seconds"])
             for engine, r in results.items():
@@ -100,12 +111,22 @@ def main() -> None:
                     rows.append((name, len(data), engine, "error", "", "", "", r.get("error", "")))
                     continue
                 median = statistics.median(r["seconds"])
-                rows.append((name, len(data), engine, f"{median:.3f}", f"{median / base:.2f}",
-                             f"{r['objective'] - results['mixedwidgets']['objective']:+.2e}",
-                             f"{r['dispersion']:.4f}", ""))
+                rows.append(
+                    (
+                        name,
+                        len(data),
+                        engine,
+                        f"{median:.3f}",
+                        f"{median / base:.2f}",
+                        f"{r['objective'] - results['mixedwidgets']['objective']:+.2e}",
+                        f"{r['dispersion']:.4f}",
+                        "",
+                    )
+                )
             print(f"done {name}", file=sys.stderr, flush=True)
-    table = pd.DataFrame(rows, columns=["case", "n", "engine", "median_s", "ratio_to_mw", "d_minus2logL",
-                                        "theta_or_shape", "note"])
+    table = pd.DataFrame(
+        rows, columns=["case", "n", "engine", "median_s", "ratio_to_mw", "d_minus2logL", "theta_or_shape", "note"]
+    )
     print(table.to_string(index=False))
     if args.json:
         Path(args.json).write_text(json.dumps(raw, indent=1))

@@ -27,6 +27,7 @@ compared at equal answers.
 
 Environment variables (BLAS threads etc.) are left exactly as the caller set them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,9 +43,9 @@ import tempfile
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,7 @@ def expit(x):
 # ---------------------------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------------------------
+
 
 def sim_lmm_slopes(rng, quick):
     n_g, m = (200, 100) if quick else (2000, 100)
@@ -122,16 +124,27 @@ def sim_lmm_insteval(rng, quick):
     u_s, u_d, u_dept = rng.normal(0, 0.33, n_s), rng.normal(0, 0.51, n_d), rng.normal(0, 0.08, n_dept)
     lat = 3.25 - 0.09 * service + u_s[si] + u_d[di] + u_dept[dept_of_d[di]] + rng.normal(0, 1.18, si.size)
     y = np.clip(np.rint(lat), 1, 5).astype(int)
-    return pd.DataFrame({"y": y, "service": service, "s": labels("s", n_s)[si],
-                         "d": labels("d", n_d)[di], "dept": labels("dept", n_dept)[dept_of_d[di]]})
+    return pd.DataFrame(
+        {
+            "y": y,
+            "service": service,
+            "s": labels("s", n_s)[si],
+            "d": labels("d", n_d)[di],
+            "dept": labels("dept", n_dept)[dept_of_d[di]],
+        }
+    )
 
 
 def sim_verbagg(rng, quick):
     """VerbAgg-shaped: 316 respondents x 24 items, binary response, 6 fixed effects."""
     n_id = 100 if quick else 316
     # 4 situations (S1, S2: other-to-blame; S3, S4: self-to-blame) x want/do x curse/scold/shout
-    items = [(b, "other" if sit <= 2 else "self", mo, sit) for sit in (1, 2, 3, 4)
-             for mo in ("want", "do") for b in ("curse", "scold", "shout")]
+    items = [
+        (b, "other" if sit <= 2 else "self", mo, sit)
+        for sit in (1, 2, 3, 4)
+        for mo in ("want", "do")
+        for b in ("curse", "scold", "shout")
+    ]
     n_item = len(items)  # 24
     anger = np.clip(np.rint(rng.normal(20.0, 4.9, n_id)), 11, 39).astype(int)  # VerbAgg: mean 20, 11..39
     gender = rng.choice(np.array(["F", "M"]), n_id, p=[0.77, 0.23])
@@ -141,13 +154,30 @@ def sim_verbagg(rng, quick):
     btype = np.array([items[j][0] for j in jj])
     situ = np.array([items[j][1] for j in jj])
     # lme4's estimates for this model on the real VerbAgg
-    eta = (0.20 + 0.0574 * anger[ii] + 0.32 * (gender[ii] == "M") - 1.06 * (btype == "scold")
-           - 2.11 * (btype == "shout") - 1.06 * (situ == "self") + u_id[ii] + u_item[jj])
+    eta = (
+        0.20
+        + 0.0574 * anger[ii]
+        + 0.32 * (gender[ii] == "M")
+        - 1.06 * (btype == "scold")
+        - 2.11 * (btype == "shout")
+        - 1.06 * (situ == "self")
+        + u_id[ii]
+        + u_item[jj]
+    )
     r2 = rng.binomial(1, expit(eta))
     item_lab = np.array([f"S{sit}{mo.capitalize()}{b.capitalize()}" for b, _, mo, sit in items])
     assert len(set(item_lab)) == n_item
-    return pd.DataFrame({"r2": r2, "Anger": anger[ii], "Gender": gender[ii], "btype": btype,
-                         "situ": situ, "id": labels("id", n_id)[ii], "item": item_lab[jj]})
+    return pd.DataFrame(
+        {
+            "r2": r2,
+            "Anger": anger[ii],
+            "Gender": gender[ii],
+            "btype": btype,
+            "situ": situ,
+            "id": labels("id", n_id)[ii],
+            "item": item_lab[jj],
+        }
+    )
 
 
 def sim_glmm_slopes(rng, quick):
@@ -179,25 +209,56 @@ class BenchCase:
 
 
 CASES = [
-    BenchCase("lmm_slopes", "y ~ x + z + (1 + x | g)", "gaussian", ["g"], sim_lmm_slopes, 1,
-              sm=dict(formula="y ~ x + z", groups="g", re_formula="~x"),
-              notes="200,000 rows, 2,000 groups"),
-    BenchCase("lmm_insteval", "y ~ service + (1 | s) + (1 | d) + (1 | dept)", "gaussian",
-              ["s", "d", "dept"], sim_lmm_insteval, 2,
-              sm_na="3 crossed factors: one all-ones group with vc_formula needs a dense "
-                    "n x ~4,100 random-effects design",
-              notes="~73,000 rows, s ~3,000 x d ~1,100 crossed + dept 14"),
-    BenchCase("sleepstudy", "Reaction ~ Days + (Days | Subject)", "gaussian", ["Subject"],
-              load_sleepstudy, 0,
-              sm=dict(formula="Reaction ~ Days", groups="Subject", re_formula="~Days"),
-              notes="mixedwidgets/datasets/sleepstudy.csv"),
-    BenchCase("glmm_verbagg", "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)", "binomial",
-              ["id", "item"], sim_verbagg, 3,
-              sm_na="statsmodels MixedLM is Gaussian only (its Bayesian GLMMs are not ML)",
-              notes="7,584 rows, 316 x 24 crossed, Laplace"),
-    BenchCase("glmm_slopes", "y ~ x + (1 + x | g)", "binomial", ["g"], sim_glmm_slopes, 4,
-              sm_na="statsmodels MixedLM is Gaussian only (its Bayesian GLMMs are not ML)",
-              notes="20,000 rows, 500 groups, Laplace"),
+    BenchCase(
+        "lmm_slopes",
+        "y ~ x + z + (1 + x | g)",
+        "gaussian",
+        ["g"],
+        sim_lmm_slopes,
+        1,
+        sm=dict(formula="y ~ x + z", groups="g", re_formula="~x"),
+        notes="200,000 rows, 2,000 groups",
+    ),
+    BenchCase(
+        "lmm_insteval",
+        "y ~ service + (1 | s) + (1 | d) + (1 | dept)",
+        "gaussian",
+        ["s", "d", "dept"],
+        sim_lmm_insteval,
+        2,
+        sm_na="3 crossed factors: one all-ones group with vc_formula needs a dense n x ~4,100 random-effects design",
+        notes="~73,000 rows, s ~3,000 x d ~1,100 crossed + dept 14",
+    ),
+    BenchCase(
+        "sleepstudy",
+        "Reaction ~ Days + (Days | Subject)",
+        "gaussian",
+        ["Subject"],
+        load_sleepstudy,
+        0,
+        sm=dict(formula="Reaction ~ Days", groups="Subject", re_formula="~Days"),
+        notes="mixedwidgets/datasets/sleepstudy.csv",
+    ),
+    BenchCase(
+        "glmm_verbagg",
+        "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)",
+        "binomial",
+        ["id", "item"],
+        sim_verbagg,
+        3,
+        sm_na="statsmodels MixedLM is Gaussian only (its Bayesian GLMMs are not ML)",
+        notes="7,584 rows, 316 x 24 crossed, Laplace",
+    ),
+    BenchCase(
+        "glmm_slopes",
+        "y ~ x + (1 + x | g)",
+        "binomial",
+        ["g"],
+        sim_glmm_slopes,
+        4,
+        sm_na="statsmodels MixedLM is Gaussian only (its Bayesian GLMMs are not ML)",
+        notes="20,000 rows, 500 groups, Laplace",
+    ),
 ]
 CASE_NAMES = [c.name for c in CASES]
 
@@ -223,6 +284,7 @@ class Row:
 # ---------------------------------------------------------------------------------------------
 # engines
 # ---------------------------------------------------------------------------------------------
+
 
 def _objective_of(res):
     """REML criterion / -2 log L from a mixedwidgets result (tolerates a few spellings)."""
@@ -285,16 +347,19 @@ def run_mixedwidgets(case: BenchCase, df: pd.DataFrame, reps: int) -> Row:
     return row
 
 
-INSTALL_R = ("To add the lme4 column on Debian/Ubuntu: apt-get install -y r-base-core r-cran-lme4 "
-             "r-cran-jsonlite libopenblas0-pthread (R then uses OpenBLAS, as most Linux users run it).")
+INSTALL_R = (
+    "To add the lme4 column on Debian/Ubuntu: apt-get install -y r-base-core r-cran-lme4 "
+    "r-cran-jsonlite libopenblas0-pthread (R then uses OpenBLAS, as most Linux users run it)."
+)
 
 
 def lme4_available(rscript: str | None) -> bool:
     """True when `rscript` runs and can load lme4 and jsonlite."""
     if not rscript:
         return False
-    probe = subprocess.run([rscript, "-e", "suppressMessages({library(lme4); library(jsonlite)})"],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [rscript, "-e", "suppressMessages({library(lme4); library(jsonlite)})"], capture_output=True, text=True
+    )
     return probe.returncode == 0
 
 
@@ -306,8 +371,17 @@ def run_lme4(case: BenchCase, csv_path: Path, reps: int, rscript: str | None, or
     if not oracle.exists():
         row.status, row.note = "missing", f"oracle script not found: {oracle}"
         return row
-    cmd = [rscript, str(oracle), str(csv_path), case.formula, case.family, "TRUE", "1",
-           ",".join(case.factors), str(reps + 1)]
+    cmd = [
+        rscript,
+        str(oracle),
+        str(csv_path),
+        case.formula,
+        case.family,
+        "TRUE",
+        "1",
+        ",".join(case.factors),
+        str(reps + 1),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         row.status = "error"
@@ -366,6 +440,7 @@ def run_statsmodels(case: BenchCase, df: pd.DataFrame, reps: int) -> Row:
 # report
 # ---------------------------------------------------------------------------------------------
 
+
 def fmt(v, spec):
     if v is None or (isinstance(v, float) and math.isnan(v)):
         width = "".join(ch for ch in spec.split(".")[0] if ch.isdigit())
@@ -374,8 +449,10 @@ def fmt(v, spec):
 
 
 def print_table(rows: list[Row], reps: int):
-    head = f"{'case':14s} {'engine':13s} {'median s':>9s} {'min s':>9s} {'x mw':>7s} " \
-           f"{'objective':>14s} {'obj-lme4':>10s}  note"
+    head = (
+        f"{'case':14s} {'engine':13s} {'median s':>9s} {'min s':>9s} {'x mw':>7s} "
+        f"{'objective':>14s} {'obj-lme4':>10s}  note"
+    )
     print(head)
     print("-" * len(head))
     by_case: dict[str, list[Row]] = {}
@@ -390,16 +467,19 @@ def print_table(rows: list[Row], reps: int):
                 continue
             ratio = r.median / mw.median if mw and mw.median else None
             dobj = r.objective - l4.objective if (l4 and r.objective is not None) else None
-            print(f"{case:14s} {r.engine:13s} {fmt(r.median, '9.3f')} {fmt(r.minimum, '9.3f')} "
-                  f"{fmt(ratio, '7.2f')} {fmt(r.objective, '14.4f')} {fmt(dobj, '10.2e')}  {r.note}")
-    print(f"\nmedian/min over {reps} timed repetitions after one warm-up; 'x mw' = median / mixedwidgets "
-          "median; obj-lme4 = objective minus lme4's (negative = better optimum).")
+            print(
+                f"{case:14s} {r.engine:13s} {fmt(r.median, '9.3f')} {fmt(r.minimum, '9.3f')} "
+                f"{fmt(ratio, '7.2f')} {fmt(r.objective, '14.4f')} {fmt(dobj, '10.2e')}  {r.note}"
+            )
+    print(
+        f"\nmedian/min over {reps} timed repetitions after one warm-up; 'x mw' = median / mixedwidgets "
+        "median; obj-lme4 = objective minus lme4's (negative = better optimum)."
+    )
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cases", default=",".join(CASE_NAMES),
-                    help=f"comma-separated subset of: {', '.join(CASE_NAMES)}")
+    ap.add_argument("--cases", default=",".join(CASE_NAMES), help=f"comma-separated subset of: {', '.join(CASE_NAMES)}")
     ap.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset of: " + ", ".join(ENGINES))
     ap.add_argument("--reps", type=int, default=5, help="timed repetitions per engine (default 5)")
     ap.add_argument("--quick", action="store_true", help="smaller data sizes")
@@ -421,16 +501,22 @@ def main(argv=None):
     if "mixedwidgets" in engines:
         try:
             import mixedwidgets as mw
+
             if not hasattr(mw, "fit"):
-                print("NOTE: mixedwidgets.fit() does not exist yet; mixedwidgets rows will say 'missing'.",
-                      file=sys.stderr)
+                print(
+                    "NOTE: mixedwidgets.fit() does not exist yet; mixedwidgets rows will say 'missing'.",
+                    file=sys.stderr,
+                )
         except Exception as e:  # noqa: BLE001
             print(f"NOTE: cannot import mixedwidgets ({e}); its rows will say 'missing'.", file=sys.stderr)
     if "lme4" in engines and not lme4_available(args.rscript):
         print("NOTE: R with lme4 was not found; lme4 rows will say 'missing'. " + INSTALL_R, file=sys.stderr)
 
-    print(f"# python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cpus, "
-          f"{'quick' if args.quick else 'full'} sizes, reps={args.reps}", flush=True)
+    print(
+        f"# python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cpus, "
+        f"{'quick' if args.quick else 'full'} sizes, reps={args.reps}",
+        flush=True,
+    )
 
     tmp = None
     if args.keep_data:
@@ -446,9 +532,12 @@ def main(argv=None):
             csv_path = data_dir / f"{case.name}.csv"
             df0.to_csv(csv_path, index=False)
             df = pd.read_csv(csv_path)  # every engine sees exactly the file's contents
-            print(f"# {case.name}: {len(df):,} rows, "
-                  + ", ".join(f"{f}={df[f].nunique():,}" for f in case.factors)
-                  + f"  [{case.formula}, {case.family}]", flush=True)
+            print(
+                f"# {case.name}: {len(df):,} rows, "
+                + ", ".join(f"{f}={df[f].nunique():,}" for f in case.factors)
+                + f"  [{case.formula}, {case.family}]",
+                flush=True,
+            )
             for eng in engines:
                 t0 = time.perf_counter()
                 if eng == "mixedwidgets":
@@ -458,9 +547,12 @@ def main(argv=None):
                 else:
                     r = run_statsmodels(case, df, args.reps)
                 rows.append(r)
-                print(f"#   {eng:13s} {r.status:8s} median={fmt(r.median, '.3f')}s "
-                      f"objective={fmt(r.objective, '.4f')}  ({time.perf_counter() - t0:.0f}s wall)",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"#   {eng:13s} {r.status:8s} median={fmt(r.median, '.3f')}s "
+                    f"objective={fmt(r.objective, '.4f')}  ({time.perf_counter() - t0:.0f}s wall)",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -468,11 +560,28 @@ def main(argv=None):
     print()
     print_table(rows, args.reps)
     if args.json:
-        args.json.write_text(json.dumps(
-            dict(quick=args.quick, reps=args.reps, python=platform.python_version(),
-                 rows=[dict(case=r.case, engine=r.engine, status=r.status, times=r.times,
-                            median=r.median, objective=r.objective, note=r.note) for r in rows]),
-            indent=1))
+        args.json.write_text(
+            json.dumps(
+                dict(
+                    quick=args.quick,
+                    reps=args.reps,
+                    python=platform.python_version(),
+                    rows=[
+                        dict(
+                            case=r.case,
+                            engine=r.engine,
+                            status=r.status,
+                            times=r.times,
+                            median=r.median,
+                            objective=r.objective,
+                            note=r.note,
+                        )
+                        for r in rows
+                    ],
+                ),
+                indent=1,
+            )
+        )
     return 0
 
 

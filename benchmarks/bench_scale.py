@@ -12,6 +12,7 @@ REML, with the BLAS R was built with). Reported: fit seconds (data in memory, re
 the peak RSS of the whole process, the REML criterion and its difference from lme4's. A case whose
 engine passes `--timeout` is reported as such. The machine is shared: run one case at a time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,13 @@ def nested(schools: int, classes: int, rows: int, seed: int = 1) -> pd.DataFrame
     school = rng.integers(0, schools, rows)
     klass = rng.integers(0, classes, rows)
     x = rng.normal(size=rows)
-    y = (1.0 + 0.5 * x + rng.normal(0, 1.0, schools)[school] + rng.normal(0, 0.5, (schools, classes))[school, klass]
-         + rng.normal(size=rows))
+    y = (
+        1.0
+        + 0.5 * x
+        + rng.normal(0, 1.0, schools)[school]
+        + rng.normal(0, 0.5, (schools, classes))[school, klass]
+        + rng.normal(size=rows)
+    )
     return pd.DataFrame({"y": y, "x": x, "school": school, "class": klass})
 
 
@@ -66,8 +72,11 @@ CASES = {
     "nested_5000x10": (lambda: nested(5000, 10, 500_000), "y ~ x + (1 | school/class)", "school,class"),
     "nested_10000x5": (lambda: nested(10_000, 5, 500_000), "y ~ x + (1 | school/class)", "school,class"),
     "crossed_10000x10000": (lambda: crossed((10_000, 10_000), 500_000), "y ~ x + (1 | a) + (1 | b)", "a,b"),
-    "crossed_20000x4000x3000": (lambda: crossed((20_000, 4_000, 3_000), 1_000_000),
-                                "y ~ x + (1 | a) + (1 | b) + (1 | c)", "a,b,c"),
+    "crossed_20000x4000x3000": (
+        lambda: crossed((20_000, 4_000, 3_000), 1_000_000),
+        "y ~ x + (1 | a) + (1 | b) + (1 | c)",
+        "a,b,c",
+    ),
     "crossed_5000x5000": (lambda: crossed((5_000, 5_000), 250_000), "y ~ x + (1 | a) + (1 | b)", "a,b"),
     "rows_20m": (lambda: long_rows(20_000_000, 10_000), "y ~ x + z + (1 + x | g)", "g"),
 }
@@ -91,9 +100,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     m = mw.fit({formula!r}, data, reml=True)
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-print(json.dumps({{"seconds": seconds, "cpu_seconds": cpu, "objective": m.objective, "evaluations": m.optsummary.evaluations,
-                  "converged": bool(m.converged), "fixef": m.fixef.to_dict(), "theta": m.theta.tolist(),
-                  "rss_before_fit_gib": before, "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+print(json.dumps({{"seconds": seconds, "cpu_seconds": cpu, "objective": m.objective,
+                  "evaluations": m.optsummary.evaluations, "converged": bool(m.converged),
+                  "fixef": m.fixef.to_dict(), "theta": m.theta.tolist(),
+                  "rss_before_fit_gib": before, "peak_rss_gib": peak}}))
 """
 
 
@@ -159,10 +170,16 @@ def report(name: str, formula: str, results: dict) -> None:
         diff = "" if ref is None else f"  (vs lme4 {r['objective'] - ref:+.2e})"
         cpu = f" (cpu {r['cpu_seconds']:.1f} s)" if "cpu_seconds" in r else ""
         read = f"(data read: {r['rss_before_fit_gib']:.2f} GiB)  " if "rss_before_fit_gib" in r else ""
-        print(f"  {engine:13s} {r['seconds']:8.1f} s{cpu}  peak {r['peak_rss_gib']:.2f} GiB  {read}"
-              f"evaluations {r.get('evaluations')}  REML {r['objective']:.6f}{diff}")
-    if "lme4" in results and "mixedwidgets" in results and "error" not in results["lme4"] \
-            and "error" not in results["mixedwidgets"]:
+        print(
+            f"  {engine:13s} {r['seconds']:8.1f} s{cpu}  peak {r['peak_rss_gib']:.2f} GiB  {read}"
+            f"evaluations {r.get('evaluations')}  REML {r['objective']:.6f}{diff}"
+        )
+    if (
+        "lme4" in results
+        and "mixedwidgets" in results
+        and "error" not in results["lme4"]
+        and "error" not in results["mixedwidgets"]
+    ):
         print(f"  lme4 / mixedwidgets: {results['lme4']['seconds'] / results['mixedwidgets']['seconds']:.1f}x")
     sys.stdout.flush()
 

@@ -69,8 +69,10 @@ def main() -> int:
     start = time.perf_counter()
     data = simulate(args.rows, args.groups)
     simulated = time.perf_counter()
-    print(f"simulated {args.rows:,} rows, {args.groups:,} groups in {simulated - start:.1f} s; "
-          f"peak RSS so far {peak_rss_bytes() / 2**20:.0f} MiB")
+    print(
+        f"simulated {args.rows:,} rows, {args.groups:,} groups in {simulated - start:.1f} s; "
+        f"peak RSS so far {peak_rss_bytes() / 2**20:.0f} MiB"
+    )
     if args.trace:
         tracemalloc.start(10)
     with warnings.catch_warnings():
@@ -82,8 +84,10 @@ def main() -> int:
         print(f"tracemalloc: peak {peak / 2**20:.0f} MiB of Python/NumPy allocations during the fit")
         report_trace(tracemalloc.take_snapshot(), args.top)
         tracemalloc.stop()
-    print(f"\n{FORMULA}: fit in {fitted - simulated:.1f} s, {model.optsummary.evaluations} evaluations, "
-          f"converged={model.converged}")
+    print(
+        f"\n{FORMULA}: fit in {fitted - simulated:.1f} s, {model.optsummary.evaluations} evaluations, "
+        f"converged={model.converged}"
+    )
     print(model.fixef.to_string())
     print(model.varcorr.to_string())
     peak = peak_rss_bytes()

@@ -25,8 +25,15 @@ class SweepCase:
 
 
 LMM_KINDS = ("slopes", "slopes", "crossed", "nested", "uncorrelated", "two_slopes", "near_singular")
-GLMM_KINDS = ("binary_intercept", "binary_slopes", "binary_crossed", "cbind_slopes", "poisson_slopes",
-              "poisson_offset", "poisson_crossed")
+GLMM_KINDS = (
+    "binary_intercept",
+    "binary_slopes",
+    "binary_crossed",
+    "cbind_slopes",
+    "poisson_slopes",
+    "poisson_offset",
+    "poisson_crossed",
+)
 
 
 def _rounded(data: dict) -> pd.DataFrame:
@@ -113,8 +120,7 @@ def glmm_case(rng: np.random.Generator, index: int) -> SweepCase:
     base = float(rng.uniform(-1.5, 1.0))
     eta = base + 0.4 * (x - x.mean()) / sx - 0.2 * z
     if kind.endswith("slopes"):
-        b = _slope_effects(rng, n_g, sd0, sd1 * 0.3 if kind == "poisson_slopes" else sd1,
-                           float(rng.uniform(-0.9, 0.9)))
+        b = _slope_effects(rng, n_g, sd0, sd1 * 0.3 if kind == "poisson_slopes" else sd1, float(rng.uniform(-0.9, 0.9)))
         eta = eta + b[g, 0] + b[g, 1] * (x - x.mean())
         rhs = "x + z + (1 + x | g)"
     elif kind.endswith("crossed"):
@@ -169,8 +175,7 @@ def _hard_glmm(rng, name, family, n, n_g, sx, centre, sd0, sd1, corr, trials=0):
     else:
         data["y"] = rng.binomial(1, 1 / (1 + np.exp(-eta)))
         formula = "y ~ x + z + (1 + x | g)"
-    return SweepCase(name, formula, "poisson" if family == "poisson" else "binomial", False, ("g",),
-                     _rounded(data))
+    return SweepCase(name, formula, "poisson" if family == "poisson" else "binomial", False, ("g",), _rounded(data))
 
 
 def hard_cases(seed: int) -> list[SweepCase]:

@@ -30,13 +30,13 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from sweep_cases import SweepCase, hard_cases, sweep_cases
+from sweep_cases import SweepCase, hard_cases, sweep_cases  # noqa: E402 (after the sys.path line)
 
-import mixedwidgets as mw
+import mixedwidgets as mw  # noqa: E402 (after the sys.path line)
 
 R_SCRIPT = ROOT / "tools" / "r" / "sweep_lme4.R"
-LMM_TOLERANCE = 1e-6     # relative
-GLMM_TOLERANCE = 1e-3    # absolute, on −2 log L
+LMM_TOLERANCE = 1e-6  # relative
+GLMM_TOLERANCE = 1e-3  # absolute, on −2 log L
 
 
 def run_lme4(cases: list[SweepCase], folder: Path) -> subprocess.Popen | None:
@@ -47,12 +47,14 @@ def run_lme4(cases: list[SweepCase], folder: Path) -> subprocess.Popen | None:
     for case in cases:
         csv = folder / f"{case.name}.csv"
         case.data.to_csv(csv, index=False)
-        rows.append(f"{case.name}\t{csv}\t{case.formula}\t{case.family}\t{str(case.reml).upper()}\t"
-                    f"{','.join(case.factors)}")
+        rows.append(
+            f"{case.name}\t{csv}\t{case.formula}\t{case.family}\t{str(case.reml).upper()}\t{','.join(case.factors)}"
+        )
     manifest = folder / "manifest.tsv"
     manifest.write_text("\n".join(rows) + "\n")
-    return subprocess.Popen(["Rscript", str(R_SCRIPT), str(manifest)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        ["Rscript", str(R_SCRIPT), str(manifest)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
 
 
 def lme4_answers(process: subprocess.Popen | None) -> dict[str, dict]:
@@ -80,9 +82,17 @@ def fit_ours(case: SweepCase) -> dict:
             return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     seconds = time.perf_counter() - start
     doubts = [str(w.message) for w in caught if "converge" in str(w.message)]
-    return {"ok": True, "objective": model.objective, "theta": model.theta.tolist(),
-            "fixef": model.fixef.tolist(), "singular": model.singular, "warnings": doubts,
-            "converged": model.converged, "seconds": seconds, "evaluations": model.optsummary.evaluations}
+    return {
+        "ok": True,
+        "objective": model.objective,
+        "theta": model.theta.tolist(),
+        "fixef": model.fixef.tolist(),
+        "singular": model.singular,
+        "warnings": doubts,
+        "converged": model.converged,
+        "seconds": seconds,
+        "evaluations": model.optsummary.evaluations,
+    }
 
 
 def lme4_doubts(answer: dict) -> list[str]:
@@ -123,8 +133,15 @@ def report_line(case: SweepCase, ours: dict, theirs: dict | None, verdict: dict)
 def save_reference(folder: Path, case: SweepCase, theirs: dict, seed: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     case.data.to_csv(folder / f"{case.name}.csv", index=False)
-    record = {"name": case.name, "seed": seed, "formula": case.formula, "family": case.family, "reml": case.reml,
-              "factors": list(case.factors), "lme4": theirs}
+    record = {
+        "name": case.name,
+        "seed": seed,
+        "formula": case.formula,
+        "family": case.family,
+        "reml": case.reml,
+        "factors": list(case.factors),
+        "lme4": theirs,
+    }
     (folder / f"{case.name}.json").write_text(json.dumps(record, indent=1) + "\n")
 
 
@@ -139,7 +156,8 @@ def summary(cases: list[SweepCase], verdicts: list[dict]) -> str:
             f"{label}: {len(chosen)} cases, {sum(v['failed'] for v in chosen)} failed, "
             f"{sum(bool(v['excess']) for v in chosen)} above lme4 beyond tolerance, "
             f"{sum(v['false_alarm'] for v in chosen)} warnings where lme4 has none; "
-            f"diff ours-lme4 min {min(diffs, default=np.nan):+.2e} max {max(diffs, default=np.nan):+.2e}")
+            f"diff ours-lme4 min {min(diffs, default=np.nan):+.2e} max {max(diffs, default=np.nan):+.2e}"
+        )
     return "\n".join(lines)
 
 

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from .backend.family import FAMILY_NAMES as FAMILIES
-from .fitting import fit
 from .errors import MixedModelError
+from .fitting import fit
 
 USAGE_ERROR = 2
 LINKS = ("identity", "logit", "probit", "cloglog", "log", "inverse")
@@ -52,8 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ml", action="store_true", help="maximum likelihood instead of REML (Gaussian models)")
     p.add_argument("--nagq", type=int, default=1, help="adaptive Gauss-Hermite nodes (GLMMs; default 1: Laplace)")
     p.add_argument("--weights", metavar="COL", help="a column of prior weights")
-    p.add_argument("--ddf", type=str.lower, choices=DDF_METHODS,
-                   help="denominator df of the fixed effects' tests (Gaussian models; GLMMs: asymptotic only)")
+    p.add_argument(
+        "--ddf",
+        type=str.lower,
+        choices=DDF_METHODS,
+        help="denominator df of the fixed effects' tests (Gaussian models; GLMMs: asymptotic only)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the summary")
     return parser
 
@@ -84,11 +88,13 @@ def fit_from_arguments(args: argparse.Namespace, data: pd.DataFrame):
     if args.weights is not None and args.weights not in data.columns:
         raise UsageError(f"--weights: {args.weights!r} is not a column of the data")
     if args.ddf not in (None, "asymptotic") and args.family != "gaussian":
-        raise UsageError(f"--ddf {args.ddf} applies to Gaussian (linear) mixed models only; GLMMs use z tests "
-                         "(--ddf asymptotic)")
+        raise UsageError(
+            f"--ddf {args.ddf} applies to Gaussian (linear) mixed models only; GLMMs use z tests (--ddf asymptotic)"
+        )
     weights = None if args.weights is None else data[args.weights]
-    return fit(args.formula, data, reml=not args.ml, family=args.family, nagq=args.nagq, weights=weights,
-               link=args.link)
+    return fit(
+        args.formula, data, reml=not args.ml, family=args.family, nagq=args.nagq, weights=weights, link=args.link
+    )
 
 
 def coefficient_table(model, ddf: str | None) -> pd.DataFrame:
@@ -125,8 +131,9 @@ def model_json(model, ddf: str | None = None) -> dict:
         "formula": model.formula,
         "family": model.family,
         "link": getattr(model, "link", "identity"),
-        "method": ("REML" if model.reml else "ML") if model.family == "gaussian" else
-                  ("Laplace" if model.nagq == 1 else f"AGQ({model.nagq})"),
+        "method": ("REML" if model.reml else "ML")
+        if model.family == "gaussian"
+        else ("Laplace" if model.nagq == 1 else f"AGQ({model.nagq})"),
         "nobs": model.nobs,
         "n_dropped": model.n_dropped,
         "ngroups": dict(model.ngroups),
@@ -155,8 +162,10 @@ def _run(argv: Sequence[str] | None, stdout, stderr) -> int:
     for warning in caught:
         print(f"warning: {_one_line(warning.message)}", file=stderr)
     if args.ddf is not None and "ddf" not in inspect.signature(model.coef_table).parameters:
-        print(f"warning: this version of mixedwidgets has no coef_table(ddf=...); --ddf {args.ddf} not applied",
-              file=stderr)
+        print(
+            f"warning: this version of mixedwidgets has no coef_table(ddf=...); --ddf {args.ddf} not applied",
+            file=stderr,
+        )
     print(output, file=stdout)
     return 0
 

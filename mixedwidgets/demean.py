@@ -21,8 +21,9 @@ WITHIN_SUFFIX = "_within"
 BETWEEN_SUFFIX = "_between"
 
 
-def demean(data: pd.DataFrame, columns, by, *, suffixes: tuple[str, str] = (WITHIN_SUFFIX, BETWEEN_SUFFIX)
-           ) -> pd.DataFrame:
+def demean(
+    data: pd.DataFrame, columns, by, *, suffixes: tuple[str, str] = (WITHIN_SUFFIX, BETWEEN_SUFFIX)
+) -> pd.DataFrame:
     """A copy of ``data`` with ``<col>_within`` (x minus its group mean) and ``<col>_between``
     (the group mean) for each of ``columns``, grouped by the column(s) ``by``.
 

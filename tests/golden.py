@@ -14,7 +14,7 @@ import pandas as pd
 import mixedwidgets as mw
 
 REFERENCE = Path(__file__).parent / "reference"
-CORRELATION_RTOL = 0.01   # the tolerance the SDs are held to
+CORRELATION_RTOL = 0.01  # the tolerance the SDs are held to
 CORRELATION_FLOOR = 1e-4  # for correlations near 0
 THETA_RTOL = 0.01
 DATASETS = Path(mw.__file__).parent / "datasets"
@@ -39,9 +39,18 @@ def _cases_in(folder: Path, data_folder: Path) -> list[Case]:
             path = data_folder / f"{row['csv']}.csv"
             if not path.exists():
                 path = data_folder / f"{row['csv'].lower()}.csv"
-            out.append(Case(row["name"], path, row["formula"], row["family"], row["reml"] == "TRUE",
-                            int(row["nagq"]), tuple(f for f in row["factors"].split(",") if f),
-                            json.loads((folder / f"{row['name']}.json").read_text())))
+            out.append(
+                Case(
+                    row["name"],
+                    path,
+                    row["formula"],
+                    row["family"],
+                    row["reml"] == "TRUE",
+                    int(row["nagq"]),
+                    tuple(f for f in row["factors"].split(",") if f),
+                    json.loads((folder / f"{row['name']}.json").read_text()),
+                )
+            )
     return out
 
 
@@ -88,11 +97,11 @@ def compare_varcorr(model, answer) -> None:
     assert set(ours) == set(theirs)
     biggest = max(abs(v) for (g, _, v2), v in theirs.items() if v2 is None)
     for key, value in theirs.items():
-        if key[2] is None:   # standard deviations: 1%, with a floor for ones at the boundary
+        if key[2] is None:  # standard deviations: 1%, with a floor for ones at the boundary
             assert abs(ours[key] - value) <= 0.01 * abs(value) + 1e-3 * biggest, (key, ours[key], value)
         elif np.isnan(value):
             assert np.isnan(ours[key]), (key, ours[key], value)
-        else:                # correlations, singular ±1 included (their sign too): 1%, as the SDs
+        else:  # correlations, singular ±1 included (their sign too): 1%, as the SDs
             assert abs(ours[key] - value) <= CORRELATION_RTOL * abs(value) + CORRELATION_FLOOR, (key, ours[key], value)
 
 
@@ -107,8 +116,10 @@ def compare_theta(model, answer) -> None:
 def compare_ranef(model, answer) -> None:
     ref = pd.DataFrame(answer["ranef"])
     ours = model.ranef()
-    ours_index = {(_group_key(g), t, _level_key(g, lv)): (cv, sd)
-                  for g, t, lv, cv, sd in ours[["group", "term", "level", "condval", "condsd"]].itertuples(index=False)}
+    ours_index = {
+        (_group_key(g), t, _level_key(g, lv)): (cv, sd)
+        for g, t, lv, cv, sd in ours[["group", "term", "level", "condval", "condsd"]].itertuples(index=False)
+    }
     assert len(ours_index) == len(ref)
     scale = ref.condsd.max()
     for g, t, lv, cv, sd in ref[["grpvar", "term", "grp", "condval", "condsd"]].itertuples(index=False):

@@ -16,25 +16,62 @@ def formula_frame(n: int = 40, seed: int = 0) -> pd.DataFrame:
     h = (np.arange(n) // 5) % 4
     x = rng.normal(size=n)
     eta = 0.5 * x + rng.normal(size=5)[g]
-    return pd.DataFrame({
-        "y": eta + rng.normal(size=n), "x": x, "z": rng.normal(size=n),
-        "g": [f"g{k}" for k in g], "h": h, "f": pd.Categorical(rng.choice(list("abc"), n)),
-        "b": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int),
-        "c": rng.poisson(np.exp(eta / 2)).clip(0, 5),
-        "w": rng.uniform(0.5, 2, n), "my col": rng.normal(size=n),
-    })
+    return pd.DataFrame(
+        {
+            "y": eta + rng.normal(size=n),
+            "x": x,
+            "z": rng.normal(size=n),
+            "g": [f"g{k}" for k in g],
+            "h": h,
+            "f": pd.Categorical(rng.choice(list("abc"), n)),
+            "b": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int),
+            "c": rng.poisson(np.exp(eta / 2)).clip(0, 5),
+            "w": rng.uniform(0.5, 2, n),
+            "my col": rng.normal(size=n),
+        }
+    )
 
 
 # --- formulas: well-formed ones, and ones with random edits --------------------------------------------
 
-PREDICTORS = ["x", "z", "f", "`my col`", "log(w)", "I(x**2)", "C(f)", "x:z", "x*z", "0", "1", "-1",
-              "np.exp(x)", "within(x, g)", "between(x, g)", "offset(z)", "b", "c", "g", "poly(x, 2)",
-              "center(x)", "scale(z)", "log(x)", "x + x", "(x + z)", "f:x", "I(x > 0)", "h", "missing"]
+PREDICTORS = [
+    "x",
+    "z",
+    "f",
+    "`my col`",
+    "log(w)",
+    "I(x**2)",
+    "C(f)",
+    "x:z",
+    "x*z",
+    "0",
+    "1",
+    "-1",
+    "np.exp(x)",
+    "within(x, g)",
+    "between(x, g)",
+    "offset(z)",
+    "b",
+    "c",
+    "g",
+    "poly(x, 2)",
+    "center(x)",
+    "scale(z)",
+    "log(x)",
+    "x + x",
+    "(x + z)",
+    "f:x",
+    "I(x > 0)",
+    "h",
+    "missing",
+]
 RANDOM_EXPRESSIONS = ["1", "x", "1 + x", "0 + x", "x + z", "f", "0 + f", "`my col`", "z", "1 + b"]
 GROUPS = ["g", "h", "g:h", "g/h", "f", "h/g", "g:f", "b"]
-RESPONSES = {"gaussian": ["y", "log(w)", "`my col`", "I(y*2)"],
-             "binomial": ["b", "cbind(c, 5 - c)", "cbind(b, 1 - b)"],
-             "poisson": ["c", "b"]}
+RESPONSES = {
+    "gaussian": ["y", "log(w)", "`my col`", "I(y*2)"],
+    "binomial": ["b", "cbind(c, 5 - c)", "cbind(b, 1 - b)"],
+    "poisson": ["c", "b"],
+}
 ANY_RESPONSE = sorted({r for rs in RESPONSES.values() for r in rs} | {"f", "x", "missing", "bb"})
 EDITS = list("()|~+-*:/`,. 1xg") + ["||", "(1|g)", "\n", "é", "'", '"', "[", "]", "{", "}", "\\", "#", "%"]
 
@@ -53,7 +90,7 @@ def edited(draw, text: str) -> str:
         position = draw(st.integers(0, len(text)))
         kind = draw(st.sampled_from(["insert", "delete", "replace"]))
         piece = draw(st.sampled_from(EDITS))
-        tail = text[position:] if kind == "insert" else text[position + 1:]
+        tail = text[position:] if kind == "insert" else text[position + 1 :]
         text = text[:position] + ("" if kind == "delete" else piece) + tail
     return text
 
@@ -75,8 +112,11 @@ def model_spec(draw) -> tuple[str, str, int]:
     """A well-formed (formula, family, nagq) on formula_frame(): a response of the right kind."""
     family = draw(st.sampled_from(["gaussian", "gaussian", "binomial", "poisson"]))
     fixed = draw(st.lists(st.sampled_from(PREDICTORS[:-1]), max_size=3))
-    random = [f"({draw(st.sampled_from(RANDOM_EXPRESSIONS))} {draw(st.sampled_from(['|', '|', '||']))} "
-              f"{draw(st.sampled_from(GROUPS))})" for _ in range(draw(st.integers(1, 2)))]
+    random = [
+        f"({draw(st.sampled_from(RANDOM_EXPRESSIONS))} {draw(st.sampled_from(['|', '|', '||']))} "
+        f"{draw(st.sampled_from(GROUPS))})"
+        for _ in range(draw(st.integers(1, 2)))
+    ]
     nagq = draw(st.sampled_from([1, 1, 1, 5])) if family != "gaussian" else 1
     return f"{draw(st.sampled_from(RESPONSES[family]))} ~ {' + '.join(fixed + random)}", family, nagq
 
@@ -84,13 +124,18 @@ def model_spec(draw) -> tuple[str, str, int]:
 # --- random data frames ----------------------------------------------------------------------------------
 
 SPECIAL = [0.0, 1.0, -1.0, 1e8, 1e-8, -1e8, 1e300, 5e-324, np.nan, np.inf, -np.inf, 0.5, 2.0, 3.0]
-FLOATS = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64), st.sampled_from(SPECIAL),
-                   st.integers(-3, 10).map(float))
-LABELS = st.one_of(st.sampled_from(["a", "b", "c", "d", "<img>", "a b", ""]), st.none(), st.integers(0, 3),
-                   st.just(np.nan))
+FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=64), st.sampled_from(SPECIAL), st.integers(-3, 10).map(float)
+)
+LABELS = st.one_of(
+    st.sampled_from(["a", "b", "c", "d", "<img>", "a b", ""]), st.none(), st.integers(0, 3), st.just(np.nan)
+)
 RESPONSE_KINDS = {
-    "float": FLOATS, "int01": st.integers(0, 1), "count": st.integers(0, 8),
-    "str": st.sampled_from(["a", "b", "<b>"]), "bool": st.booleans(),
+    "float": FLOATS,
+    "int01": st.integers(0, 1),
+    "count": st.integers(0, 8),
+    "str": st.sampled_from(["a", "b", "<b>"]),
+    "bool": st.booleans(),
 }
 
 
@@ -106,9 +151,11 @@ def random_frame(draw) -> pd.DataFrame:
     x = np.asarray(draw(st.lists(FLOATS, min_size=n, max_size=n)), dtype=float)
     with np.errstate(over="ignore", invalid="ignore"):
         x = x * draw(st.sampled_from([1.0, 1e8, 1e-8, 1e150, 1e-150]))
-    return pd.DataFrame({
-        "y": pd.Series(y, dtype=object) if kind == "str" else y,
-        "x": x,
-        "g": pd.Series(draw(st.lists(LABELS, min_size=n, max_size=n)), dtype=object),
-        "h": draw(st.lists(st.integers(0, 4), min_size=n, max_size=n)),
-    })
+    return pd.DataFrame(
+        {
+            "y": pd.Series(y, dtype=object) if kind == "str" else y,
+            "x": x,
+            "g": pd.Series(draw(st.lists(LABELS, min_size=n, max_size=n)), dtype=object),
+            "h": draw(st.lists(st.integers(0, 4), min_size=n, max_size=n)),
+        }
+    )

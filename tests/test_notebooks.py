@@ -16,14 +16,20 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom(path):
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     try:
         client.execute()
     except CellExecutionError as error:
         pytest.fail(f"{path.name} failed:\n{ANSI.sub('', str(error))}", pytrace=False)
-    without = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
-               for out in cell.outputs if WIDGET in out.get("data", {}) and not has_picture(out["data"])]
+    without = [
+        i
+        for i, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if WIDGET in out.get("data", {}) and not has_picture(out["data"])
+    ]
     assert not without, f"{path.name}: widget outputs without a static picture in cells {without}"
 
 

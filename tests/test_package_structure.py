@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mixedwidgets"
-ENGINE_LAYERS = ("mixedwidgets.formula", "mixedwidgets.design", "mixedwidgets.backend", "mixedwidgets.results",
-                 "mixedwidgets.inference", "mixedwidgets.fitting", "mixedwidgets.simulation")
+ENGINE_LAYERS = (
+    "mixedwidgets.formula",
+    "mixedwidgets.design",
+    "mixedwidgets.backend",
+    "mixedwidgets.results",
+    "mixedwidgets.inference",
+    "mixedwidgets.fitting",
+    "mixedwidgets.simulation",
+)
 DISPLAY = ("IPython", "ipywidgets", "bqplot", "anywidget", "traitlets")
 
 
@@ -92,9 +99,11 @@ def test_the_cycle_finder_sees_a_cycle():
 
 @pytest.mark.parametrize("layer", ENGINE_LAYERS)
 def test_engine_layers_never_import_display_code(layer):
-    code = (f"import sys, importlib, pkgutil, {layer} as m\n"
-            f"for info in pkgutil.walk_packages(m.__path__, '{layer}.'):\n"
-            "    importlib.import_module(info.name)\n"
-            f"print(sorted(k for k in sys.modules if k.split('.')[0] in {DISPLAY!r}))")
+    code = (
+        f"import sys, importlib, pkgutil, {layer} as m\n"
+        f"for info in pkgutil.walk_packages(m.__path__, '{layer}.'):\n"
+        "    importlib.import_module(info.name)\n"
+        f"print(sorted(k for k in sys.modules if k.split('.')[0] in {DISPLAY!r}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout

@@ -28,9 +28,13 @@ def sleepstudy() -> pd.DataFrame:
 
 
 def cake() -> pd.DataFrame:
-    code = "data(cake, package='lme4'); write.csv(cake[, c('replicate', 'recipe', 'temp', 'angle')], stdout(), row.names=FALSE)"
+    code = (
+        "data(cake, package='lme4'); "
+        "write.csv(cake[, c('replicate', 'recipe', 'temp', 'angle')], stdout(), row.names=FALSE)"
+    )
     out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True)
     from io import StringIO
+
     return pd.read_csv(StringIO(out.stdout))
 
 
@@ -47,8 +51,14 @@ def factor_slope(seed: int = 10) -> pd.DataFrame:
     b = rng.multivariate_normal([0, 0], cov, size=30)
     effect = {"lo": 0.0, "mid": 0.8, "hi": -0.5}
     slope = {"lo": 0.3, "mid": 0.6, "hi": 0.1}
-    y = (1.0 + np.vectorize(effect.get)(f) + np.vectorize(slope.get)(f) * x + b[g, 0] + b[g, 1] * x
-         + rng.normal(0, 0.8, size=n))
+    y = (
+        1.0
+        + np.vectorize(effect.get)(f)
+        + np.vectorize(slope.get)(f) * x
+        + b[g, 0]
+        + b[g, 1] * x
+        + rng.normal(0, 0.8, size=n)
+    )
     return pd.DataFrame({"y": np.round(y, 6), "f": f, "x": np.round(x, 6), "g": [f"s{k:02d}" for k in g]})
 
 
@@ -65,18 +75,38 @@ def random_case(seed: int) -> tuple[pd.DataFrame, str, list[str]]:
     x = rng.normal(0, 1, size=n) + 0.3 * g / n_groups
     bg = rng.normal(0, rng.uniform(0.3, 1.5), size=(n_groups, 2))
     bh = rng.normal(0, rng.uniform(0.2, 1.0), size=h.max() + 1)
-    y = (rng.normal(0, 1) + 0.5 * (a == "a1") - 0.4 * (c == "v") + 0.3 * x * (a == "a0") + bg[g, 0]
-         + bg[g, 1] * x * rng.uniform(0.2, 1) + bh[h] + rng.normal(0, rng.uniform(0.5, 1.5), size=n))
-    data = pd.DataFrame({"y": np.round(y, 6), "a": a, "c": c, "x": np.round(x, 6),
-                         "g": [f"g{k}" for k in g], "h": [f"h{k}" for k in h]})
-    formulas = ["y ~ a * c + x + (1 | g)", "y ~ a * x + c + (1 + x | g)", "y ~ a + c + a:x + (1 | g) + (1 | h)",
-                "y ~ a * c * x + (x || g)", "y ~ x + a + (1 | g/h)"]
+    y = (
+        rng.normal(0, 1)
+        + 0.5 * (a == "a1")
+        - 0.4 * (c == "v")
+        + 0.3 * x * (a == "a0")
+        + bg[g, 0]
+        + bg[g, 1] * x * rng.uniform(0.2, 1)
+        + bh[h]
+        + rng.normal(0, rng.uniform(0.5, 1.5), size=n)
+    )
+    data = pd.DataFrame(
+        {"y": np.round(y, 6), "a": a, "c": c, "x": np.round(x, 6), "g": [f"g{k}" for k in g], "h": [f"h{k}" for k in h]}
+    )
+    formulas = [
+        "y ~ a * c + x + (1 | g)",
+        "y ~ a * x + c + (1 + x | g)",
+        "y ~ a + c + a:x + (1 | g) + (1 | h)",
+        "y ~ a * c * x + (x || g)",
+        "y ~ x + a + (1 | g/h)",
+    ]
     return data, formulas[seed % len(formulas)], ["a", "c", "g", "h"]
 
 
-VARIANTS = ["y ~ 0 + a + x + (1 | g)", "y ~ a * c + a:x + (1 | g)", "y ~ x * z + a + (1 + x | g)",
-            "y ~ a:c + x + (1 | g)", "y ~ c * a * x + (1 | h) + (1 | g)", "y ~ b * x + (1 | g)",
-            "y ~ poly(x, 2) * a + (1 + x | g)"]
+VARIANTS = [
+    "y ~ 0 + a + x + (1 | g)",
+    "y ~ a * c + a:x + (1 | g)",
+    "y ~ x * z + a + (1 + x | g)",
+    "y ~ a:c + x + (1 | g)",
+    "y ~ c * a * x + (1 | h) + (1 | g)",
+    "y ~ b * x + (1 | g)",
+    "y ~ poly(x, 2) * a + (1 + x | g)",
+]
 
 
 def variant_case(k: int) -> tuple[pd.DataFrame, str, list[str]]:
@@ -87,7 +117,7 @@ def variant_case(k: int) -> tuple[pd.DataFrame, str, list[str]]:
     rng = np.random.default_rng(200 + k)
     data["z"] = np.round(rng.normal(1.0, 2.0, size=len(data)), 6)
     data["y"] = np.round(data["y"] + 0.2 * data["x"] * data["z"], 6)
-    data["b"] = np.where(data["x"] > 0, "TRUE", "FALSE")   # read back as logical by R and pandas
+    data["b"] = np.where(data["x"] > 0, "TRUE", "FALSE")  # read back as logical by R and pandas
     return data, VARIANTS[k], factors
 
 
@@ -114,9 +144,20 @@ def main(out_dir: Path, only: str = "") -> None:
         csv = out_dir / f"{name}.csv"
         data.to_csv(csv, index=False)
         used = [f for f in factors if f in data.columns]
-        run = subprocess.run(["Rscript", str(ORACLE), str(csv), formula, "TRUE" if reml else "FALSE",
-                              ",".join(used), "5" if name.startswith("sleepstudy") else "0"],
-                             capture_output=True, text=True, check=False)
+        run = subprocess.run(
+            [
+                "Rscript",
+                str(ORACLE),
+                str(csv),
+                formula,
+                "TRUE" if reml else "FALSE",
+                ",".join(used),
+                "5" if name.startswith("sleepstudy") else "0",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if run.returncode != 0:
             print(name, "failed:", run.stderr[-500:], file=sys.stderr)
             continue
@@ -127,5 +168,7 @@ def main(out_dir: Path, only: str = "") -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "reference" / "ddf",
-         sys.argv[2] if len(sys.argv) > 2 else "")
+    main(
+        Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "reference" / "ddf",
+        sys.argv[2] if len(sys.argv) > 2 else "",
+    )

@@ -23,15 +23,28 @@ R_SCRIPT = ROOT / "tools" / "r" / "fit_glmmtmb.R"
 REFERENCE = ROOT / "tests" / "reference" / "families"
 
 
-def simulate(family: str, link: str, slope: bool, rng: np.random.Generator, n_groups: int, per_group: int,
-             dispersion: float, sd0: float, sd1: float = 0.0, corr: float = 0.0) -> pd.DataFrame:
+def simulate(
+    family: str,
+    link: str,
+    slope: bool,
+    rng: np.random.Generator,
+    n_groups: int,
+    per_group: int,
+    dispersion: float,
+    sd0: float,
+    sd1: float = 0.0,
+    corr: float = 0.0,
+) -> pd.DataFrame:
     """y ~ x + (1 | g) or (1 + x | g) from the family with the given true values."""
     g = np.repeat(np.arange(n_groups), per_group)
     inverse = link == "inverse"
     x = rng.uniform(0, 1, len(g)) if inverse else rng.normal(size=len(g))
     cov = np.array([[sd0**2, corr * sd0 * sd1], [corr * sd0 * sd1, sd1**2]])
-    b = rng.multivariate_normal(np.zeros(2), cov, size=n_groups) if slope else \
-        np.column_stack([rng.normal(0, sd0, n_groups), np.zeros(n_groups)])
+    b = (
+        rng.multivariate_normal(np.zeros(2), cov, size=n_groups)
+        if slope
+        else np.column_stack([rng.normal(0, sd0, n_groups), np.zeros(n_groups)])
+    )
     beta = (1.0, 0.5) if inverse else (rng.uniform(-0.5, 1.5), rng.uniform(-0.5, 0.5))
     eta = beta[0] + beta[1] * x + b[g, 0] + b[g, 1] * x
     mu = 1.0 / np.maximum(eta, 0.05) if inverse else np.exp(eta)
@@ -43,8 +56,12 @@ def simulate(family: str, link: str, slope: bool, rng: np.random.Generator, n_gr
 
 
 def r_answer(csv: Path, formula: str, family: str, link: str, engine: str = "glmmTMB", reps: int = 1) -> dict:
-    out = subprocess.run(["Rscript", str(R_SCRIPT), str(csv), formula, family, link, "g", str(reps), engine],
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        ["Rscript", str(R_SCRIPT), str(csv), formula, family, link, "g", str(reps), engine],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "R failed")
     return json.loads(out.stdout)
@@ -52,12 +69,19 @@ def r_answer(csv: Path, formula: str, family: str, link: str, engine: str = "glm
 
 def our_answer(data: pd.DataFrame, formula: str, family: str, link: str) -> dict:
     import mixedwidgets as mw
+
     m = mw.fit(formula, data, family=family, link=link)
     sdcor = {}
     for row in m.varcorr.itertuples():
         sdcor[f"{row.group}|{row.var1}|{row.var2 if isinstance(row.var2, str) else 'NA'}"] = row.sdcor
-    return {"objective": m.objective, "fixef": m.fixef.to_dict(), "se": m.coef_table()["std_error"].to_dict(),
-            "sdcor": sdcor, "dispersion": m.dispersion, "messages": m.messages}
+    return {
+        "objective": m.objective,
+        "fixef": m.fixef.to_dict(),
+        "se": m.coef_table()["std_error"].to_dict(),
+        "sdcor": sdcor,
+        "dispersion": m.dispersion,
+        "messages": m.messages,
+    }
 
 
 def differences(ours: dict, ref: dict) -> dict:
@@ -96,8 +120,14 @@ def write() -> None:
         data = simulate(family, link, slope, np.random.default_rng(seed), n_groups, per, disp, sd0, sd1, corr)
         csv = REFERENCE / "data" / f"{name}.csv"
         data.to_csv(csv, index=False)
-        answer = {"case": name, "data": f"data/{name}.csv", "formula": formula_of(slope), "family": family,
-                  "link": link, "glmmTMB": r_answer(csv, formula_of(slope), family, link)}
+        answer = {
+            "case": name,
+            "data": f"data/{name}.csv",
+            "formula": formula_of(slope),
+            "family": family,
+            "link": link,
+            "glmmTMB": r_answer(csv, formula_of(slope), family, link),
+        }
         if family == "negative_binomial":
             answer["glmer.nb"] = r_answer(csv, formula_of(slope), family, link, engine="glmer.nb")
         (REFERENCE / f"{name}.json").write_text(json.dumps(answer, indent=1))
@@ -109,8 +139,14 @@ def random_case(rng: np.random.Generator):
     slope = link == "log" and rng.random() < 0.4
     disp = float(np.exp(rng.uniform(np.log(0.7), np.log(10))))
     sd0 = rng.uniform(0.05, 0.15) if link == "inverse" else rng.uniform(0.2, 1.0)
-    settings = dict(n_groups=int(rng.integers(12, 60)), per_group=int(rng.integers(4, 16)), dispersion=disp,
-                    sd0=sd0, sd1=rng.uniform(0.15, 0.5), corr=rng.uniform(-0.5, 0.5))
+    settings = dict(
+        n_groups=int(rng.integers(12, 60)),
+        per_group=int(rng.integers(4, 16)),
+        dispersion=disp,
+        sd0=sd0,
+        sd1=rng.uniform(0.15, 0.5),
+        corr=rng.uniform(-0.5, 0.5),
+    )
     return family, link, slope, settings
 
 
@@ -130,12 +166,23 @@ def check(n: int, seed: int = 0) -> None:
                 continue
             ours = our_answer(data, formula_of(slope), family, link)
             if ref["objective"] is None:
-                print(f"case {i} ({family}, {link}): glmmTMB gave no likelihood ({ref['warnings']}); ours "
-                      f"{ours['objective']:.6f}, notes {ours['messages']}", flush=True)
+                print(
+                    f"case {i} ({family}, {link}): glmmTMB gave no likelihood ({ref['warnings']}); ours "
+                    f"{ours['objective']:.6f}, notes {ours['messages']}",
+                    flush=True,
+                )
                 continue
             diff = differences(ours, ref)
-            diff.update(case=i, family=family, link=link, slope=slope, sd_r=min(ref["sdcor"].values()),
-                        ours_minus_r=ours["objective"] - ref["objective"], r_warnings=";".join(ref["warnings"]), our_messages=len(ours["messages"]))
+            diff.update(
+                case=i,
+                family=family,
+                link=link,
+                slope=slope,
+                sd_r=min(ref["sdcor"].values()),
+                ours_minus_r=ours["objective"] - ref["objective"],
+                r_warnings=";".join(ref["warnings"]),
+                our_messages=len(ours["messages"]),
+            )
             rows.append(diff)
             print({k: (round(v, 6) if isinstance(v, float) else v) for k, v in diff.items()}, flush=True)
     table = pd.DataFrame(rows)

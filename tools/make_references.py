@@ -27,6 +27,7 @@ Simulation is deterministic (numpy PCG64 with the seed in each case); lme4's
 answer is deterministic for a given lme4/R/BLAS build.  The references were
 made with lme4 1.1-31 on R 4.2.2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,9 +36,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -85,6 +86,7 @@ def expit(x):
 # simulators: each returns (data frame, dict of true values)
 # --------------------------------------------------------------------------------------------
 
+
 def sim_nested(rng):
     n_school, n_class = 30, 4
     sd_school, sd_class, sigma = 3.0, 2.0, 5.0
@@ -101,8 +103,13 @@ def sim_nested(rng):
             for xi, yi in zip(x, y):
                 rows.append((round(yi, 3), round(xi, 3), s, f"c{j + 1}"))
     df = pd.DataFrame(rows, columns=["y", "x", "school", "class"])
-    return df, dict(beta=beta, sd_school=sd_school, sd_class_in_school=sd_class, sigma=sigma,
-                    note="class labels c1..c4 are reused in every school (implicit nesting)")
+    return df, dict(
+        beta=beta,
+        sd_school=sd_school,
+        sd_class_in_school=sd_class,
+        sigma=sigma,
+        note="class labels c1..c4 are reused in every school (implicit nesting)",
+    )
 
 
 def sim_singular(rng):
@@ -139,9 +146,15 @@ def sim_categorical(rng):
             mu = intercept + eff_trt[t] + eff_sex[s] + eff_int.get((t, s), 0.0) + b_age * a + u[k]
             rows.append((round(mu + rng.normal(0, sigma), 2), t, s, int(a), c))
     df = pd.DataFrame(rows, columns=["y", "treatment", "sex", "age", "clinic"])
-    return df, dict(intercept=intercept, treatment=eff_trt, sex=eff_sex,
-                    interaction={f"{a}:{b}": v for (a, b), v in eff_int.items()},
-                    age=b_age, sd_clinic=sd_clinic, sigma=sigma)
+    return df, dict(
+        intercept=intercept,
+        treatment=eff_trt,
+        sex=eff_sex,
+        interaction={f"{a}:{b}": v for (a, b), v in eff_int.items()},
+        age=b_age,
+        sd_clinic=sd_clinic,
+        sigma=sigma,
+    )
 
 
 def sim_many_groups(rng):
@@ -187,8 +200,7 @@ def sim_crossed_slope(rng):
     x = rng.normal(0, 1, si.size)
     y = beta[0] + b[si, 0] + w[ii] + (beta[1] + b[si, 1]) * x + rng.normal(0, sigma, si.size)
     df = pd.DataFrame({"y": y.round(1), "x": x.round(3), "subj": subj[si], "item": item[ii]})
-    return df, dict(beta=beta, sd_subj_intercept=sds[0], sd_subj_slope=sds[1], corr=corr,
-                    sd_item=sd_item, sigma=sigma)
+    return df, dict(beta=beta, sd_subj_intercept=sds[0], sd_subj_slope=sds[1], corr=corr, sd_item=sd_item, sigma=sigma)
 
 
 def sim_glmm_crossed(rng):
@@ -215,8 +227,16 @@ def sim_poisson3(rng):
     exposure = rng.uniform(0.5, 5.0, n).round(2)
     mu = np.exp(np.log(exposure) + beta[0] + beta[1] * x + ua[a] + ub[b] + uc[c])
     count = rng.poisson(mu)
-    df = pd.DataFrame({"count": count, "x": x, "exposure": exposure,
-                       "a": labels("a", na)[a], "b": labels("b", nb)[b], "c": labels("c", nc)[c]})
+    df = pd.DataFrame(
+        {
+            "count": count,
+            "x": x,
+            "exposure": exposure,
+            "a": labels("a", na)[a],
+            "b": labels("b", nb)[b],
+            "c": labels("c", nc)[c],
+        }
+    )
     return df, dict(beta=beta, sd=sds)
 
 
@@ -292,40 +312,173 @@ def sim_reml_many_fixed(rng):
 
 
 CASES = [
-    Case("nested_reml", "y ~ x + (1 | school/class)", "gaussian", True, 1, ["school", "class"],
-         sim_nested, 101, description="pupils in classes in schools, 30 x 4 x ~10"),
-    Case("nested_ml", "y ~ x + (1 | school/class)", "gaussian", False, 1, ["school", "class"],
-         sim_nested, 101, description="same data as nested_reml, ML"),
-    Case("singular_slope", "score ~ week + (1 + week | patient)", "gaussian", True, 1, ["patient"],
-         sim_singular, 202, expect_singular=True,
-         description="true slope variance 0: lme4 lands on the boundary (singular fit)"),
-    Case("categorical_interaction", "y ~ treatment * sex + age + (1 | clinic)", "gaussian", True, 1,
-         ["treatment", "sex", "clinic"], sim_categorical, 303,
-         description="3-level treatment x 2-level sex interaction plus age, 40 clinics"),
-    Case("many_groups", "y ~ x + (1 + x | g)", "gaussian", True, 1, ["g"], sim_many_groups, 404,
-         description="2,000 groups of 3-7 rows, correlated random slope"),
-    Case("uncorr_same_group", "y ~ x + (1 | g) + (0 + x | g)", "gaussian", True, 1, ["g"],
-         sim_uncorr, 505, description="independent intercept and slope terms on the same factor"),
-    Case("crossed_slope", "y ~ x + (1 + x | subj) + (1 | item)", "gaussian", True, 1,
-         ["subj", "item"], sim_crossed_slope, 606,
-         description="50 subjects x 30 items, ~10% missing, random slope by subject"),
-    Case("glmm_crossed_binary", "y ~ x + (1 | subj) + (1 | item)", "binomial", False, 1,
-         ["subj", "item"], sim_glmm_crossed, 707, description="80 x 30 fully crossed, Laplace"),
-    Case("glmm_poisson_offset3", "count ~ x + offset(log(exposure)) + (1 | a) + (1 | b) + (1 | c)",
-         "poisson", False, 1, ["a", "b", "c"], sim_poisson3, 808,
-         description="three crossed factors (20, 15, 8 levels) and an exposure offset, Laplace"),
-    Case("glmm_logit_slope", "y ~ x + (1 + x | g)", "binomial", False, 1, ["g"], sim_glmm_slope, 909,
-         description="150 groups x 20, correlated random slope, Laplace"),
-    Case("glmm_binom_agq10", "y ~ x + (1 | g)", "binomial", False, 10, ["g"], sim_binom_agq, 1010,
-         description="binary, 100 groups x 10, adaptive Gauss-Hermite with 10 nodes"),
-    Case("glmm_poisson_agq7", "count ~ x + (1 | g)", "poisson", False, 7, ["g"], sim_poisson_agq, 1111,
-         description="60 groups x 8, adaptive Gauss-Hermite with 7 nodes"),
-    Case("glmm_cbind", "cbind(s, n - s) ~ x + (1 | g)", "binomial", False, 1, ["g"], sim_cbind, 1212,
-         description="successes out of 5-30 trials per row, 50 groups x 6, Laplace"),
-    Case("singular_negative", "y ~ x + (1 + x | g)", "gaussian", True, 1, ["g"], sim_singular_negative, 1314,
-         expect_singular=True, description="slope exactly -0.2 x intercept: a singular fit with correlation -1"),
-    Case("reml_many_fixed", "y ~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + (1 | g)", "gaussian", True, 1, ["g"],
-         sim_reml_many_fixed, 1414, description="12 groups x 4 rows, 8 fixed effects: REML sigma needs n - p"),
+    Case(
+        "nested_reml",
+        "y ~ x + (1 | school/class)",
+        "gaussian",
+        True,
+        1,
+        ["school", "class"],
+        sim_nested,
+        101,
+        description="pupils in classes in schools, 30 x 4 x ~10",
+    ),
+    Case(
+        "nested_ml",
+        "y ~ x + (1 | school/class)",
+        "gaussian",
+        False,
+        1,
+        ["school", "class"],
+        sim_nested,
+        101,
+        description="same data as nested_reml, ML",
+    ),
+    Case(
+        "singular_slope",
+        "score ~ week + (1 + week | patient)",
+        "gaussian",
+        True,
+        1,
+        ["patient"],
+        sim_singular,
+        202,
+        expect_singular=True,
+        description="true slope variance 0: lme4 lands on the boundary (singular fit)",
+    ),
+    Case(
+        "categorical_interaction",
+        "y ~ treatment * sex + age + (1 | clinic)",
+        "gaussian",
+        True,
+        1,
+        ["treatment", "sex", "clinic"],
+        sim_categorical,
+        303,
+        description="3-level treatment x 2-level sex interaction plus age, 40 clinics",
+    ),
+    Case(
+        "many_groups",
+        "y ~ x + (1 + x | g)",
+        "gaussian",
+        True,
+        1,
+        ["g"],
+        sim_many_groups,
+        404,
+        description="2,000 groups of 3-7 rows, correlated random slope",
+    ),
+    Case(
+        "uncorr_same_group",
+        "y ~ x + (1 | g) + (0 + x | g)",
+        "gaussian",
+        True,
+        1,
+        ["g"],
+        sim_uncorr,
+        505,
+        description="independent intercept and slope terms on the same factor",
+    ),
+    Case(
+        "crossed_slope",
+        "y ~ x + (1 + x | subj) + (1 | item)",
+        "gaussian",
+        True,
+        1,
+        ["subj", "item"],
+        sim_crossed_slope,
+        606,
+        description="50 subjects x 30 items, ~10% missing, random slope by subject",
+    ),
+    Case(
+        "glmm_crossed_binary",
+        "y ~ x + (1 | subj) + (1 | item)",
+        "binomial",
+        False,
+        1,
+        ["subj", "item"],
+        sim_glmm_crossed,
+        707,
+        description="80 x 30 fully crossed, Laplace",
+    ),
+    Case(
+        "glmm_poisson_offset3",
+        "count ~ x + offset(log(exposure)) + (1 | a) + (1 | b) + (1 | c)",
+        "poisson",
+        False,
+        1,
+        ["a", "b", "c"],
+        sim_poisson3,
+        808,
+        description="three crossed factors (20, 15, 8 levels) and an exposure offset, Laplace",
+    ),
+    Case(
+        "glmm_logit_slope",
+        "y ~ x + (1 + x | g)",
+        "binomial",
+        False,
+        1,
+        ["g"],
+        sim_glmm_slope,
+        909,
+        description="150 groups x 20, correlated random slope, Laplace",
+    ),
+    Case(
+        "glmm_binom_agq10",
+        "y ~ x + (1 | g)",
+        "binomial",
+        False,
+        10,
+        ["g"],
+        sim_binom_agq,
+        1010,
+        description="binary, 100 groups x 10, adaptive Gauss-Hermite with 10 nodes",
+    ),
+    Case(
+        "glmm_poisson_agq7",
+        "count ~ x + (1 | g)",
+        "poisson",
+        False,
+        7,
+        ["g"],
+        sim_poisson_agq,
+        1111,
+        description="60 groups x 8, adaptive Gauss-Hermite with 7 nodes",
+    ),
+    Case(
+        "glmm_cbind",
+        "cbind(s, n - s) ~ x + (1 | g)",
+        "binomial",
+        False,
+        1,
+        ["g"],
+        sim_cbind,
+        1212,
+        description="successes out of 5-30 trials per row, 50 groups x 6, Laplace",
+    ),
+    Case(
+        "singular_negative",
+        "y ~ x + (1 + x | g)",
+        "gaussian",
+        True,
+        1,
+        ["g"],
+        sim_singular_negative,
+        1314,
+        expect_singular=True,
+        description="slope exactly -0.2 x intercept: a singular fit with correlation -1",
+    ),
+    Case(
+        "reml_many_fixed",
+        "y ~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + (1 | g)",
+        "gaussian",
+        True,
+        1,
+        ["g"],
+        sim_reml_many_fixed,
+        1414,
+        description="12 groups x 4 rows, 8 fixed effects: REML sigma needs n - p",
+    ),
 ]
 
 
@@ -335,15 +488,25 @@ def csv_name(case: Case) -> str:
 
 
 def run_oracle(rscript: str, oracle: Path, csv_path: Path, case: Case) -> tuple[dict, list[str]]:
-    cmd = [rscript, str(oracle), str(csv_path), case.formula, case.family,
-           "TRUE" if case.reml else "FALSE", str(case.nagq), ",".join(case.factors), "1"]
+    cmd = [
+        rscript,
+        str(oracle),
+        str(csv_path),
+        case.formula,
+        case.family,
+        "TRUE" if case.reml else "FALSE",
+        str(case.nagq),
+        ",".join(case.factors),
+        "1",
+    ]
     if case.weights:
         cmd.append(case.weights)
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"oracle failed for {case.name}:\n{proc.stderr}")
-    msgs = [ln.strip() for ln in proc.stderr.splitlines()
-            if ln.strip() and not ln.startswith("Loading required package")]
+    msgs = [
+        ln.strip() for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("Loading required package")
+    ]
     return json.loads(proc.stdout), msgs
 
 
@@ -368,11 +531,15 @@ def make_case(case: Case, rscript: str, oracle: Path) -> dict:
         res["laplace_objective"] = lap["objective"]
         res["laplace_fixef"] = lap["fixef"]
         res["laplace_theta"] = lap["theta"]
-    res["simulation"] = dict(generator="tools/make_references.py", seed=case.seed,
-                             rows=int(len(df)), description=case.description, truth=truth)
+    res["simulation"] = dict(
+        generator="tools/make_references.py",
+        seed=case.seed,
+        rows=int(len(df)),
+        description=case.description,
+        truth=truth,
+    )
     if case.expect_singular is not None and bool(res["singular"]) != case.expect_singular:
-        raise RuntimeError(f"{case.name}: expected singular={case.expect_singular}, "
-                           f"lme4 says {res['singular']}")
+        raise RuntimeError(f"{case.name}: expected singular={case.expect_singular}, lme4 says {res['singular']}")
     with open(OUT / f"{case.name}.json", "w") as fh:
         json.dump(res, fh, indent=1)
         fh.write("\n")
@@ -384,8 +551,19 @@ def write_tsv(cases):
         w = csv.writer(fh, delimiter="\t", lineterminator="\n")
         w.writerow(TSV_COLUMNS)
         for c in cases:
-            w.writerow([c.name, csv_name(c), c.formula, c.family, "TRUE" if c.reml else "FALSE",
-                        c.nagq, ",".join(c.factors), c.weights, "own"])
+            w.writerow(
+                [
+                    c.name,
+                    csv_name(c),
+                    c.formula,
+                    c.family,
+                    "TRUE" if c.reml else "FALSE",
+                    c.nagq,
+                    ",".join(c.factors),
+                    c.weights,
+                    "own",
+                ]
+            )
 
 
 def main(argv=None):
@@ -408,8 +586,11 @@ def main(argv=None):
     for c in todo:
         r = make_case(c, args.rscript, args.oracle)
         warn = r.get("warnings") or []
-        print(f"{c.name:24s} nobs={r['nobs']:6d} objective={r['objective']:.4f} "
-              f"singular={r['singular']} warnings={warn} r_messages={r['r_messages']}", flush=True)
+        print(
+            f"{c.name:24s} nobs={r['nobs']:6d} objective={r['objective']:.4f} "
+            f"singular={r['singular']} warnings={warn} r_messages={r['r_messages']}",
+            flush=True,
+        )
     write_tsv(CASES)  # always the full list
     return 0
 

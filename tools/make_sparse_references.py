@@ -9,6 +9,7 @@ Several cases put a vector-valued term ``(1 + x | h)`` into the tail, where Λ m
 
     python tools/make_sparse_references.py
 """
+
 from __future__ import annotations
 
 import csv
@@ -55,23 +56,42 @@ def nested_three_levels(rng):
     d = np.repeat(np.arange(districts), schools * classes * pupils)
     s = np.tile(np.repeat(np.arange(schools), classes * pupils), districts)
     c = np.tile(np.repeat(np.arange(classes), pupils), districts * schools)
-    keep = rng.random(d.size) > 0.15          # unbalanced
+    keep = rng.random(d.size) > 0.15  # unbalanced
     d, s, c = d[keep], s[keep], c[keep]
     x = rng.normal(size=d.size)
-    y = (0.5 * x + rng.normal(0, 1.0, districts)[d] + rng.normal(0, 0.7, (districts, schools))[d, s]
-         + rng.normal(0, 0.5, (districts, schools, classes))[d, s, c] + rng.normal(size=d.size))
-    return pd.DataFrame({"y": y, "x": x, "district": [f"d{v}" for v in d], "school": [f"s{v}" for v in s],
-                         "class": [f"c{v}" for v in c]})
+    y = (
+        0.5 * x
+        + rng.normal(0, 1.0, districts)[d]
+        + rng.normal(0, 0.7, (districts, schools))[d, s]
+        + rng.normal(0, 0.5, (districts, schools, classes))[d, s, c]
+        + rng.normal(size=d.size)
+    )
+    return pd.DataFrame(
+        {
+            "y": y,
+            "x": x,
+            "district": [f"d{v}" for v in d],
+            "school": [f"s{v}" for v in s],
+            "class": [f"c{v}" for v in c],
+        }
+    )
 
 
 def crossed_three(rng):
     rows = 1200
     a, b, c = rng.integers(0, 60, rows), rng.integers(0, 25, rows), rng.integers(0, 12, rows)
     x = rng.normal(size=rows)
-    y = (1.0 - 0.4 * x + rng.normal(0, 1.0, 60)[a] + rng.normal(0, 0.6, 25)[b] + rng.normal(0, 0.8, 12)[c]
-         + rng.normal(size=rows))
-    return pd.DataFrame({"y": y, "x": x, "a": [f"a{v}" for v in a], "b": [f"b{v}" for v in b],
-                         "c": [f"c{v}" for v in c]})
+    y = (
+        1.0
+        - 0.4 * x
+        + rng.normal(0, 1.0, 60)[a]
+        + rng.normal(0, 0.6, 25)[b]
+        + rng.normal(0, 0.8, 12)[c]
+        + rng.normal(size=rows)
+    )
+    return pd.DataFrame(
+        {"y": y, "x": x, "a": [f"a{v}" for v in a], "b": [f"b{v}" for v in b], "c": [f"c{v}" for v in c]}
+    )
 
 
 def nested_binomial(rng):
@@ -87,10 +107,22 @@ def nested_binomial(rng):
 # name: (simulate, seed, formula, family, reml, factors)
 CASES = {
     "tail_slope_crossed": (tail_slope_crossed, 101, "y ~ x + (1 | g) + (1 + x | h)", "gaussian", True, "g,h"),
-    "tail_slope_nested": (tail_slope_nested, 102, "y ~ x + (1 | school:class) + (1 + x | school)", "gaussian",
-                          True, "school,class"),
-    "nested_three_levels": (nested_three_levels, 103, "y ~ x + (1 | district/school/class)", "gaussian", False,
-                            "district,school,class"),
+    "tail_slope_nested": (
+        tail_slope_nested,
+        102,
+        "y ~ x + (1 | school:class) + (1 + x | school)",
+        "gaussian",
+        True,
+        "school,class",
+    ),
+    "nested_three_levels": (
+        nested_three_levels,
+        103,
+        "y ~ x + (1 | district/school/class)",
+        "gaussian",
+        False,
+        "district,school,class",
+    ),
     "crossed_three": (crossed_three, 104, "y ~ x + (1 | a) + (1 | b) + (1 | c)", "gaussian", True, "a,b,c"),
     "nested_binomial": (nested_binomial, 105, "y ~ x + (1 | school/class)", "binomial", False, "school,class"),
 }

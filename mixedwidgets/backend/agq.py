@@ -24,11 +24,11 @@ def require_single_scalar_term(problem: GlmmProblem, nagq: int) -> None:
         shape = ", ".join(f"({' + '.join(t.columns)} | {t.group})" for t in terms)
         raise MixedModelError(
             f"nagq > 1 (adaptive Gauss-Hermite quadrature) needs a single scalar random-effect term such as "
-            f"(1 | g); this model has {shape}. Use nagq = 1 (the Laplace approximation) for it.")
+            f"(1 | g); this model has {shape}. Use nagq = 1 (the Laplace approximation) for it."
+        )
 
 
-def agq_deviance(problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, modes: PirlsResult,
-                 nagq: int) -> float:
+def agq_deviance(problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, modes: PirlsResult, nagq: int) -> float:
     """−2 log L by adaptive Gauss–Hermite quadrature with `nagq` nodes per group."""
     layout = problem.structure.terms[0]
     term = problem.terms[layout.design_position]

@@ -7,8 +7,8 @@ positive definite. Every finding is a sentence in plain words.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -23,15 +23,16 @@ class ConvergenceReport:
     converged: bool
     gradient: np.ndarray
     messages: tuple[str, ...] = field(default=())
-    hessian: np.ndarray | None = None   # over the parameters not at a bound (kept on request)
+    hessian: np.ndarray | None = None  # over the parameters not at a bound (kept on request)
 
 
 def boundary_parameters(theta: np.ndarray, lower: np.ndarray) -> np.ndarray:
     return np.isfinite(lower) & (theta - lower < SINGULAR_TOLERANCE)
 
 
-def finite_differences(f: Callable[[np.ndarray], float], x: np.ndarray, free: np.ndarray,
-                       f0: float, h: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
+def finite_differences(
+    f: Callable[[np.ndarray], float], x: np.ndarray, free: np.ndarray, f0: float, h: float = 1e-4
+) -> tuple[np.ndarray, np.ndarray]:
     """Central-difference gradient and Hessian of f at x in the free coordinates."""
     idx = np.flatnonzero(free)
     k = len(idx)
@@ -49,10 +50,18 @@ def finite_differences(f: Callable[[np.ndarray], float], x: np.ndarray, free: np
     return grad, hess
 
 
-def check_convergence(f: Callable[[np.ndarray], float], theta: np.ndarray, lower: np.ndarray,
-                      fmin: float, optimizer_ok: bool, optimizer_message: str,
-                      names: list[str] | None = None, keep_hessian: bool = False,
-                      step: float = 1e-4, factors: np.ndarray | None = None) -> ConvergenceReport:
+def check_convergence(
+    f: Callable[[np.ndarray], float],
+    theta: np.ndarray,
+    lower: np.ndarray,
+    fmin: float,
+    optimizer_ok: bool,
+    optimizer_message: str,
+    names: list[str] | None = None,
+    keep_hessian: bool = False,
+    step: float = 1e-4,
+    factors: np.ndarray | None = None,
+) -> ConvergenceReport:
     """Say whether the fit is singular and whether the optimum looks like a proper minimum."""
     free = ~excluded_from_derivatives(theta, lower, factors)
     grad, hess = np.zeros(0), None
@@ -72,9 +81,17 @@ def singular_parameters(theta: np.ndarray, lower: np.ndarray, factors: np.ndarra
     return boundary_parameters(theta if factors is None else theta * factors, lower)
 
 
-def judge(theta: np.ndarray, lower: np.ndarray, grad: np.ndarray, hess: np.ndarray | None,
-          optimizer_ok: bool, optimizer_message: str, names: list[str] | None = None,
-          keep_hessian: bool = False, factors: np.ndarray | None = None) -> ConvergenceReport:
+def judge(
+    theta: np.ndarray,
+    lower: np.ndarray,
+    grad: np.ndarray,
+    hess: np.ndarray | None,
+    optimizer_ok: bool,
+    optimizer_message: str,
+    names: list[str] | None = None,
+    keep_hessian: bool = False,
+    factors: np.ndarray | None = None,
+) -> ConvergenceReport:
     """The report from derivatives already computed over the parameters not excluded_from_derivatives."""
     messages = []
     singular_at = singular_parameters(theta, lower, factors)
@@ -84,7 +101,8 @@ def judge(theta: np.ndarray, lower: np.ndarray, grad: np.ndarray, hess: np.ndarr
         messages.append(
             "Singular fit: some variance components are estimated at (or extremely close to) zero"
             + (f" ({', '.join(which)})" if which else "")
-            + ". The random-effects structure may be too rich for these data; consider simplifying it.")
+            + ". The random-effects structure may be too rich for these data; consider simplifying it."
+        )
     if not optimizer_ok:
         messages.append(f"The optimizer did not report convergence ({optimizer_message}).")
     converged = optimizer_ok
@@ -110,7 +128,8 @@ def _judge_derivatives(grad: np.ndarray, hess: np.ndarray, messages: list[str]) 
     if eig.min() <= 0:
         messages.append(
             "The Hessian of the objective is not positive definite at the optimum (smallest eigenvalue "
-            f"{eig.min():.3g}): the model may be nearly unidentifiable or the optimum a saddle point.")
+            f"{eig.min():.3g}): the model may be nearly unidentifiable or the optimum a saddle point."
+        )
         return False
     scaled = scaled_gradient(grad, hess)
     if scaled is None:
@@ -120,6 +139,7 @@ def _judge_derivatives(grad: np.ndarray, hess: np.ndarray, messages: list[str]) 
     if worst > GRADIENT_TOLERANCE:
         messages.append(
             f"The optimum may not be a minimum: the scaled gradient is {worst:.3g} "
-            f"(tolerance {GRADIENT_TOLERANCE}). Try rescaling predictors or a simpler random-effects structure.")
+            f"(tolerance {GRADIENT_TOLERANCE}). Try rescaling predictors or a simpler random-effects structure."
+        )
         return False
     return True

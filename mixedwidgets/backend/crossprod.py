@@ -40,19 +40,24 @@ DENSE_COPIES = 3
 class CrossProducts:
     """Z₀'Z₀ per level, the tail's products with Z₀ (sparse) and with itself (dense)."""
 
-    diag0: np.ndarray          # (levels₀, q₀, q₀)
+    diag0: np.ndarray  # (levels₀, q₀, q₀)
     tail0: sp.csr_matrix | np.ndarray  # (m, levels₀·q₀): [Z_rest X y]' Z₀; dense when one term
     tailtail: np.ndarray | None  # (m, m): [Z_rest X y]' [Z_rest X y] (None when the tail is sparse)
-    n_random_tail: int         # rows of the tail that are random effects (the rest are X then y)
-    p: int                     # fixed-effect columns
-    n: int                     # observations
-    pattern: DowndatePattern | None = None   # precomputed downdate of the tail (several terms only)
+    n_random_tail: int  # rows of the tail that are random effects (the rest are X then y)
+    p: int  # fixed-effect columns
+    n: int  # observations
+    pattern: DowndatePattern | None = None  # precomputed downdate of the tail (several terms only)
     sparse: SparseTailProducts | None = None  # the tail kept sparse (tailtail is then None)
 
 
-def build_cross_products(structure: RandomEffectsStructure, design_terms, X: np.ndarray,
-                         y: np.ndarray, sqrt_weights: np.ndarray | None = None,
-                         with_pattern: bool = True) -> CrossProducts:
+def build_cross_products(
+    structure: RandomEffectsStructure,
+    design_terms,
+    X: np.ndarray,
+    y: np.ndarray,
+    sqrt_weights: np.ndarray | None = None,
+    with_pattern: bool = True,
+) -> CrossProducts:
     """Form every cross-product the blocked Cholesky needs, scaling rows by √w when weights are given.
 
     with_pattern precomputes the downdate products (worth it when θ is evaluated many times at the
@@ -65,38 +70,51 @@ def build_cross_products(structure: RandomEffectsStructure, design_terms, X: np.
         return CrossProducts(diag0=diag0, tail0=tail0, tailtail=tailtail, n_random_tail=mr, p=p, n=n)
     if len(structure.terms) == 1:
         return _one_term(structure, design_terms, X, y, sqrt_weights)
-    return cross_products_from_sums(structure, tail_row_sums(structure, design_terms, X, y, sqrt_weights), n,
-                                    with_pattern)
+    return cross_products_from_sums(
+        structure, tail_row_sums(structure, design_terms, X, y, sqrt_weights), n, with_pattern
+    )
 
 
 def _one_term(structure, design_terms, X, y, sqrt_weights) -> CrossProducts:
     n, p = X.shape
-    scale = (lambda a: a) if sqrt_weights is None else (
-        lambda a: a * (sqrt_weights[:, None] if a.ndim == 2 else sqrt_weights))
+    scale = (
+        (lambda a: a)
+        if sqrt_weights is None
+        else (lambda a: a * (sqrt_weights[:, None] if a.ndim == 2 else sqrt_weights))
+    )
     fixed = np.column_stack([scale(X), scale(y)])
     layout = structure.terms[0]
     term = design_terms[layout.design_position]
     values = scale(np.asarray(term.values, dtype=float).reshape(n, layout.q))
     z0 = term_matrix(term.codes, values, layout.n_levels)
-    return CrossProducts(diag0=blockdiag_crossprod(term.codes, values, layout.n_levels),
-                         tail0=np.asarray((z0.T @ fixed).T), tailtail=fixed.T @ fixed, n_random_tail=0, p=p, n=n)
+    return CrossProducts(
+        diag0=blockdiag_crossprod(term.codes, values, layout.n_levels),
+        tail0=np.asarray((z0.T @ fixed).T),
+        tailtail=fixed.T @ fixed,
+        n_random_tail=0,
+        p=p,
+        n=n,
+    )
 
 
-def cross_products_from_sums(structure: RandomEffectsStructure, sums: TailRowSums, n: int,
-                             with_pattern: bool = True) -> CrossProducts:
+def cross_products_from_sums(
+    structure: RandomEffectsStructure, sums: TailRowSums, n: int, with_pattern: bool = True
+) -> CrossProducts:
     """The blocked cross-products from the row sums (several terms): a sparse tail when its elimination
     makes no fill (or when forced), else a dense one."""
     mr, k = sums.rf.shape
     p, q0 = k - 1, sums.diag0.shape[1]
     sparse = sparse_tail_or_none(structure, sums, q0)
     if sparse is not None:
-        return CrossProducts(diag0=sums.diag0, tail0=sums.tail0, tailtail=None, n_random_tail=mr, p=p, n=n,
-                             sparse=sparse)
+        return CrossProducts(
+            diag0=sums.diag0, tail0=sums.tail0, tailtail=None, n_random_tail=mr, p=p, n=n, sparse=sparse
+        )
     check_dense_tail_memory(mr + k, mr)
     tailtail = np.block([[sums.rr.toarray(), sums.rf], [sums.rf.T, sums.ff]])
     pattern = build_downdate_pattern(sums.tail0, q0) if with_pattern else None
-    return CrossProducts(diag0=sums.diag0, tail0=sums.tail0, tailtail=tailtail, n_random_tail=mr, p=p, n=n,
-                         pattern=pattern)
+    return CrossProducts(
+        diag0=sums.diag0, tail0=sums.tail0, tailtail=tailtail, n_random_tail=mr, p=p, n=n, pattern=pattern
+    )
 
 
 #: the last row structure's sparse layout (or None: dense), reused while only the weights change (PIRLS)
@@ -156,4 +174,5 @@ def check_dense_tail_memory(m: int, n_random_tail: int) -> None:
             f"are crossed, so their block fills in: factoring it needs about {need / 2**30:.1f} GiB "
             f"({DENSE_COPIES} dense {m:,} × {m:,} arrays), more than this machine's {have / 2**30:.1f} GiB. "
             "Nested factors are handled sparsely at any size; for crossed ones consider fewer levels in "
-            "the smaller factors (e.g. merge rare levels).")
+            "the smaller factors (e.g. merge rare levels)."
+        )

@@ -35,7 +35,7 @@ class Layout:
 
     levels0: int
     q0: int
-    mr: int       # random rows of the tail
+    mr: int  # random rows of the tail
     p: int
 
     @property
@@ -44,8 +44,14 @@ class Layout:
 
     @cached_property
     def sizes(self) -> dict[str, int]:
-        return {"diag0": self.levels0 * self.q0 * self.q0, "tail0": (self.mr + self.p) * self.width,
-                "rr": self.mr * self.mr, "rx": self.mr * self.p, "y0": self.width, "ry": self.mr}
+        return {
+            "diag0": self.levels0 * self.q0 * self.q0,
+            "tail0": (self.mr + self.p) * self.width,
+            "rr": self.mr * self.mr,
+            "rx": self.mr * self.p,
+            "y0": self.width,
+            "ry": self.mr,
+        }
 
     @cached_property
     def offsets(self) -> dict[str, int]:
@@ -90,8 +96,11 @@ def entries(structure, design_terms, X, rows: slice = slice(None)):
     random_rows, mr = _random_rows(structure, design_terms, n, rows)
     lay = Layout(first.n_levels, first.q, mr, p)
     tail_rows = random_rows + [(np.full(x.shape[0], mr + c), x[:, c]) for c in range(p)]
-    by_w = [(lay.offset("diag0") + (codes0 * first.q + a) * first.q + b, v0[:, a] * v0[:, b])
-            for a in range(first.q) for b in range(first.q)]
+    by_w = [
+        (lay.offset("diag0") + (codes0 * first.q + a) * first.q + b, v0[:, a] * v0[:, b])
+        for a in range(first.q)
+        for b in range(first.q)
+    ]
     by_w += [(lay.offset("tail0") + r * lay.width + c, rv * cv) for r, rv in tail_rows for c, cv in cols0]
     by_w += [(lay.offset("rr") + r1 * mr + r2, v1 * v2) for r1, v1 in random_rows for r2, v2 in random_rows]
     by_w += [(lay.offset("rx") + r * p + c, v * x[:, c]) for r, v in random_rows for c in range(p)]
@@ -102,7 +111,7 @@ def entries(structure, design_terms, X, rows: slice = slice(None)):
 
 def assemble(lay: Layout, sums: np.ndarray, fixed_cross: np.ndarray):
     """(diag0, tail0, tailtail) from the flat sums and [X y]'W[X y]."""
-    piece = {k: sums[lay.offset(k):lay.offset(k) + s] for k, s in lay.sizes.items()}
+    piece = {k: sums[lay.offset(k) : lay.offset(k) + s] for k, s in lay.sizes.items()}
     m = lay.mr + lay.p + 1
     diag0 = piece["diag0"].reshape(lay.levels0, lay.q0, lay.q0)
     tail0 = np.vstack([piece["tail0"].reshape(lay.mr + lay.p, lay.width), piece["y0"][None, :]])

@@ -33,10 +33,10 @@ class SparseTailProducts:
     """Base values of the tail on its layout, and the downdate products that depend on W(θ)."""
 
     pattern: TailPattern
-    base: np.ndarray              # values before the downdate
-    products: sp.csr_matrix       # (values, levels₀·q₀²)
-    p: int                        # fixed-effect columns (the fixed rows are p + 1 with y)
-    no_fill: bool                 # the tail's units eliminate in order without fill (nested designs)
+    base: np.ndarray  # values before the downdate
+    products: sp.csr_matrix  # (values, levels₀·q₀²)
+    p: int  # fixed-effect columns (the fixed rows are p + 1 with y)
+    no_fill: bool  # the tail's units eliminate in order without fill (nested designs)
     symbolic: SymbolicCache = field(default_factory=SymbolicCache, compare=False, repr=False)
 
     @property
@@ -47,8 +47,8 @@ class SparseTailProducts:
         """(rr values, rf (mr × (p+1)), ff symmetric ((p+1)²)) from a vector on the layout."""
         nnz, mr, k = self.pattern.nnz, self.mr, self.p + 1
         rr = values[:nnz]
-        rf = values[nnz:nnz + mr * k].reshape(mr, k)
-        lower = np.tril(values[nnz + mr * k:].reshape(k, k))
+        rf = values[nnz : nnz + mr * k].reshape(mr, k)
+        lower = np.tril(values[nnz + mr * k :].reshape(k, k))
         return rr, rf, lower + np.tril(lower, -1).T
 
     def downdated(self, w: np.ndarray) -> np.ndarray:
@@ -93,12 +93,12 @@ class DowndateLayout:
     """Where each product a_ia·a_jb of the downdate goes: fixed for a model's row structure, so that a
     PIRLS step (new weights, same rows) only recomputes the products' values."""
 
-    order: np.ndarray       # tail0's stored entries, sorted by (level, row, sub-column)
-    e: np.ndarray           # first and second entry of each pair, in that order
+    order: np.ndarray  # tail0's stored entries, sorted by (level, row, sub-column)
+    e: np.ndarray  # first and second entry of each pair, in that order
     f: np.ndarray
-    doubled: np.ndarray     # 2 where the pair stands for both (a, b) and (b, a) of the symmetric W
-    slot: np.ndarray        # each pair's position among the products' stored entries
-    indices: np.ndarray     # the products' CSR structure
+    doubled: np.ndarray  # 2 where the pair stands for both (a, b) and (b, a) of the symmetric W
+    slot: np.ndarray  # each pair's position among the products' stored entries
+    indices: np.ndarray  # the products' CSR structure
     indptr: np.ndarray
     shape: tuple[int, int]
 
@@ -144,10 +144,23 @@ def base_values(rr: sp.spmatrix, rf: np.ndarray, ff: np.ndarray, pattern: TailPa
     return np.concatenate([values, rf.ravel(), ff.ravel()])
 
 
-def sparse_tail_products(rr: sp.spmatrix, rf: np.ndarray, ff: np.ndarray, tail0: sp.csr_matrix,
-                         pattern: TailPattern, no_fill: bool, layout: DowndateLayout,
-                         symbolic: SymbolicCache) -> SparseTailProducts:
+def sparse_tail_products(
+    rr: sp.spmatrix,
+    rf: np.ndarray,
+    ff: np.ndarray,
+    tail0: sp.csr_matrix,
+    pattern: TailPattern,
+    no_fill: bool,
+    layout: DowndateLayout,
+    symbolic: SymbolicCache,
+) -> SparseTailProducts:
     """The sparse tail's layout from the row sums Z_r'Z_r, Z_r'[X y], [X y]'[X y] and [Z_r X y]'Z₀."""
     k = rf.shape[1]
-    return SparseTailProducts(pattern=pattern, base=base_values(rr, rf, ff, pattern), products=layout.products(tail0),
-                              p=k - 1, no_fill=no_fill, symbolic=symbolic)
+    return SparseTailProducts(
+        pattern=pattern,
+        base=base_values(rr, rf, ff, pattern),
+        products=layout.products(tail0),
+        p=k - 1,
+        no_fill=no_fill,
+        symbolic=symbolic,
+    )

@@ -46,8 +46,9 @@ class DispersionProblem:
         return replace(self.base, family=family.with_dispersion(float(np.exp(log_dispersion))))
 
 
-def fit_glmm_dispersion(design, family: DispersionFamily, nagq: int = 1,
-                        progress: Callable[[int, float], None] | None = None) -> GlmmFit:
+def fit_glmm_dispersion(
+    design, family: DispersionFamily, nagq: int = 1, progress: Callable[[int, float], None] | None = None
+) -> GlmmFit:
     """Fit a negative-binomial or Gamma GLMM; the returned fit's family holds the estimated φ."""
     if not isinstance(family, DispersionFamily):
         raise MixedModelError(f"the {family.name} family has no dispersion parameter to estimate")
@@ -73,12 +74,30 @@ def _fit(design, family, nagq, progress) -> GlmmFit:
     x0 = np.concatenate([theta1, start_modes.beta, [log_phi1]])
     second = _stage_two(objective, x0, whitening, lower, k, tracker, 1.0)
     names = theta_names(s) + [f"beta[{i}]" for i in range(p)] + ["log(dispersion)"]
-    report = check_convergence(objective, second.final, lower, second.fmin, second.ok, second.return_code,
-                               names, keep_hessian=True, step=HESSIAN_STEP)
+    report = check_convergence(
+        objective,
+        second.final,
+        lower,
+        second.fmin,
+        second.ok,
+        second.return_code,
+        names,
+        keep_hessian=True,
+        step=HESSIAN_STEP,
+    )
     if not report.converged and second.ok:
         second = _stage_two(objective, second.final, whitening, lower, k, tracker, 0.1)
-        report = check_convergence(objective, second.final, lower, second.fmin, second.ok, second.return_code,
-                                   names, keep_hessian=True, step=HESSIAN_STEP)
+        report = check_convergence(
+            objective,
+            second.final,
+            lower,
+            second.fmin,
+            second.ok,
+            second.return_code,
+            names,
+            keep_hessian=True,
+            step=HESSIAN_STEP,
+        )
     return _finish(problem, nagq, second, report, cache)
 
 
@@ -101,20 +120,31 @@ def _stage_one(problem: DispersionProblem, cache: ModesCache, log_phi0: float, p
     def objective(x):
         at_phi = problem.at(x[k])
         return laplace_deviance(at_phi, cache.keep(pirls(at_phi, x[:k], cache.beta, cache.u, update_beta=True)))
+
     x0 = np.concatenate([s.theta0, [log_phi0]])
     lower = np.concatenate([s.lower, [-np.inf]])
     step = np.concatenate([np.full(k, 0.5), [0.5]])
-    return minimize_bounded(objective, x0, lower, initial_step=step, ftol_abs=1e-4, ftol_rel=1e-8,
-                            xtol_abs=1e-5, max_evaluations=MAX_EVALUATIONS, progress=progress)
+    return minimize_bounded(
+        objective,
+        x0,
+        lower,
+        initial_step=step,
+        ftol_abs=1e-4,
+        ftol_rel=1e-8,
+        xtol_abs=1e-5,
+        max_evaluations=MAX_EVALUATIONS,
+        progress=progress,
+    )
 
 
 def _deviance_of(problem: DispersionProblem, nagq: int, cache: ModesCache, k: int, p: int):
     def objective(x):
-        theta, beta, at_phi = x[:k], x[k:k + p], problem.at(x[k + p])
+        theta, beta, at_phi = x[:k], x[k : k + p], problem.at(x[k + p])
         modes = cache.keep(pirls(at_phi, theta, beta, cache.u))
         if nagq > 1:
             return agq_deviance(at_phi, theta, beta, modes, nagq)
         return laplace_deviance(at_phi, modes)
+
     return objective
 
 
@@ -126,16 +156,23 @@ def _rx_vcov(result) -> np.ndarray:
 def _stage_two(objective, x0, whitening, lower, k, tracker, shrink: float) -> OptSummary:
     """(θ, β, log φ) together, β in coordinates whitened by the stage-one covariance of β."""
     p = whitening.shape[0]
-    centre = x0[k:k + p]
+    centre = x0[k : k + p]
 
     def to_original(z):
-        return np.concatenate([z[:k], centre + whitening @ z[k:k + p], z[k + p:]])
+        return np.concatenate([z[:k], centre + whitening @ z[k : k + p], z[k + p :]])
 
-    z0 = np.concatenate([x0[:k], np.zeros(p), x0[k + p:]])
-    step = shrink * np.concatenate([np.full(k, WHITENED_STEP[0]), np.full(p, WHITENED_STEP[1]),
-                                    [LOG_DISPERSION_STEP]])
-    opt = minimize_bounded(lambda z: objective(to_original(z)), z0, lower, initial_step=step,
-                           ftol_abs=1e-8, xtol_abs=1e-7, max_evaluations=MAX_EVALUATIONS, progress=tracker)
+    z0 = np.concatenate([x0[:k], np.zeros(p), x0[k + p :]])
+    step = shrink * np.concatenate([np.full(k, WHITENED_STEP[0]), np.full(p, WHITENED_STEP[1]), [LOG_DISPERSION_STEP]])
+    opt = minimize_bounded(
+        lambda z: objective(to_original(z)),
+        z0,
+        lower,
+        initial_step=step,
+        ftol_abs=1e-8,
+        xtol_abs=1e-7,
+        max_evaluations=MAX_EVALUATIONS,
+        progress=tracker,
+    )
     return replace(opt, initial=x0.copy(), final=to_original(opt.final))
 
 
@@ -154,7 +191,7 @@ def _parameter_cov(report: ConvergenceReport, free: np.ndarray) -> np.ndarray | 
 def _finish(problem: DispersionProblem, nagq, opt, report, cache) -> GlmmFit:
     s, k = problem.base.structure, problem.base.structure.n_theta
     p = problem.base.X.shape[1]
-    theta, beta, log_phi = opt.final[:k], opt.final[k:k + p], float(opt.final[k + p])
+    theta, beta, log_phi = opt.final[:k], opt.final[k : k + p], float(opt.final[k + p])
     at_phi = problem.at(log_phi)
     modes = pirls(at_phi, theta, beta, cache.u)
     if not modes.converged:
@@ -169,12 +206,12 @@ def _finish(problem: DispersionProblem, nagq, opt, report, cache) -> GlmmFit:
     if full_cov is None:
         vcov, source, parameter_cov = _rx_vcov(modes), "RX", None
     else:
-        keep = slice(0, n_free_theta + p)          # (θ, β) without log φ, as GlmmFit.parameter_cov holds
+        keep = slice(0, n_free_theta + p)  # (θ, β) without log φ, as GlmmFit.parameter_cov holds
         unscale = np.concatenate([theta_factor[free_all[:k]], 1.0 / scale])
         parameter_cov = full_cov[keep, keep] * np.outer(unscale, unscale)
-        vcov, source = full_cov[n_free_theta:n_free_theta + p, n_free_theta:n_free_theta + p], "hessian"
+        vcov, source = full_cov[n_free_theta : n_free_theta + p, n_free_theta : n_free_theta + p], "hessian"
     u_terms = [modes.u[: s.terms[0].size].reshape(s.terms[0].n_levels, s.terms[0].q)]
-    u_terms += split_tail(modes.u[s.terms[0].size:], s)
+    u_terms += split_tail(modes.u[s.terms[0].size :], s)
     ranef = tuple(u @ t.T for u, t in zip(u_terms, s.factors(theta)))
     ranef_cov = tuple(conditional_covariances(modes.factor, s, 1.0))
     if term_scales is not None:  # back from the scaled random-effect columns to the caller's units
@@ -182,13 +219,30 @@ def _finish(problem: DispersionProblem, nagq, opt, report, cache) -> GlmmFit:
     laplace = laplace_deviance(at_phi, modes)
     objective = agq_deviance(at_phi, theta, beta, modes, nagq) if nagq > 1 else laplace
     if not np.isfinite(objective):
-        hint = "; the inverse link needs a positive linear predictor in every row: try link='log'" \
-            if at_phi.family.link.name == "inverse" else ""
+        hint = (
+            "; the inverse link needs a positive linear predictor in every row: try link='log'"
+            if at_phi.family.link.name == "inverse"
+            else ""
+        )
         raise MixedModelError("the likelihood could not be evaluated at the estimates" + hint)
     scaled = np.concatenate([1.0 / theta_factor, scale, [1.0]])
     opt = replace(opt, initial=opt.initial / scaled, final=opt.final / scaled)
-    return GlmmFit(structure=s, theta=theta * theta_factor, beta=beta / scale, vcov=vcov / np.outer(scale, scale),
-                   objective=objective, ranef=ranef, ranef_cov=ranef_cov,
-                   optsummary=opt, convergence=report, family=at_phi.family, nagq=nagq, laplace_objective=laplace,
-                   vcov_source=source, eta=modes.eta, mu=modes.mu, parameter_cov=parameter_cov,
-                   free_parameters=free_all[:k + p])
+    return GlmmFit(
+        structure=s,
+        theta=theta * theta_factor,
+        beta=beta / scale,
+        vcov=vcov / np.outer(scale, scale),
+        objective=objective,
+        ranef=ranef,
+        ranef_cov=ranef_cov,
+        optsummary=opt,
+        convergence=report,
+        family=at_phi.family,
+        nagq=nagq,
+        laplace_objective=laplace,
+        vcov_source=source,
+        eta=modes.eta,
+        mu=modes.mu,
+        parameter_cov=parameter_cov,
+        free_parameters=free_all[: k + p],
+    )

@@ -20,8 +20,8 @@ MAX_PAIRS = 40_000_000
 class DowndatePattern:
     """The products a_ia·a_jb (i ≥ j), summed per position of the tail and per entry of W."""
 
-    positions: np.ndarray       # distinct flat positions i·m + j (i ≥ j) that the downdate touches
-    products: sp.csc_matrix     # (positions, levels₀·q₀²); column g·q₀² + a·q₀ + b
+    positions: np.ndarray  # distinct flat positions i·m + j (i ≥ j) that the downdate touches
+    products: sp.csc_matrix  # (positions, levels₀·q₀²); column g·q₀² + a·q₀ + b
     m: int
 
     def downdate(self, w: np.ndarray) -> np.ndarray:
@@ -43,8 +43,8 @@ def _lower_pairs(level: np.ndarray, n_levels: int):
     """For entries grouped by level, every pair (e, f) of the same level with f ≤ e, level by level."""
     counts = np.bincount(level, minlength=n_levels)
     starts = np.cumsum(counts) - counts
-    rank = np.arange(level.size) - starts[level]           # position of each entry within its level
-    first = np.repeat(np.arange(level.size), rank + 1)      # entry e, repeated (rank + 1) times
+    rank = np.arange(level.size) - starts[level]  # position of each entry within its level
+    first = np.repeat(np.arange(level.size), rank + 1)  # entry e, repeated (rank + 1) times
     offsets = np.arange(first.size) - np.repeat(np.cumsum(rank + 1) - (rank + 1), rank + 1)
     second = starts[level[first]] + offsets
     return first, second
@@ -67,6 +67,7 @@ def build_downdate_pattern(tail0: sp.spmatrix, q0: int) -> DowndatePattern | Non
     compact = np.cumsum(present) - 1
     indptr = np.concatenate([[0], np.cumsum(np.bincount(column, minlength=n_levels * q0 * q0))])
     by_column = np.argsort(column, kind="stable")
-    products = sp.csc_matrix((product[by_column], compact[position[by_column]], indptr),
-                             shape=(int(present.sum()), n_levels * q0 * q0))
+    products = sp.csc_matrix(
+        (product[by_column], compact[position[by_column]], indptr), shape=(int(present.sum()), n_levels * q0 * q0)
+    )
     return DowndatePattern(np.flatnonzero(present), products, m)

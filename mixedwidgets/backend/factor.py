@@ -21,14 +21,14 @@ from .reterms import RandomEffectsStructure
 @dataclass(frozen=True)
 class BlockedFactor:
     theta: np.ndarray
-    factors: tuple[np.ndarray, ...]   # T_k per sorted term
-    chol0: np.ndarray                 # (levels₀, q₀, q₀): per-level Cholesky factors of block 0
-    chol0_inv: np.ndarray             # their inverses
+    factors: tuple[np.ndarray, ...]  # T_k per sorted term
+    chol0: np.ndarray  # (levels₀, q₀, q₀): per-level Cholesky factors of block 0
+    chol0_inv: np.ndarray  # their inverses
     tail0: sp.csr_matrix | np.ndarray | None  # L for (tail rows, block-0 columns); see factorize
-    tail: np.ndarray | None           # dense lower factor of the tail (m × m); None when sparse
+    tail: np.ndarray | None  # dense lower factor of the tail (m × m); None when sparse
     n_random_tail: int
     p: int
-    sparse_tail: SparseTail | None = None   # the tail's factor when it is kept sparse
+    sparse_tail: SparseTail | None = None  # the tail's factor when it is kept sparse
 
     @property
     def logdet_random(self) -> float:
@@ -51,12 +51,12 @@ class BlockedFactor:
     @property
     def fixed_factor(self) -> np.ndarray:
         """R_X' (lower, p × p): the Cholesky factor of the fixed effects' Schur complement."""
-        return self.fixed_block[:self.p, :self.p]
+        return self.fixed_block[: self.p, : self.p]
 
     @property
     def fixed_rhs(self) -> np.ndarray:
         """The last row of the factor under the fixed effects: R_X β = this."""
-        return self.fixed_block[-1, :self.p]
+        return self.fixed_block[-1, : self.p]
 
     @property
     def logdet_fixed(self) -> float:
@@ -70,8 +70,10 @@ class BlockedFactor:
 
 def tail_lambda(structure: RandomEffectsStructure, factors, p: int) -> sp.csr_matrix:
     """Block-diagonal Λ for the tail: I_levels ⊗ T_k for the terms after the first, then I for [X y]."""
-    blocks = [sp.kron(sp.identity(t.n_levels, format="csr"), sp.csr_matrix(f), format="csr")
-              for t, f in zip(structure.terms[1:], factors[1:])]
+    blocks = [
+        sp.kron(sp.identity(t.n_levels, format="csr"), sp.csr_matrix(f), format="csr")
+        for t, f in zip(structure.terms[1:], factors[1:])
+    ]
     return sp.block_diag(blocks + [sp.identity(p + 1, format="csr")], format="csr")
 
 
@@ -125,7 +127,7 @@ def first_block(diag0: np.ndarray, t0: np.ndarray) -> tuple[np.ndarray, np.ndarr
         chol = np.sqrt(diag0 * t0[0, 0] ** 2 + 1.0)  # (levels, 1, 1)
         return chol, 1.0 / chol
     scaled = t0.T @ diag0 @ t0 + np.eye(q)
-    if q == 2:   # the commonest vector term, (1 + x | g): closed forms
+    if q == 2:  # the commonest vector term, (1 + x | g): closed forms
         return _two_by_two_cholesky(scaled)
     if q <= SMALL_BLOCK:
         chol = small_cholesky(scaled)
@@ -145,8 +147,9 @@ def scale_tail(core: np.ndarray, structure: RandomEffectsStructure, factors, p: 
     """Λ_tail' core Λ_tail, for a core valid in its lower triangle (the result likewise); in place
     when every tail term is scalar (an outer-product scaling)."""
     if all(f.shape[0] == 1 for f in factors[1:]):
-        lam = np.concatenate([np.full(t.n_levels, f[0, 0]) for t, f in zip(structure.terms[1:], factors[1:])]
-                             + [np.ones(p + 1)])
+        lam = np.concatenate(
+            [np.full(t.n_levels, f[0, 0]) for t, f in zip(structure.terms[1:], factors[1:])] + [np.ones(p + 1)]
+        )
         core *= lam[:, None]
         core *= lam[None, :]
         return core
@@ -161,8 +164,9 @@ def dense_tail_lambda(structure: RandomEffectsStructure, factors, p: int) -> np.
     if len(factors) == 1:
         return None
     if all(f.shape[0] == 1 for f in factors[1:]):
-        return np.concatenate([np.full(t.n_levels, f[0, 0]) for t, f in zip(structure.terms[1:], factors[1:])]
-                              + [np.ones(p + 1)])
+        return np.concatenate(
+            [np.full(t.n_levels, f[0, 0]) for t, f in zip(structure.terms[1:], factors[1:])] + [np.ones(p + 1)]
+        )
     blocks = [np.kron(np.eye(t.n_levels), f) for t, f in zip(structure.terms[1:], factors[1:])]
     return la.block_diag(*blocks, np.eye(p + 1))
 
@@ -172,7 +176,7 @@ def dense_tail(cp: CrossProducts, structure: RandomEffectsStructure, factors, ch
     t0 = factors[0]
     levels0, q0 = chol0_inv.shape[:2]
     m = cp.tail0.shape[0]
-    per_level = (cp.tail0.reshape(m, levels0, q0) @ t0).transpose(1, 0, 2)          # (levels, m, q)
+    per_level = (cp.tail0.reshape(m, levels0, q0) @ t0).transpose(1, 0, 2)  # (levels, m, q)
     tail0 = (per_level @ chol0_inv.transpose(0, 2, 1)).transpose(1, 0, 2).reshape(m, levels0 * q0)
     lam = dense_tail_lambda(structure, factors, cp.p)
     if lam is None:
@@ -195,8 +199,9 @@ def lower_cholesky(a: np.ndarray) -> np.ndarray:
     return upper.T
 
 
-def factorize(cp: CrossProducts, structure: RandomEffectsStructure, theta: np.ndarray,
-              with_tail0: bool = False) -> BlockedFactor:
+def factorize(
+    cp: CrossProducts, structure: RandomEffectsStructure, theta: np.ndarray, with_tail0: bool = False
+) -> BlockedFactor:
     """Factor the whole blocked system at θ; costs nothing per observation.
 
     The off-diagonal factor block L_tail0 is only formed when asked for (it is needed for the
@@ -210,44 +215,59 @@ def factorize(cp: CrossProducts, structure: RandomEffectsStructure, theta: np.nd
     if cp.sparse is not None:
         return _factorize_sparse(cp, structure, theta, factors, chol0, chol0_inv, with_tail0)
     if not isinstance(cp.tail0, np.ndarray):
-        b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)          # T₀ L₀⁻ᵀ per level
-        w = b_blocks @ b_blocks.transpose(0, 2, 1)            # T₀ (T₀'A₀T₀ + I)⁻¹ T₀' per level
-        assert cp.tailtail is not None   # dense tail
+        b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)  # T₀ L₀⁻ᵀ per level
+        w = b_blocks @ b_blocks.transpose(0, 2, 1)  # T₀ (T₀'A₀T₀ + I)⁻¹ T₀' per level
+        assert cp.tailtail is not None  # dense tail
         if cp.pattern is not None:
-            core = cp.pattern.downdate(w)                  # valid in the lower triangle only
+            core = cp.pattern.downdate(w)  # valid in the lower triangle only
             np.subtract(cp.tailtail, core, out=core)
         else:
-            wmat = sp.bsr_matrix((w, np.arange(levels0), np.arange(levels0 + 1)),
-                                 shape=(levels0 * q0, levels0 * q0))
+            wmat = sp.bsr_matrix((w, np.arange(levels0), np.arange(levels0 + 1)), shape=(levels0 * q0, levels0 * q0))
             core = cp.tailtail - (cp.tail0 @ wmat @ cp.tail0.T).toarray()
         scaled = scale_tail(core, structure, factors, cp.p)
         scaled[np.diag_indices(cp.n_random_tail)] += 1.0
         if with_tail0:
-            b = sp.bsr_matrix((b_blocks, np.arange(levels0), np.arange(levels0 + 1)),
-                              shape=(levels0 * q0, levels0 * q0))
+            b = sp.bsr_matrix(
+                (b_blocks, np.arange(levels0), np.arange(levels0 + 1)), shape=(levels0 * q0, levels0 * q0)
+            )
             tail0 = (tail_lambda(structure, factors, cp.p).T @ (cp.tail0 @ b)).tocsr()
     else:
         scaled, tail0 = dense_tail(cp, structure, factors, chol0_inv)
     tail = lower_cholesky(scaled)
-    return BlockedFactor(theta=np.array(theta, dtype=float), factors=tuple(factors), chol0=chol0,
-                         chol0_inv=chol0_inv, tail0=tail0, tail=tail,
-                         n_random_tail=cp.n_random_tail, p=cp.p)
+    return BlockedFactor(
+        theta=np.array(theta, dtype=float),
+        factors=tuple(factors),
+        chol0=chol0,
+        chol0_inv=chol0_inv,
+        tail0=tail0,
+        tail=tail,
+        n_random_tail=cp.n_random_tail,
+        p=cp.p,
+    )
 
 
-def _factorize_sparse(cp: CrossProducts, structure, theta, factors, chol0, chol0_inv,
-                      with_tail0: bool) -> BlockedFactor:
+def _factorize_sparse(
+    cp: CrossProducts, structure, theta, factors, chol0, chol0_inv, with_tail0: bool
+) -> BlockedFactor:
     t0 = factors[0]
     levels0, q0 = chol0.shape[:2]
-    b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)          # T₀ L₀⁻ᵀ per level
-    w = b_blocks @ b_blocks.transpose(0, 2, 1)            # T₀ (T₀'A₀T₀ + I)⁻¹ T₀' per level
+    b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)  # T₀ L₀⁻ᵀ per level
+    w = b_blocks @ b_blocks.transpose(0, 2, 1)  # T₀ (T₀'A₀T₀ + I)⁻¹ T₀' per level
     assert cp.sparse is not None
     sparse = factor_sparse_tail(cp.sparse, structure, factors, w, with_solves=with_tail0)
     tail0 = None
     if with_tail0:
-        b = sp.bsr_matrix((b_blocks, np.arange(levels0), np.arange(levels0 + 1)),
-                          shape=(levels0 * q0, levels0 * q0))
+        b = sp.bsr_matrix((b_blocks, np.arange(levels0), np.arange(levels0 + 1)), shape=(levels0 * q0, levels0 * q0))
         lam = sp.block_diag([tail_lambda_random(structure, factors), sp.identity(cp.p + 1)], format="csr")
         tail0 = (lam.T @ (cp.tail0 @ b)).tocsr()
-    return BlockedFactor(theta=np.array(theta, dtype=float), factors=tuple(factors),
-                         chol0=chol0, chol0_inv=chol0_inv, tail0=tail0, tail=None,
-                         n_random_tail=cp.n_random_tail, p=cp.p, sparse_tail=sparse)
+    return BlockedFactor(
+        theta=np.array(theta, dtype=float),
+        factors=tuple(factors),
+        chol0=chol0,
+        chol0_inv=chol0_inv,
+        tail0=tail0,
+        tail=None,
+        n_random_tail=cp.n_random_tail,
+        p=cp.p,
+        sparse_tail=sparse,
+    )

@@ -23,10 +23,10 @@ _CHUNK_ENTRIES = 4_000_000
 
 @dataclass(frozen=True)
 class SparseTail:
-    logdet: float               # log |S_rr| (Λ-scaled, downdated, + I)
-    lower_fixed: np.ndarray     # L_ff, lower ((p+1) × (p+1))
-    cross: np.ndarray           # S_rf, scaled (mr × (p+1))
-    ldl: tuple | None           # (I + L lower CSR, d, perm) when solves are needed
+    logdet: float  # log |S_rr| (Λ-scaled, downdated, + I)
+    lower_fixed: np.ndarray  # L_ff, lower ((p+1) × (p+1))
+    cross: np.ndarray  # S_rf, scaled (mr × (p+1))
+    ldl: tuple | None  # (I + L lower CSR, d, perm) when solves are needed
 
     def solve(self, b: np.ndarray) -> np.ndarray:
         """S_rr⁻¹ b for a vector b."""
@@ -53,13 +53,18 @@ class SparseTail:
         step = max(1, _CHUNK_ENTRIES // max(mr, 1))
         b = sp.csc_matrix(b)
         for start in range(0, b.shape[1], step):
-            yield start, self.half_inverse(b[:, start:start + step].toarray())
+            yield start, self.half_inverse(b[:, start : start + step].toarray())
 
 
 def tail_lambda_random(structure: RandomEffectsStructure, factors) -> sp.csr_matrix:
     """Block-diagonal Λ of the tail's random rows: I_levels ⊗ T_k for each term after the first."""
-    return sp.block_diag([sp.kron(sp.identity(t.n_levels, format="csr"), sp.csr_matrix(f), format="csr")
-                          for t, f in zip(structure.terms[1:], factors[1:])], format="csr")
+    return sp.block_diag(
+        [
+            sp.kron(sp.identity(t.n_levels, format="csr"), sp.csr_matrix(f), format="csr")
+            for t, f in zip(structure.terms[1:], factors[1:])
+        ],
+        format="csr",
+    )
 
 
 def scale_random(products: SparseTailProducts, rr: np.ndarray, rf: np.ndarray, structure, factors):
@@ -87,8 +92,9 @@ def _ldl(symbolic: SymbolicCache, upper: sp.csc_matrix, fresh: bool):
         raise np.linalg.LinAlgError(f"sparse LDL' factorization failed: {exc}") from exc
 
 
-def factor_sparse_tail(products: SparseTailProducts, structure: RandomEffectsStructure, factors,
-                       w: np.ndarray, with_solves: bool = False) -> SparseTail:
+def factor_sparse_tail(
+    products: SparseTailProducts, structure: RandomEffectsStructure, factors, w: np.ndarray, with_solves: bool = False
+) -> SparseTail:
     """Downdate by block 0 (W per level), scale by Λ, add I, factor S_rr and the fixed Schur complement."""
     rr, rf, ff = products.split(products.downdated(w))
     rr, rf = scale_random(products, rr, rf, structure, factors)

@@ -26,9 +26,9 @@ _EPS = np.finfo(float).eps
 @dataclass(frozen=True)
 class Link:
     name: str
-    inverse: Callable[[np.ndarray], np.ndarray]      # μ = g⁻¹(η)
-    mu_eta: Callable[[np.ndarray], np.ndarray]       # dμ/dη
-    link: Callable[[np.ndarray], np.ndarray]         # η = g(μ)
+    inverse: Callable[[np.ndarray], np.ndarray]  # μ = g⁻¹(η)
+    mu_eta: Callable[[np.ndarray], np.ndarray]  # dμ/dη
+    link: Callable[[np.ndarray], np.ndarray]  # η = g(μ)
 
 
 def _clip_probability(mu: np.ndarray) -> np.ndarray:
@@ -41,17 +41,36 @@ def _logistic_density(eta: np.ndarray) -> np.ndarray:
 
 
 LINKS = {
-    "logit": Link("logit", lambda eta: _clip_probability(special.expit(eta)),
-                  lambda eta: np.maximum(_logistic_density(eta), _EPS), special.logit),
-    "probit": Link("probit", lambda eta: _clip_probability(special.ndtr(eta)),
-                   lambda eta: np.maximum(stats.norm.pdf(eta), _EPS), special.ndtri),
-    "cloglog": Link("cloglog", lambda eta: _clip_probability(-np.expm1(-np.exp(np.minimum(eta, 700)))),
-                    lambda eta: np.maximum(np.exp(np.minimum(eta, 700) - np.exp(np.minimum(eta, 700))), _EPS),
-                    lambda mu: np.log(-np.log1p(-mu))),
-    "identity": Link("identity", lambda eta: np.asarray(eta, dtype=float), lambda eta: np.ones_like(eta, dtype=float),
-                     lambda mu: np.asarray(mu, dtype=float)),
-    "log": Link("log", lambda eta: np.exp(np.minimum(eta, 700)),
-                lambda eta: np.maximum(np.exp(np.minimum(eta, 700)), _EPS), np.log),
+    "logit": Link(
+        "logit",
+        lambda eta: _clip_probability(special.expit(eta)),
+        lambda eta: np.maximum(_logistic_density(eta), _EPS),
+        special.logit,
+    ),
+    "probit": Link(
+        "probit",
+        lambda eta: _clip_probability(special.ndtr(eta)),
+        lambda eta: np.maximum(stats.norm.pdf(eta), _EPS),
+        special.ndtri,
+    ),
+    "cloglog": Link(
+        "cloglog",
+        lambda eta: _clip_probability(-np.expm1(-np.exp(np.minimum(eta, 700)))),
+        lambda eta: np.maximum(np.exp(np.minimum(eta, 700) - np.exp(np.minimum(eta, 700))), _EPS),
+        lambda mu: np.log(-np.log1p(-mu)),
+    ),
+    "identity": Link(
+        "identity",
+        lambda eta: np.asarray(eta, dtype=float),
+        lambda eta: np.ones_like(eta, dtype=float),
+        lambda mu: np.asarray(mu, dtype=float),
+    ),
+    "log": Link(
+        "log",
+        lambda eta: np.exp(np.minimum(eta, 700)),
+        lambda eta: np.maximum(np.exp(np.minimum(eta, 700)), _EPS),
+        np.log,
+    ),
     # μ = 1/η: only η > 0 gives a valid mean; the log density is −∞ elsewhere, so PIRLS step-halves away
     "inverse": Link("inverse", lambda eta: 1.0 / eta, lambda eta: -1.0 / eta**2, lambda mu: 1.0 / mu),
 }
@@ -64,7 +83,7 @@ class Family:
     variance: Callable[[np.ndarray], np.ndarray]
     deviance_residuals: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
     log_density_kernel: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # the part with μ
-    log_density_constant: Callable[[np.ndarray, np.ndarray], np.ndarray]         # the rest
+    log_density_constant: Callable[[np.ndarray, np.ndarray], np.ndarray]  # the rest
     start_mu: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
     def log_density(self, y: np.ndarray, mu: np.ndarray, wt: np.ndarray) -> np.ndarray:
@@ -78,7 +97,7 @@ def _binomial_deviance(y, mu, wt):
 
 def _binomial_kernel(y, mu, wt):
     successes = np.round(wt * y)
-    return successes * np.log(mu) + (np.round(wt) - successes) * np.log1p(-mu)   # μ is kept inside (0, 1)
+    return successes * np.log(mu) + (np.round(wt) - successes) * np.log1p(-mu)  # μ is kept inside (0, 1)
 
 
 def _binomial_constant(y, wt):
@@ -112,18 +131,33 @@ def _gaussian_constant(y, wt):
 
 
 def _gaussian(link: Link) -> Family:
-    return Family("gaussian", link, lambda mu: np.ones_like(mu), _gaussian_deviance, _gaussian_kernel,
-                  _gaussian_constant, lambda y, wt: np.asarray(y, dtype=float))
+    return Family(
+        "gaussian",
+        link,
+        lambda mu: np.ones_like(mu),
+        _gaussian_deviance,
+        _gaussian_kernel,
+        _gaussian_constant,
+        lambda y, wt: np.asarray(y, dtype=float),
+    )
 
 
 def _binomial(link: Link) -> Family:
-    return Family("binomial", link, lambda mu: mu * (1.0 - mu), _binomial_deviance, _binomial_kernel,
-                  _binomial_constant, lambda y, wt: (wt * y + 0.5) / (wt + 1.0))
+    return Family(
+        "binomial",
+        link,
+        lambda mu: mu * (1.0 - mu),
+        _binomial_deviance,
+        _binomial_kernel,
+        _binomial_constant,
+        lambda y, wt: (wt * y + 0.5) / (wt + 1.0),
+    )
 
 
 def _poisson(link: Link) -> Family:
-    return Family("poisson", link, lambda mu: mu, _poisson_deviance, _poisson_kernel, _poisson_constant,
-                  lambda y, wt: y + 0.1)
+    return Family(
+        "poisson", link, lambda mu: mu, _poisson_deviance, _poisson_kernel, _poisson_constant, lambda y, wt: y + 0.1
+    )
 
 
 @dataclass(frozen=True)
@@ -161,17 +195,31 @@ def _negative_binomial(theta: float) -> DispersionFamily:
     def kernel(y, mu, wt):
         # log Γ(y + θ) − log Γ(θ) and θ log(θ/(μ + θ)) in forms that keep their precision when θ is large
         # (the naive differences lose ~1e-5 per row at θ ~ 1e9, enough to move −2 log L by 1e-2)
-        return wt * (_log_rising_factorial(theta, y) - theta * np.log1p(mu / theta)
-                     + special.xlogy(y, mu) - y * np.log(mu + theta))
+        return wt * (
+            _log_rising_factorial(theta, y)
+            - theta * np.log1p(mu / theta)
+            + special.xlogy(y, mu)
+            - y * np.log(mu + theta)
+        )
 
     def constant(y, wt):
         return -wt * special.gammaln(y + 1)
 
-    def observed(y, mu, wt):   # log link: −∂²/∂η² of y log μ − (y + θ) log(μ + θ)
+    def observed(y, mu, wt):  # log link: −∂²/∂η² of y log μ − (y + θ) log(μ + θ)
         return wt * theta * mu * (y + theta) / (mu + theta) ** 2
 
-    return DispersionFamily("negative_binomial", LINKS["log"], variance, deviance, kernel, constant,
-                            lambda y, wt: y + 0.1, theta, "theta", observed)
+    return DispersionFamily(
+        "negative_binomial",
+        LINKS["log"],
+        variance,
+        deviance,
+        kernel,
+        constant,
+        lambda y, wt: y + 0.1,
+        theta,
+        "theta",
+        observed,
+    )
 
 
 def _log_rising_factorial(theta: float, y: np.ndarray) -> np.ndarray:
@@ -182,10 +230,10 @@ def _log_rising_factorial(theta: float, y: np.ndarray) -> np.ndarray:
 
 
 def _gamma(link: Link, shape: float) -> DispersionFamily:
-    def variance(mu):          # the variance itself (μ²/shape), so PIRLS weighs the log density right
+    def variance(mu):  # the variance itself (μ²/shape), so PIRLS weighs the log density right
         return mu**2 / shape
 
-    def deviance(y, mu, wt):   # unscaled, as R's Gamma()$dev.resids
+    def deviance(y, mu, wt):  # unscaled, as R's Gamma()$dev.resids
         return -2.0 * wt * (np.log(y / mu) - (y - mu) / mu)
 
     def kernel(y, mu, wt):
@@ -198,12 +246,13 @@ def _gamma(link: Link, shape: float) -> DispersionFamily:
         return np.zeros_like(y, dtype=float)
 
     def observed(y, mu, wt):
-        if link.name == "log":    # −∂²/∂η² of −shape (y/μ + log μ) with η = log μ
+        if link.name == "log":  # −∂²/∂η² of −shape (y/μ + log μ) with η = log μ
             return wt * shape * y / mu
         return wt * shape * mu**2  # inverse link is canonical: observed = expected information
 
-    return DispersionFamily("gamma", link, variance, deviance, kernel, constant, lambda y, wt: y, shape, "shape",
-                            observed)
+    return DispersionFamily(
+        "gamma", link, variance, deviance, kernel, constant, lambda y, wt: y, shape, "shape", observed
+    )
 
 
 def _dispersion_value(name: str, dispersion: float | None) -> float:
@@ -218,8 +267,11 @@ FAMILIES: dict[str, tuple[Callable[[Link, float | None], Family], str, tuple[str
     "gaussian": (lambda link, d: _gaussian(link), "identity", ("identity",)),
     "binomial": (lambda link, d: _binomial(link), "logit", ("logit", "probit", "cloglog")),
     "poisson": (lambda link, d: _poisson(link), "log", ("log",)),
-    "negative_binomial": (lambda link, d: _negative_binomial(_dispersion_value("negative_binomial", d)), "log",
-                          ("log",)),
+    "negative_binomial": (
+        lambda link, d: _negative_binomial(_dispersion_value("negative_binomial", d)),
+        "log",
+        ("log",),
+    ),
     "gamma": (lambda link, d: _gamma(link, _dispersion_value("gamma", d)), "log", ("log", "inverse")),
 }
 FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)

@@ -21,12 +21,12 @@ class MixedFit:
     """What every mixed-model fit has."""
 
     structure: RandomEffectsStructure
-    theta: np.ndarray                      # relative covariance parameters, lme4's order
-    beta: np.ndarray                       # fixed effects, in the design's column order
-    vcov: np.ndarray                       # covariance of beta
-    objective: float                       # REML criterion or −2 log L (Laplace / quadrature for GLMMs)
-    ranef: tuple[np.ndarray, ...]          # b per sorted term, (levels, q)
-    ranef_cov: tuple[np.ndarray, ...]      # conditional covariance per sorted term, (levels, q, q)
+    theta: np.ndarray  # relative covariance parameters, lme4's order
+    beta: np.ndarray  # fixed effects, in the design's column order
+    vcov: np.ndarray  # covariance of beta
+    objective: float  # REML criterion or −2 log L (Laplace / quadrature for GLMMs)
+    ranef: tuple[np.ndarray, ...]  # b per sorted term, (levels, q)
+    ranef_cov: tuple[np.ndarray, ...]  # conditional covariance per sorted term, (levels, q, q)
     optsummary: OptSummary
     convergence: ConvergenceReport
 
@@ -42,9 +42,9 @@ class LmmFit(MixedFit):
 
     reml: bool
     residual_sd: float
-    pwrss: float                           # penalized residual sum of squares
-    logdet_random: float                   # log|L|² of the random-effects block
-    logdet_fixed: float                    # log|R_X|²
+    pwrss: float  # penalized residual sum of squares
+    logdet_random: float  # log|L|² of the random-effects block
+    logdet_fixed: float  # log|R_X|²
 
     @property
     def sigma(self) -> float:
@@ -58,8 +58,8 @@ class GlmmFit(MixedFit):
     family: Family
     nagq: int
     laplace_objective: float
-    vcov_source: str                       # "hessian" or "RX"
+    vcov_source: str  # "hessian" or "RX"
     eta: np.ndarray
     mu: np.ndarray
-    parameter_cov: np.ndarray | None = None    # covariance of (θ, β) over free_parameters (Hessian-based)
+    parameter_cov: np.ndarray | None = None  # covariance of (θ, β) over free_parameters (Hessian-based)
     free_parameters: np.ndarray | None = None  # which of (θ, β) are not on a bound

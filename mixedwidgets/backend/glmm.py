@@ -8,8 +8,8 @@ R_X when the Hessian is unusable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import scipy.linalg as la
@@ -55,8 +55,19 @@ def make_problem(design, family: Family, scale_columns: bool = False) -> GlmmPro
     terms, term_scales = scaled_terms(design.terms) if scale_columns else (tuple(design.terms), None)
     plan = CrossProductPlan.build(structure, terms, X) if dense_tail_fits(structure, X.shape[1]) else None
     y = np.asarray(design.y, dtype=float)
-    return GlmmProblem(y, X, offset, weights, terms, structure, family, plan,
-                       family.log_density_constant(y, weights), scale, term_scales)
+    return GlmmProblem(
+        y,
+        X,
+        offset,
+        weights,
+        terms,
+        structure,
+        family,
+        plan,
+        family.log_density_constant(y, weights),
+        scale,
+        term_scales,
+    )
 
 
 def starting_beta(problem: GlmmProblem) -> np.ndarray:
@@ -72,11 +83,13 @@ BREAKDOWNS = (np.linalg.LinAlgError, la.LinAlgError, FloatingPointError, Overflo
 def _inf_on_breakdown(objective: Callable[[np.ndarray], float]) -> Callable[[np.ndarray], float]:
     """The objective, +inf where it breaks down numerically (a trial point far from the optimum);
     the fit itself still fails loudly if the estimates cannot be evaluated (see _finish)."""
+
     def guarded(x: np.ndarray) -> float:
         try:
             return objective(x)
         except BREAKDOWNS:
             return np.inf
+
     return guarded
 
 
@@ -84,9 +97,19 @@ def _stage_one(problem, cache, progress) -> OptSummary:
     @_inf_on_breakdown
     def objective(theta):
         return laplace_deviance(problem, cache.keep(pirls(problem, theta, cache.beta, cache.u, update_beta=True)))
+
     s = problem.structure
-    return minimize_bounded(objective, s.theta0, s.lower, initial_step=0.5, ftol_abs=1e-4, ftol_rel=1e-8,
-                            xtol_abs=1e-5, max_evaluations=MAX_EVALUATIONS, progress=progress)
+    return minimize_bounded(
+        objective,
+        s.theta0,
+        s.lower,
+        initial_step=0.5,
+        ftol_abs=1e-4,
+        ftol_rel=1e-8,
+        xtol_abs=1e-5,
+        max_evaluations=MAX_EVALUATIONS,
+        progress=progress,
+    )
 
 
 def _deviance_of(problem, nagq, cache):
@@ -99,6 +122,7 @@ def _deviance_of(problem, nagq, cache):
         if nagq > 1:
             return agq_deviance(problem, theta, beta, modes, nagq)
         return laplace_deviance(problem, modes)
+
     return objective
 
 
@@ -143,13 +167,20 @@ def _stage_two(objective, x0, whitening, lower, k, tracker, steps, evaluations: 
     z0 = np.concatenate([x0[:k], np.zeros(len(centre))])
     step = np.concatenate([np.full(k, steps[0]), np.full(len(centre), steps[1])])
     shifted = None if tracker is None else (lambda n, v: tracker(evaluations + n, v))
-    opt = minimize_bounded(lambda z: objective(to_original(z)), z0, lower, initial_step=step,
-                           ftol_abs=1e-8, xtol_abs=1e-7, max_evaluations=MAX_EVALUATIONS, progress=shifted)
+    opt = minimize_bounded(
+        lambda z: objective(to_original(z)),
+        z0,
+        lower,
+        initial_step=step,
+        ftol_abs=1e-8,
+        xtol_abs=1e-7,
+        max_evaluations=MAX_EVALUATIONS,
+        progress=shifted,
+    )
     return replace(opt, initial=x0.copy(), final=to_original(opt.final), evaluations=evaluations + opt.evaluations)
 
 
-def fit_glmm(design, family: Family, nagq: int = 1,
-             progress: Callable[[int, float], None] | None = None) -> GlmmFit:
+def fit_glmm(design, family: Family, nagq: int = 1, progress: Callable[[int, float], None] | None = None) -> GlmmFit:
     """Fit a GLMM to a Design by maximum likelihood (Laplace for nagq = 1, adaptive quadrature above)."""
     with single_blas_thread():
         return _fit_glmm(design, family, nagq, progress)
@@ -177,13 +208,24 @@ def _fit_glmm(design, family, nagq, progress) -> GlmmFit:
     def restart(start, evaluations, steps=WHITENED_STEP):
         return _stage_two(objective, start, whitening, lower, k, tracker, steps, evaluations=evaluations)
 
-    second, report = polish_and_check(objective, second, lower, names, keep_hessian=True, step=HESSIAN_STEP,
-                                      factors=factors, progress=tracker, restart=restart, column_ids=column_ids)
+    second, report = polish_and_check(
+        objective,
+        second,
+        lower,
+        names,
+        keep_hessian=True,
+        step=HESSIAN_STEP,
+        factors=factors,
+        progress=tracker,
+        restart=restart,
+        column_ids=column_ids,
+    )
     if not report.converged and second.ok:
         # BOBYQA sometimes stops early on a flat stretch: restart once from where it stopped
         second = restart(second.final, second.evaluations, tuple(step / 10 for step in WHITENED_STEP))
-        second, report = polish_and_check(objective, second, lower, names, keep_hessian=True,
-                                          step=HESSIAN_STEP, factors=factors, progress=tracker)
+        second, report = polish_and_check(
+            objective, second, lower, names, keep_hessian=True, step=HESSIAN_STEP, factors=factors, progress=tracker
+        )
     return _finish(problem, nagq, second, report, cache)
 
 
@@ -192,8 +234,13 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
     theta, beta = opt.final[:k], opt.final[k:]
     modes = pirls(problem, theta, beta, cache.u)
     if not modes.converged:
-        report = ConvergenceReport(report.singular, False, report.gradient,
-                                   report.messages + ("PIRLS did not converge at the optimum.",), report.hessian)
+        report = ConvergenceReport(
+            report.singular,
+            False,
+            report.gradient,
+            report.messages + ("PIRLS did not converge at the optimum.",),
+            report.hessian,
+        )
     lower = np.concatenate([s.lower, np.full(len(beta), -np.inf)])
     free = ~excluded_from_derivatives(opt.final, lower, _parameter_factors(problem))
     parameter_cov = _parameter_cov(report, free, k, len(beta))
@@ -203,7 +250,7 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
         first = parameter_cov.shape[0] - len(beta)  # not [-len(beta):], which is everything when p = 0
         vcov, source = parameter_cov[first:, first:], "hessian"
     u_terms = [modes.u[: s.terms[0].size].reshape(s.terms[0].n_levels, s.terms[0].q)]
-    u_terms += split_tail(modes.u[s.terms[0].size:], s)
+    u_terms += split_tail(modes.u[s.terms[0].size :], s)
     ranef = tuple(u @ t.T for u, t in zip(u_terms, s.factors(theta)))
     ranef_cov = tuple(conditional_covariances(modes.factor, s, 1.0))
     laplace = laplace_deviance(problem, modes)
@@ -217,11 +264,25 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
     if parameter_cov is not None:
         parameter_cov = parameter_cov * np.outer(factors[free], factors[free])
     opt = replace(opt, initial=opt.initial * factors, final=opt.final * factors)
-    return GlmmFit(structure=s, theta=opt.final[:k].copy(), beta=opt.final[k:].copy(),
-                   vcov=vcov / np.outer(problem.column_scale, problem.column_scale), objective=objective,
-                   ranef=ranef, ranef_cov=ranef_cov, optsummary=opt, convergence=report, family=problem.family,
-                   nagq=nagq, laplace_objective=laplace, vcov_source=source, eta=modes.eta, mu=modes.mu,
-                   parameter_cov=parameter_cov, free_parameters=free)
+    return GlmmFit(
+        structure=s,
+        theta=opt.final[:k].copy(),
+        beta=opt.final[k:].copy(),
+        vcov=vcov / np.outer(problem.column_scale, problem.column_scale),
+        objective=objective,
+        ranef=ranef,
+        ranef_cov=ranef_cov,
+        optsummary=opt,
+        convergence=report,
+        family=problem.family,
+        nagq=nagq,
+        laplace_objective=laplace,
+        vcov_source=source,
+        eta=modes.eta,
+        mu=modes.mu,
+        parameter_cov=parameter_cov,
+        free_parameters=free,
+    )
 
 
 def _parameter_factors(problem: GlmmProblem) -> np.ndarray:

@@ -6,8 +6,9 @@ sees θ only. ML: log|L|² + n(1 + log(2π r²/n)); REML adds log|R_X|² and use
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import scipy.linalg as la
@@ -43,13 +44,15 @@ def profiled_deviance(f: BlockedFactor, n: int, reml: bool, log_weights: float =
     return value + f.logdet_fixed if reml else value
 
 
-def make_objective(cp: CrossProducts, structure: RandomEffectsStructure, reml: bool,
-                   log_weights: float) -> Callable[[np.ndarray], float]:
+def make_objective(
+    cp: CrossProducts, structure: RandomEffectsStructure, reml: bool, log_weights: float
+) -> Callable[[np.ndarray], float]:
     def objective(theta: np.ndarray) -> float:
         try:
             return profiled_deviance(factorize(cp, structure, theta), cp.n, reml, log_weights)
         except (la.LinAlgError, np.linalg.LinAlgError, FloatingPointError):
             return np.inf
+
     return objective
 
 
@@ -69,7 +72,7 @@ def fit_lmm(design, reml: bool = True, progress: Callable[[int, float], None] | 
 
 def _fit_lmm(design, reml, progress) -> LmmFit:
     structure = build_structure(design.terms)
-    terms, term_scales = scaled_terms(design.terms)   # θ near 1 whatever the predictors' units
+    terms, term_scales = scaled_terms(design.terms)  # θ near 1 whatever the predictors' units
     w = design.weights
     sqrt_w = None if w is None else np.sqrt(np.asarray(w, dtype=float))
     y = design.y if design.offset is None else design.y - design.offset
@@ -79,31 +82,53 @@ def _fit_lmm(design, reml, progress) -> LmmFit:
     return fit_cross_products(cp, structure, theta0, reml, log_w, term_scales, progress)
 
 
-def fit_cross_products(cp: CrossProducts, structure: RandomEffectsStructure, theta0: np.ndarray, reml: bool,
-                       log_w: float = 0.0, term_scales: tuple[np.ndarray, ...] | None = None,
-                       progress: Callable[[int, float], None] | None = None) -> LmmFit:
+def fit_cross_products(
+    cp: CrossProducts,
+    structure: RandomEffectsStructure,
+    theta0: np.ndarray,
+    reml: bool,
+    log_w: float = 0.0,
+    term_scales: tuple[np.ndarray, ...] | None = None,
+    progress: Callable[[int, float], None] | None = None,
+) -> LmmFit:
     """Minimize the profiled deviance from its cross-products (in memory, or summed on a cluster), polish
     the optimum and judge convergence as lme4 does; θ0 and cp in the engine's (scaled) units."""
     objective = make_objective(cp, structure, reml, log_w)
 
     def optimize(start: np.ndarray, evaluations: int = 0, fine: bool = False) -> OptSummary:
         shifted = None if progress is None else (lambda n, value: progress(evaluations + n, value))
-        opt = minimize_bounded(objective, start, structure.lower, progress=shifted,
-                               **(FINE_SETTINGS if fine else dict(initial_step=INITIAL_STEP, ftol_abs=FTOL_ABS,
-                                                                  xtol_abs=XTOL_ABS)))
+        opt = minimize_bounded(
+            objective,
+            start,
+            structure.lower,
+            progress=shifted,
+            **(FINE_SETTINGS if fine else dict(initial_step=INITIAL_STEP, ftol_abs=FTOL_ABS, xtol_abs=XTOL_ABS)),
+        )
         return replace(opt, initial=theta0, evaluations=evaluations + opt.evaluations)
 
-    opt, report = polish_and_check(objective, optimize(theta0), structure.lower, theta_names(structure),
-                                   factors=None if term_scales is None else theta_factors(structure, term_scales),
-                                   progress=progress,
-                                   restart=optimize, column_ids=structure.column_ids(),
-                                   fine_restart=lambda start, evaluations: optimize(start, evaluations, fine=True))
+    opt, report = polish_and_check(
+        objective,
+        optimize(theta0),
+        structure.lower,
+        theta_names(structure),
+        factors=None if term_scales is None else theta_factors(structure, term_scales),
+        progress=progress,
+        restart=optimize,
+        column_ids=structure.column_ids(),
+        fine_restart=lambda start, evaluations: optimize(start, evaluations, fine=True),
+    )
     return finish_fit(cp, structure, opt, report, reml, log_w, term_scales)
 
 
-def finish_fit(cp: CrossProducts, structure: RandomEffectsStructure, opt: OptSummary,
-               report: ConvergenceReport, reml: bool, log_w: float,
-               term_scales: tuple[np.ndarray, ...] | None = None) -> LmmFit:
+def finish_fit(
+    cp: CrossProducts,
+    structure: RandomEffectsStructure,
+    opt: OptSummary,
+    report: ConvergenceReport,
+    reml: bool,
+    log_w: float,
+    term_scales: tuple[np.ndarray, ...] | None = None,
+) -> LmmFit:
     """Turn the optimal θ into β, σ, the covariance of β and the conditional modes and variances;
     with term_scales (scaling.scaled_terms), cp holds scaled random-effect columns and θ, the modes and
     their covariances come back in the caller's units."""
@@ -119,9 +144,18 @@ def finish_fit(cp: CrossProducts, structure: RandomEffectsStructure, opt: OptSum
         factors = theta_factors(structure, term_scales)
         opt = replace(opt, initial=opt.initial * factors, final=opt.final * factors)
     return LmmFit(
-        structure=structure, reml=reml, theta=opt.final.copy(), beta=beta, residual_sd=float(np.sqrt(sigma2)),
+        structure=structure,
+        reml=reml,
+        theta=opt.final.copy(),
+        beta=beta,
+        residual_sd=float(np.sqrt(sigma2)),
         vcov=sigma2 * rx_inv.T @ rx_inv,
-        objective=profiled_deviance(f, cp.n, reml, log_w), pwrss=f.pwrss,
-        logdet_random=f.logdet_random, logdet_fixed=f.logdet_fixed,
-        ranef=ranef, ranef_cov=ranef_cov,
-        optsummary=opt, convergence=report)
+        objective=profiled_deviance(f, cp.n, reml, log_w),
+        pwrss=f.pwrss,
+        logdet_random=f.logdet_random,
+        logdet_fixed=f.logdet_fixed,
+        ranef=ranef,
+        ranef_cov=ranef_cov,
+        optsummary=opt,
+        convergence=report,
+    )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import nlopt
 import numpy as np
@@ -12,11 +13,13 @@ import numpy as np
 UNEVALUABLE = 1e100
 
 _RESULTS = {
-    nlopt.SUCCESS: "success", nlopt.STOPVAL_REACHED: "stopping value reached",
+    nlopt.SUCCESS: "success",
+    nlopt.STOPVAL_REACHED: "stopping value reached",
     nlopt.FTOL_REACHED: "relative or absolute change in the objective below tolerance",
     nlopt.XTOL_REACHED: "change in the parameters below tolerance",
     nlopt.MAXEVAL_REACHED: "maximum number of evaluations reached",
-    nlopt.MAXTIME_REACHED: "time limit reached", nlopt.ROUNDOFF_LIMITED: "round-off limited",
+    nlopt.MAXTIME_REACHED: "time limit reached",
+    nlopt.ROUNDOFF_LIMITED: "round-off limited",
 }
 
 
@@ -33,10 +36,18 @@ class OptSummary:
     ok: bool
 
 
-def minimize_bounded(objective: Callable[[np.ndarray], float], x0: np.ndarray, lower: np.ndarray,
-                     *, ftol_rel: float = 1e-12, ftol_abs: float = 1e-8, xtol_abs: float = 1e-10,
-                     max_evaluations: int = 10_000, initial_step: float | np.ndarray = 0.75,
-                     progress: Callable[[int, float], None] | None = None) -> OptSummary:
+def minimize_bounded(
+    objective: Callable[[np.ndarray], float],
+    x0: np.ndarray,
+    lower: np.ndarray,
+    *,
+    ftol_rel: float = 1e-12,
+    ftol_abs: float = 1e-8,
+    xtol_abs: float = 1e-10,
+    max_evaluations: int = 10_000,
+    initial_step: float | np.ndarray = 0.75,
+    progress: Callable[[int, float], None] | None = None,
+) -> OptSummary:
     """Minimize `objective` over x ≥ lower with BOBYQA; `progress(evaluations, value)` after each call."""
     x0 = np.asarray(x0, dtype=float)
     opt = nlopt.opt(nlopt.LN_BOBYQA, len(x0))
@@ -53,7 +64,7 @@ def minimize_bounded(objective: Callable[[np.ndarray], float], x0: np.ndarray, l
             value = objective(np.array(x))
             if progress is not None:
                 progress(state["n"] + 1, value)
-        except BaseException as error:   # incl. KeyboardInterrupt: stop NLopt, re-raise after it returns
+        except BaseException as error:  # incl. KeyboardInterrupt: stop NLopt, re-raise after it returns
             state["error"] = error
             opt.force_stop()
             return 0.0
@@ -78,5 +89,12 @@ def minimize_bounded(objective: Callable[[np.ndarray], float], x0: np.ndarray, l
     if fmin == state["best"]:
         final = state["x"]
     ok = code in (nlopt.SUCCESS, nlopt.FTOL_REACHED, nlopt.XTOL_REACHED, nlopt.ROUNDOFF_LIMITED)
-    return OptSummary("NLopt BOBYQA", x0, np.asarray(final), float(fmin), state["n"],
-                      _RESULTS.get(code, f"code {code}"), bool(ok and fmin < UNEVALUABLE))
+    return OptSummary(
+        "NLopt BOBYQA",
+        x0,
+        np.asarray(final),
+        float(fmin),
+        state["n"],
+        _RESULTS.get(code, f"code {code}"),
+        bool(ok and fmin < UNEVALUABLE),
+    )

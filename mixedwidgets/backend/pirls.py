@@ -21,8 +21,8 @@ from .solve import fixed_effects, spherical_modes
 
 MAX_ITERATIONS = 60
 MAX_HALVINGS = 12
-TOLERANCE = 1e-10          # relative change in the penalized deviance
-MODE_TOLERANCE = 1e-9      # largest change in any spherical mode
+TOLERANCE = 1e-10  # relative change in the penalized deviance
+MODE_TOLERANCE = 1e-9  # largest change in any spherical mode
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,9 @@ class GlmmProblem:
     terms: tuple
     structure: RandomEffectsStructure
     family: Family
-    plan: CrossProductPlan | None = None    # when the tail is small enough to keep dense
-    log_density_constants: np.ndarray | None = None   # per row, the part of log p(y|μ) free of μ
-    column_scale: np.ndarray | None = None            # X holds the design's columns divided by these
+    plan: CrossProductPlan | None = None  # when the tail is small enough to keep dense
+    log_density_constants: np.ndarray | None = None  # per row, the part of log p(y|μ) free of μ
+    column_scale: np.ndarray | None = None  # X holds the design's columns divided by these
     term_scales: tuple[np.ndarray, ...] | None = None  # terms hold the design's columns divided by these
 
     @property
@@ -51,7 +51,7 @@ class GlmmProblem:
         start = 0
         for layout, t in zip(self.structure.terms, self.structure.factors(theta)):
             term = self.terms[layout.design_position]
-            b = u[start:start + layout.size].reshape(layout.n_levels, layout.q) @ t.T
+            b = u[start : start + layout.size].reshape(layout.n_levels, layout.q) @ t.T
             out += np.einsum("ij,ij->i", np.asarray(term.values).reshape(self.n, layout.q), b[term.codes])
             start += layout.size
         return out
@@ -59,11 +59,11 @@ class GlmmProblem:
 
 @dataclass(frozen=True)
 class PirlsResult:
-    u: np.ndarray              # flat spherical modes, sorted-term order
+    u: np.ndarray  # flat spherical modes, sorted-term order
     beta: np.ndarray
     eta: np.ndarray
     mu: np.ndarray
-    factor: BlockedFactor      # at the weights of the modes (for log|L|², conditional variances)
+    factor: BlockedFactor  # at the weights of the modes (for log|L|², conditional variances)
     iterations: int
     converged: bool
 
@@ -77,7 +77,7 @@ def _working_system(problem: GlmmProblem, eta: np.ndarray, mu: np.ndarray):
     dmu = fam.link.mu_eta(eta)
     weights = problem.prior_weights * dmu**2 / np.maximum(fam.variance(mu), 1e-300)
     observed = getattr(fam, "observed_weights", None)
-    if observed is not None:   # Newton steps on the observed information (negative binomial, Gamma)
+    if observed is not None:  # Newton steps on the observed information (negative binomial, Gamma)
         score = weights * (problem.y - mu) / dmu
         weights = np.maximum(observed(problem.y, mu, problem.prior_weights), 1e-300)
         return weights, score / weights
@@ -98,8 +98,9 @@ def _solve_step(problem, theta, eta, mu, u, beta, update_beta):
         diag0, tail0, tailtail, mr = problem.plan.evaluate(working, weights)
         cp = CrossProducts(diag0, tail0, tailtail, mr, problem.X.shape[1], problem.n)
     else:
-        cp = build_cross_products(problem.structure, problem.terms, problem.X, working, np.sqrt(weights),
-                                  with_pattern=False)
+        cp = build_cross_products(
+            problem.structure, problem.terms, problem.X, working, np.sqrt(weights), with_pattern=False
+        )
     f = factorize(cp, problem.structure, theta, with_tail0=True)
     # without update_beta the working response leaves Xβ out, and β = 0 in the back-substitution
     # gives the modes of the u-only problem (the random rows of the factor do not involve X)
@@ -108,8 +109,9 @@ def _solve_step(problem, theta, eta, mu, u, beta, update_beta):
     return np.concatenate([x.ravel() for x in modes]), new_beta, f
 
 
-def pirls(problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, u0: np.ndarray,
-          update_beta: bool = False) -> PirlsResult:
+def pirls(
+    problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, u0: np.ndarray, update_beta: bool = False
+) -> PirlsResult:
     """Iterate to the conditional modes u (and β when update_beta) at θ."""
     u, b = u0.copy(), beta.copy()
     eta = problem.offset + problem.X @ b + problem.random_part(theta, u)
@@ -122,7 +124,7 @@ def pirls(problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, u0: np.ndar
         mu = problem.family.link.inverse(eta)
         pdev = _penalized_deviance(problem, mu, u)
     converged = False
-    for iteration in range(1, MAX_ITERATIONS + 1):
+    for iteration in range(1, MAX_ITERATIONS + 1):  # noqa: B007 (the count is reported after the loop)
         u_new, b_new, f = _solve_step(problem, theta, eta, mu, u, b, update_beta)
         step = 1.0
         for _ in range(MAX_HALVINGS):

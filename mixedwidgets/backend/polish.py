@@ -42,13 +42,20 @@ SNAP_TO_BOUND = 0.05
 REUSE_HESSIAN_BELOW = 0.05
 
 
-def polish_and_check(objective: Callable[[np.ndarray], float], opt: OptSummary, lower: np.ndarray,
-                     names: list[str] | None = None, *, keep_hessian: bool = False, step: float = 1e-4,
-                     factors: np.ndarray | None = None, progress: Callable[[int, float], None] | None = None,
-                     restart: Callable[[np.ndarray, int], OptSummary] | None = None,
-                     column_ids: np.ndarray | None = None,
-                     fine_restart: Callable[[np.ndarray, int], OptSummary] | None = None,
-                     ) -> tuple[OptSummary, ConvergenceReport]:
+def polish_and_check(
+    objective: Callable[[np.ndarray], float],
+    opt: OptSummary,
+    lower: np.ndarray,
+    names: list[str] | None = None,
+    *,
+    keep_hessian: bool = False,
+    step: float = 1e-4,
+    factors: np.ndarray | None = None,
+    progress: Callable[[int, float], None] | None = None,
+    restart: Callable[[np.ndarray, int], OptSummary] | None = None,
+    column_ids: np.ndarray | None = None,
+    fine_restart: Callable[[np.ndarray, int], OptSummary] | None = None,
+) -> tuple[OptSummary, ConvergenceReport]:
     """Newton-polish opt.final, then judge it; the OptSummary counts the extra evaluations.
 
     With `restart(x0, evaluations so far)` (the optimizer again from x0) and `column_ids` (per
@@ -65,8 +72,17 @@ def polish_and_check(objective: Callable[[np.ndarray], float], opt: OptSummary, 
         escape = boundary_escape(counted, polished[0].final, polished[0].fmin, lower, factors, column_ids)
         polished = _better(polished, counted.evaluations, escape, restart, objective, lower, step, factors, progress)
     if fine_restart is not None and _doubtful(*polished[1:]):
-        polished = _better(polished, polished[0].evaluations, polished[0].final, fine_restart, objective, lower,
-                           step, factors, progress)
+        polished = _better(
+            polished,
+            polished[0].evaluations,
+            polished[0].final,
+            fine_restart,
+            objective,
+            lower,
+            step,
+            factors,
+            progress,
+        )
     opt, grad, hess = polished
     return opt, judge(opt.final, lower, grad, hess, opt.ok, opt.return_code, names, keep_hessian, factors)
 
@@ -104,8 +120,8 @@ def _newton_polish(objective, opt, lower, step, factors, progress):
             break
         x, fx = moved
         now_free = ~excluded_from_derivatives(x, lower, factors)
-        subset = not np.any(now_free & ~free)    # no parameter left a bound (some may have reached one)
-        kept = now_free[free]                    # rows of the old Hessian still free
+        subset = not np.any(now_free & ~free)  # no parameter left a bound (some may have reached one)
+        kept = now_free[free]  # rows of the old Hessian still free
         free = now_free
         if not 0 < free.sum() <= MAX_PARAMETERS_FOR_HESSIAN:
             grad, hess = np.zeros(0), None
@@ -122,8 +138,9 @@ def _newton_polish(objective, opt, lower, step, factors, progress):
 ESCAPE_STEPS = (1e-3, 3e-2)
 
 
-def boundary_escape(f, x: np.ndarray, fx: float, lower: np.ndarray, factors: np.ndarray | None,
-                    column_ids: np.ndarray) -> np.ndarray | None:
+def boundary_escape(
+    f, x: np.ndarray, fx: float, lower: np.ndarray, factors: np.ndarray | None, column_ids: np.ndarray
+) -> np.ndarray | None:
     """The best point below fx found by moving each bound parameter into the interior (θ_i = +δ, or
     θ_i = +δ with the rest of its column of T negated, which is θ_i = −δ); None if no move lowers f."""
     at_bound = np.flatnonzero(excluded_from_derivatives(x, lower, factors) & np.isfinite(lower))
@@ -183,7 +200,7 @@ def _newton_step(f, x, fx, free, grad, hess, lower) -> tuple[np.ndarray, float] 
     towards it (a third of the way per step)."""
     vals, vecs = np.linalg.eigh(hess)
     floor = 1e-8 * max(float(np.abs(vals).max()), 1e-12)
-    direction = -(vecs / np.maximum(np.abs(vals), floor)) @ (vecs.T @ grad)   # H modified to be positive
+    direction = -(vecs / np.maximum(np.abs(vals), floor)) @ (vecs.T @ grad)  # H modified to be positive
     idx = np.flatnonzero(free)
     best, best_value = None, fx
     t = 1.0

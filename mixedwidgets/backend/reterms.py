@@ -17,13 +17,13 @@ import numpy as np
 class TermLayout:
     """One random-effect term: its size and where its θ entries sit in T."""
 
-    design_position: int          # index in Design.terms (formula order)
+    design_position: int  # index in Design.terms (formula order)
     group: str
     columns: tuple[str, ...]
     n_levels: int
-    rows: np.ndarray              # row index in T of each θ entry of this term
-    cols: np.ndarray              # column index in T of each θ entry
-    theta_slice: slice            # where this term's entries sit in θ
+    rows: np.ndarray  # row index in T of each θ entry of this term
+    cols: np.ndarray  # column index in T of each θ entry
+    theta_slice: slice  # where this term's entries sit in θ
 
     @property
     def q(self) -> int:
@@ -97,11 +97,17 @@ def build_structure(design_terms) -> RandomEffectsStructure:
         term = design_terms[position]
         rows, cols = lower_triangle_entries(len(term.columns), term.blocks)
         diagonal = rows == cols
-        layouts.append(TermLayout(
-            design_position=position, group=term.group, columns=tuple(term.columns),
-            n_levels=len(term.levels), rows=rows, cols=cols,
-            theta_slice=slice(start, start + len(rows)),
-        ))
+        layouts.append(
+            TermLayout(
+                design_position=position,
+                group=term.group,
+                columns=tuple(term.columns),
+                n_levels=len(term.levels),
+                rows=rows,
+                cols=cols,
+                theta_slice=slice(start, start + len(rows)),
+            )
+        )
         lower.append(np.where(diagonal, 0.0, -np.inf))
         theta0.append(diagonal.astype(float))
         start += len(rows)

@@ -18,15 +18,20 @@ from .crossprod_dense import row_chunks, term_rows
 
 @dataclass(frozen=True)
 class TailRowSums:
-    diag0: np.ndarray          # (levels₀, q₀, q₀)
-    tail0: sp.csr_matrix       # (mr + p + 1, levels₀·q₀): [Z_r X y]' Z₀
-    rr: sp.csr_matrix          # (mr, mr): Z_r'Z_r
-    rf: np.ndarray             # (mr, p + 1): Z_r'[X y]
-    ff: np.ndarray             # (p + 1, p + 1)
+    diag0: np.ndarray  # (levels₀, q₀, q₀)
+    tail0: sp.csr_matrix  # (mr + p + 1, levels₀·q₀): [Z_r X y]' Z₀
+    rr: sp.csr_matrix  # (mr, mr): Z_r'Z_r
+    rf: np.ndarray  # (mr, p + 1): Z_r'[X y]
+    ff: np.ndarray  # (p + 1, p + 1)
 
     def __add__(self, other: TailRowSums) -> TailRowSums:
-        return TailRowSums(self.diag0 + other.diag0, (self.tail0 + other.tail0).tocsr(), (self.rr + other.rr).tocsr(),
-                           self.rf + other.rf, self.ff + other.ff)
+        return TailRowSums(
+            self.diag0 + other.diag0,
+            (self.tail0 + other.tail0).tocsr(),
+            (self.rr + other.rr).tocsr(),
+            self.rf + other.rf,
+            self.ff + other.ff,
+        )
 
 
 def term_matrix(codes: np.ndarray, values: np.ndarray, n_levels: int) -> sp.csr_matrix:
@@ -61,12 +66,14 @@ def chunk_sums(structure, design_terms, X, y, sqrt_weights, rows: slice) -> Tail
     z0 = term_matrix(*matrices[0])
     zr = sp.hstack([term_matrix(*m) for m in matrices[1:]], format="csr")
     tail0 = sp.vstack([(zr.T @ z0).tocsr(), sp.csr_matrix(np.asarray((z0.T @ fixed).T))], format="csr")
-    return TailRowSums(blockdiag_crossprod(*matrices[0]), tail0, (zr.T @ zr).tocsr(), np.asarray(zr.T @ fixed),
-                       fixed.T @ fixed)
+    return TailRowSums(
+        blockdiag_crossprod(*matrices[0]), tail0, (zr.T @ zr).tocsr(), np.asarray(zr.T @ fixed), fixed.T @ fixed
+    )
 
 
-def tail_row_sums(structure, design_terms, X: np.ndarray, y: np.ndarray,
-                  sqrt_weights: np.ndarray | None = None) -> TailRowSums:
+def tail_row_sums(
+    structure, design_terms, X: np.ndarray, y: np.ndarray, sqrt_weights: np.ndarray | None = None
+) -> TailRowSums:
     """The sums over all rows, visited in chunks (the sparse per-chunk matrices stay small)."""
     total = None
     for rows in row_chunks(X.shape[0]):

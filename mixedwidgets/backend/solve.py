@@ -18,14 +18,13 @@ def fixed_effects(f: BlockedFactor) -> np.ndarray:
     return la.solve_triangular(f.fixed_factor, f.fixed_rhs, trans="T", lower=True, check_finite=False)
 
 
-def spherical_modes(f: BlockedFactor, structure: RandomEffectsStructure,
-                    beta: np.ndarray) -> list[np.ndarray]:
+def spherical_modes(f: BlockedFactor, structure: RandomEffectsStructure, beta: np.ndarray) -> list[np.ndarray]:
     """u per sorted term, shape (levels, q): back-substitution through the blocked factor."""
     mr, p = f.n_random_tail, f.p
     tail0 = f.tail0
     assert tail0 is not None
     u_r = random_tail_modes(f, beta)
-    rows = dense_rows(tail0, -1) - np.asarray(tail0[mr:mr + p].T @ beta).ravel()
+    rows = dense_rows(tail0, -1) - np.asarray(tail0[mr : mr + p].T @ beta).ravel()
     if mr:
         rows -= np.asarray(tail0[:mr].T @ u_r).ravel()
     levels0, q0 = f.chol0.shape[:2]
@@ -42,7 +41,7 @@ def random_tail_modes(f: BlockedFactor, beta: np.ndarray) -> np.ndarray:
         cross = f.sparse_tail.cross
         return f.sparse_tail.solve(cross[:, p] - cross[:, :p] @ beta)
     assert f.tail is not None
-    rhs_r = f.tail[-1, :mr] - f.tail[mr:mr + p, :mr].T @ beta
+    rhs_r = f.tail[-1, :mr] - f.tail[mr : mr + p, :mr].T @ beta
     return la.solve_triangular(f.tail[:mr, :mr], rhs_r, trans="T", lower=True, check_finite=False)
 
 
@@ -55,7 +54,7 @@ def split_tail(vector: np.ndarray, structure: RandomEffectsStructure) -> list[np
     """Cut a tail vector into (levels, q) arrays, one per term after the first."""
     pieces, start = [], 0
     for t in structure.terms[1:]:
-        pieces.append(vector[start:start + t.size].reshape(t.n_levels, t.q))
+        pieces.append(vector[start : start + t.size].reshape(t.n_levels, t.q))
         start += t.size
     return pieces
 
@@ -65,8 +64,7 @@ def conditional_modes(u: list[np.ndarray], factors) -> list[np.ndarray]:
     return [uk @ t.T for uk, t in zip(u, factors)]
 
 
-def conditional_covariances(f: BlockedFactor, structure: RandomEffectsStructure,
-                            sigma2: float) -> list[np.ndarray]:
+def conditional_covariances(f: BlockedFactor, structure: RandomEffectsStructure, sigma2: float) -> list[np.ndarray]:
     """σ² T V_g T' per term and level (levels, q, q), V = (L_Z L_Z')⁻¹ restricted to the level's block."""
     mr = f.n_random_tail
     v0 = np.einsum("gji,gjk->gik", f.chol0_inv, f.chol0_inv)
@@ -80,7 +78,7 @@ def conditional_covariances(f: BlockedFactor, structure: RandomEffectsStructure,
         v0 += _first_block_fill(f, inv_rr)
         start = 0
         for t in structure.terms[1:]:
-            cols = inv_rr[:, start:start + t.size].reshape(mr, t.n_levels, t.q)
+            cols = inv_rr[:, start : start + t.size].reshape(mr, t.n_levels, t.q)
             tail_vars.append(np.einsum("mla,mlb->lab", cols, cols))
             start += t.size
     return [sigma2 * (t @ v @ t.T) for t, v in zip(f.factors, [v0] + tail_vars)]
@@ -89,10 +87,11 @@ def conditional_covariances(f: BlockedFactor, structure: RandomEffectsStructure,
 def _block0_coupling(f: BlockedFactor) -> sp.csc_matrix:
     """L_r0 L₀⁻¹ (tail's random rows × block-0 columns), sparse."""
     levels0, q0 = f.chol0.shape[:2]
-    l0_inv = sp.bsr_matrix((f.chol0_inv, np.arange(levels0), np.arange(levels0 + 1)),
-                           shape=(levels0 * q0, levels0 * q0))
+    l0_inv = sp.bsr_matrix(
+        (f.chol0_inv, np.arange(levels0), np.arange(levels0 + 1)), shape=(levels0 * q0, levels0 * q0)
+    )
     assert f.tail0 is not None
-    c = f.tail0[:f.n_random_tail] @ l0_inv
+    c = f.tail0[: f.n_random_tail] @ l0_inv
     return c.tocsc() if sp.issparse(c) else sp.csc_matrix(c)
 
 
@@ -104,7 +103,7 @@ def _first_block_fill(f: BlockedFactor, inv_rr: np.ndarray) -> np.ndarray:
     step = max(1, _CHUNK // q0)
     for g in range(0, levels0, step):
         stop = min(levels0, g + step)
-        m = np.asarray((c[:, g * q0:stop * q0].T @ inv_rr.T).T)   # sparse × dense: nnz(c)·mr flops
+        m = np.asarray((c[:, g * q0 : stop * q0].T @ inv_rr.T).T)  # sparse × dense: nnz(c)·mr flops
         m = m.reshape(-1, stop - g, q0)
         out[g:stop] = np.einsum("mla,mlb->lab", m, m)
     return out
@@ -115,7 +114,7 @@ def gram_per_level(tail, c: sp.csc_matrix, q: int) -> np.ndarray:
     levels = c.shape[1] // q
     out = np.empty((levels, q, q))
     unit_lower, d, perm = tail.ldl
-    if unit_lower.nnz == unit_lower.shape[0]:        # no off-diagonal in L: C⁻¹c stays sparse
+    if unit_lower.nnz == unit_lower.shape[0]:  # no off-diagonal in L: C⁻¹c stays sparse
         m = sp.diags(1.0 / np.sqrt(d)) @ c[perm]
         for a in range(q):
             for b in range(q):
@@ -123,9 +122,9 @@ def gram_per_level(tail, c: sp.csc_matrix, q: int) -> np.ndarray:
         return out
     step = max(1, (_CHUNK * 256 // max(c.shape[0], 1)) // q) * q
     for start in range(0, c.shape[1], step):
-        m = tail.half_inverse(c[:, start:start + step].toarray())
+        m = tail.half_inverse(c[:, start : start + step].toarray())
         m = m.reshape(m.shape[0], -1, q)
-        out[start // q:start // q + m.shape[1]] = np.einsum("mla,mlb->lab", m, m)
+        out[start // q : start // q + m.shape[1]] = np.einsum("mla,mlb->lab", m, m)
     return out
 
 
@@ -133,7 +132,7 @@ def sparse_tail_variances(tail, structure: RandomEffectsStructure) -> list[np.nd
     """Diagonal blocks of S_rr⁻¹ = C⁻ᵀC⁻¹ per term after the first, (levels, q, q) each."""
     out, start = [], 0
     for t in structure.terms[1:]:
-        identity = sp.identity(tail.cross.shape[0], format="csc")[:, start:start + t.size]
+        identity = sp.identity(tail.cross.shape[0], format="csc")[:, start : start + t.size]
         out.append(gram_per_level(tail, identity, t.q))
         start += t.size
     return out

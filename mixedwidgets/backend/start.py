@@ -24,10 +24,10 @@ MAX_RATIO = 10.0
 class LevelSums:
     """Per-level sums of one term over rows: Z_g'Z_g, Z_g'r, row counts and Σ r² (sums add across chunks)."""
 
-    gram: np.ndarray     # (levels, q, q)
-    rhs: np.ndarray      # (levels, q)
-    counts: np.ndarray   # (levels,)
-    ss: np.ndarray       # (levels,)
+    gram: np.ndarray  # (levels, q, q)
+    rhs: np.ndarray  # (levels, q)
+    counts: np.ndarray  # (levels,)
+    ss: np.ndarray  # (levels,)
 
     def __add__(self, other: LevelSums) -> LevelSums:
         return LevelSums(self.gram + other.gram, self.rhs + other.rhs, self.counts + other.counts, self.ss + other.ss)
@@ -37,8 +37,12 @@ def level_sums(codes, values, residuals, n_levels) -> LevelSums:
     q = values.shape[1]
     gram = blockdiag_crossprod(codes, values, n_levels)
     rhs = np.stack([np.bincount(codes, values[:, a] * residuals, minlength=n_levels) for a in range(q)], 1)
-    return LevelSums(gram, rhs, np.bincount(codes, minlength=n_levels).astype(float),
-                     np.bincount(codes, residuals * residuals, minlength=n_levels))
+    return LevelSums(
+        gram,
+        rhs,
+        np.bincount(codes, minlength=n_levels).astype(float),
+        np.bincount(codes, residuals * residuals, minlength=n_levels),
+    )
 
 
 def level_coefficients(sums: LevelSums):
@@ -62,7 +66,7 @@ def covariance_ratio(sums: LevelSums, blocks) -> np.ndarray | None:
     if dof <= 0:
         return None
     total_ss = sums.ss[usable].sum()
-    sigma2 = max(total_ss - fitted_ss, 1e-12 * total_ss) / dof   # a floor relative to the data's scale
+    sigma2 = max(total_ss - fitted_ss, 1e-12 * total_ss) / dof  # a floor relative to the data's scale
     if sigma2 <= 0:
         return None
     spread = np.cov(coef[usable].T).reshape(q, q)
@@ -97,8 +101,9 @@ def theta_entries(layout, ratio: np.ndarray) -> np.ndarray:
     return factor[layout.rows, layout.cols]
 
 
-def starting_theta(structure: RandomEffectsStructure, design_terms, X: np.ndarray, y: np.ndarray,
-                   sweeps: int = 2) -> np.ndarray:
+def starting_theta(
+    structure: RandomEffectsStructure, design_terms, X: np.ndarray, y: np.ndarray, sweeps: int = 2
+) -> np.ndarray:
     """θ₀ for the optimizer, in the structure's order.
 
     With several terms the estimates are refined by backfitting: each term is estimated on the
@@ -120,7 +125,7 @@ def starting_theta(structure: RandomEffectsStructure, design_terms, X: np.ndarra
             if ratio is None:
                 continue
             theta[layout.theta_slice] = theta_entries(layout, ratio)
-            if len(terms) > 1:   # backfitting needs the other terms' effects; one term does not
+            if len(terms) > 1:  # backfitting needs the other terms' effects; one term does not
                 effects[k] = row_effects(term.codes, values[k], shrunken_coefficients(sums, ratio))
                 residuals = partial - effects[k]
     return theta

@@ -20,14 +20,17 @@ import scipy.sparse as sp
 class TailUnits:
     """Where each unit's rows start, how many it has, and which unit each row belongs to."""
 
-    start: np.ndarray    # (units,)
-    q: np.ndarray        # (units,)
-    of_row: np.ndarray   # (mr,)
+    start: np.ndarray  # (units,)
+    q: np.ndarray  # (units,)
+    of_row: np.ndarray  # (mr,)
 
     @classmethod
     def from_terms(cls, layouts) -> TailUnits:
-        q = np.concatenate([np.full(t.n_levels, t.q, dtype=np.int64) for t in layouts]) if layouts \
+        q = (
+            np.concatenate([np.full(t.n_levels, t.q, dtype=np.int64) for t in layouts])
+            if layouts
             else np.zeros(0, dtype=np.int64)
+        )
         start = np.cumsum(q) - q
         return cls(start, q, np.repeat(np.arange(q.size), q))
 
@@ -40,9 +43,9 @@ class TailUnits:
 class TailPattern:
     """Stored lower entries (i ≥ j) of S_rr sorted by (i, j), with the upper-CSC column pointers."""
 
-    rows: np.ndarray      # i of each entry (the CSC column of the upper triangle)
-    cols: np.ndarray      # j of each entry (the CSC row index)
-    indptr: np.ndarray    # (mr + 1,)
+    rows: np.ndarray  # i of each entry (the CSC column of the upper triangle)
+    cols: np.ndarray  # j of each entry (the CSC row index)
+    indptr: np.ndarray  # (mr + 1,)
     mr: int
 
     @property

@@ -47,6 +47,4 @@ def _as_factor(column: pd.Series) -> pd.Series:
         categories = sorted(values, key=int)
     else:
         categories = sorted(values)
-    return pd.Series(
-        pd.Categorical(column, categories=categories), index=column.index, name=column.name
-    )
+    return pd.Series(pd.Categorical(column, categories=categories), index=column.index, name=column.name)

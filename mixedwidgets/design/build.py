@@ -13,8 +13,8 @@ from ..formula import ParsedFormula, call_arguments, column_name, group_factor_n
 from ..names import INTERCEPT
 from .checks import (
     check_finite,
-    check_magnitude,
     check_levels,
+    check_magnitude,
     check_random_effect_count,
     independent_columns,
     warn_badly_scaled,
@@ -43,11 +43,7 @@ class _Pieces:
     def nan_rows(self) -> np.ndarray:
         arrays = [self.fixed.values, *(o.values for o in self.offsets)]
         arrays += [m.values for m in self.random if m is not None]
-        arrays += [
-            np.asarray(p, dtype=np.float64)[:, None]
-            for p in self.response
-            if isinstance(p, np.ndarray)
-        ]
+        arrays += [np.asarray(p, dtype=np.float64)[:, None] for p in self.response if isinstance(p, np.ndarray)]
         rows = np.zeros(self.fixed.values.shape[0], dtype=bool)
         for array in arrays:
             if not np.isfinite(array).all():
@@ -56,7 +52,11 @@ class _Pieces:
 
 
 def build_design(
-    parsed: ParsedFormula, data: pd.DataFrame, *, family: str = "gaussian", weights=None,
+    parsed: ParsedFormula,
+    data: pd.DataFrame,
+    *,
+    family: str = "gaussian",
+    weights=None,
     with_response: bool = True,
 ) -> Design:
     """Build the response, fixed-effect matrix and random-effect terms of a mixed model.
@@ -75,13 +75,9 @@ def build_design(
     if nan_rows.any():
         frame, n_nan = _drop_rows(frame, nan_rows, parsed.text)
         pieces = _evaluate(parsed, frame, with_response)
-        warn_user(
-            f"{n_nan} row(s) where the formula gives NaN (e.g. log of a negative number) were dropped"
-        )
+        warn_user(f"{n_nan} row(s) where the formula gives NaN (e.g. log of a negative number) were dropped")
     if n_missing:
-        warn_user(
-            f"{n_missing} row(s) with missing values in the columns the model uses were dropped"
-        )
+        warn_user(f"{n_missing} row(s) with missing values in the columns the model uses were dropped")
     design = _assemble(parsed, frame, pieces, family, n_missing + int(nan_rows.sum()))
     assert design.row_positions is not None
     kept_all = len(design.row_positions) == len(data)
@@ -91,9 +87,7 @@ def build_design(
 def _family_name(family: str) -> str:
     name = family
     if not isinstance(name, str) or not name.strip():
-        raise MixedModelError(
-            f"family must be a name such as 'gaussian', 'binomial' or 'poisson', not {family!r}"
-        )
+        raise MixedModelError(f"family must be a name such as 'gaussian', 'binomial' or 'poisson', not {family!r}")
     return name.strip().lower()
 
 
@@ -169,9 +163,7 @@ def _drop_rows(frame: pd.DataFrame, rows: np.ndarray, text: str) -> tuple[pd.Dat
     if count:
         frame = frame.loc[~rows]
     if len(frame) == 0:
-        raise MixedModelError(
-            f"no rows left: every row has a missing value in a column the model uses\n    {text}"
-        )
+        raise MixedModelError(f"no rows left: every row has a missing value in a column the model uses\n    {text}")
     for name in frame.columns:
         if isinstance(frame[name].dtype, pd.CategoricalDtype):
             frame[name] = _without_unused_categories(frame[name])
@@ -190,10 +182,7 @@ def _without_unused_categories(column: pd.Series) -> pd.Series:
 def _check_infinite_columns(frame: pd.DataFrame) -> None:
     for name in frame.columns:
         column = frame[name]
-        if (
-            pd.api.types.is_float_dtype(column.dtype)
-            and np.isinf(column.to_numpy(dtype=np.float64)).any()
-        ):
+        if pd.api.types.is_float_dtype(column.dtype) and np.isinf(column.to_numpy(dtype=np.float64)).any():
             label = "weights" if name == WEIGHTS_COLUMN else f"column '{name}'"
             raise MixedModelError(f"{label} has infinite values; remove or replace them")
 
@@ -205,9 +194,7 @@ def _evaluate(parsed: ParsedFormula, frame: pd.DataFrame, with_response: bool = 
     for term in parsed.random:
         if term.expr not in by_expr:
             where = f"the random term ({term.expr} | {term.group})"
-            by_expr[term.expr] = (
-                None if term.expr.strip() == "1" else evaluate_rhs(term.expr, frame, where)
-            )
+            by_expr[term.expr] = None if term.expr.strip() == "1" else evaluate_rhs(term.expr, frame, where)
     random = tuple(by_expr[term.expr] for term in parsed.random)
     response = response_parts(parsed.response, frame) if with_response else ()
     return _Pieces(response, fixed, offsets, random)
@@ -312,7 +299,8 @@ def _merged_columns(parsed, pieces: _Pieces, indices: list[int], n: int):
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
         raise MixedModelError(
-            f"random effect '{repeated[0]}' appears more than once for grouping factor '{parsed.random[indices[0]].group}'"
+            f"random effect '{repeated[0]}' appears more than once for grouping factor "
+            f"'{parsed.random[indices[0]].group}'"
         )
     merged = np.ascontiguousarray(np.column_stack(values)) if len(values) > 1 else values[0]
     return tuple(columns), tuple(blocks), merged

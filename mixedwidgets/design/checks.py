@@ -28,8 +28,7 @@ def independent_columns(X: np.ndarray, names: tuple[str, ...]) -> tuple[int, ...
     dropped = [names[j] for j in range(p) if j not in kept_set]
     if dropped:
         warn_user(
-            f"fixed-effect model matrix is rank deficient, so dropping {len(dropped)} "
-            f"column(s): {', '.join(dropped)}"
+            f"fixed-effect model matrix is rank deficient, so dropping {len(dropped)} column(s): {', '.join(dropped)}"
         )
     return tuple(kept)
 
@@ -40,7 +39,7 @@ def chunked_qr_r(X: np.ndarray, rows: int = 1 << 18) -> np.ndarray:
     p = X.shape[1]
     r = np.zeros((0, p))
     for start in range(0, X.shape[0], rows):
-        r = cast(np.ndarray, np.linalg.qr(np.vstack([r, X[start:start + rows]]), mode="r"))  # stubs: QRResult
+        r = cast(np.ndarray, np.linalg.qr(np.vstack([r, X[start : start + rows]]), mode="r"))  # stubs: QRResult
     return r
 
 
@@ -82,10 +81,7 @@ def warn_badly_scaled(X: np.ndarray, names: tuple[str, ...]) -> None:
 
 def _warn_extreme_spread(X: np.ndarray, spreads: np.ndarray, varying, names) -> None:
     continuous = [j for j in varying if not np.isin(X[:, j], (0.0, 1.0)).all()]
-    extreme = [
-        j for j in continuous
-        if not 1 / SCALE_RATIO_LIMIT <= spreads[j] <= SCALE_RATIO_LIMIT
-    ]
+    extreme = [j for j in continuous if not 1 / SCALE_RATIO_LIMIT <= spreads[j] <= SCALE_RATIO_LIMIT]
     if extreme:
         shown = ", ".join(f"'{names[j]}' sd {spreads[j]:.3g}" for j in extreme)
         warn_user(
@@ -98,7 +94,7 @@ def check_magnitude(values: np.ndarray, names: tuple[str, ...], where: str) -> N
     """Values whose squares overflow or underflow in double precision are an error."""
     if values.size == 0:
         return
-    largest = np.maximum(values.max(axis=0), -values.min(axis=0))   # |values| without an n-sized copy
+    largest = np.maximum(values.max(axis=0), -values.min(axis=0))  # |values| without an n-sized copy
     for name, size in zip(names, largest):
         if size > LARGEST_MAGNITUDE or 0 < size < 1 / LARGEST_MAGNITUDE:
             raise MixedModelError(
@@ -110,9 +106,7 @@ def check_magnitude(values: np.ndarray, names: tuple[str, ...], where: str) -> N
 def check_levels(group: str, n_levels: int, n_obs: int, family: str) -> None:
     """A grouping factor needs >= 2 levels, and (Gaussian) fewer levels than rows."""
     if n_levels < 2:
-        raise MixedModelError(
-            f"grouping factor '{group}' has {n_levels} level(s); a random effect needs at least 2"
-        )
+        raise MixedModelError(f"grouping factor '{group}' has {n_levels} level(s); a random effect needs at least 2")
     if family == "gaussian" and n_levels >= n_obs:
         raise MixedModelError(
             f"grouping factor '{group}' has as many levels ({n_levels}) as observations "
@@ -134,7 +128,7 @@ def check_random_effect_count(term: str, count: int, n_obs: int, family: str) ->
 
 def check_finite(values: np.ndarray, names: tuple[str, ...], where: str) -> None:
     """Infinite values (NaN rows are dropped before) are an error naming the column."""
-    if np.isfinite(values.sum(axis=0)).all():   # one pass, no n-sized mask (a huge sum just falls through)
+    if np.isfinite(values.sum(axis=0)).all():  # one pass, no n-sized mask (a huge sum just falls through)
         return
     finite = np.isfinite(values)
     if not finite.all():

@@ -43,9 +43,7 @@ def close_matches(name: str, candidates: list[str]) -> list[str]:
     """Candidates spelled like ``name`` (same letters ignoring case first)."""
     same_case_insensitive = [c for c in candidates if c.lower() == name.lower()]
     lowered = {c.lower(): c for c in candidates}
-    fuzzy = [
-        lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
-    ]
+    fuzzy = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)]
     containing = [c for c in candidates if not is_plain_name(c) and name in _name_pieces(c)]
     return list(dict.fromkeys(same_case_insensitive + fuzzy + containing))[:3]
 

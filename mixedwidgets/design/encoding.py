@@ -24,10 +24,7 @@ class TermEncoding:
 
     def values_for(self, data: pd.DataFrame) -> np.ndarray:
         where = f"the random term for '{self.group.group}'"
-        blocks = [
-            np.ones((len(data), 1)) if spec is None else reapply(spec, data, where)
-            for spec in self.parts
-        ]
+        blocks = [np.ones((len(data), 1)) if spec is None else reapply(spec, data, where) for spec in self.parts]
         return np.column_stack(blocks) if len(blocks) > 1 else blocks[0]
 
 
@@ -46,9 +43,7 @@ class DesignEncoding:
     def model_matrices(self, newdata: pd.DataFrame, *, random: bool = True):
         """``(X, codes, values, offset)`` for ``newdata`` (see Design.model_matrices)."""
         if not isinstance(newdata, pd.DataFrame):
-            raise MixedModelError(
-                f"new data must be a pandas DataFrame, not {type(newdata).__name__}"
-            )
+            raise MixedModelError(f"new data must be a pandas DataFrame, not {type(newdata).__name__}")
         needed = self.fixed_columns + (self.random_columns if random else ())
         require_columns(needed, newdata, self.formula_text, "the new data")
         with one_warning_for_unseen_groups():  # within()/between() of groups not in the fit

@@ -13,9 +13,9 @@ from formulaic import Formula, ModelSpec, model_matrix
 from formulaic.errors import DataMismatchWarning
 
 from ..errors import MixedModelError
-from ..names import INTERCEPT
 from ..formula.rnames import r_label
 from ..formula.translate import columns_read, python_rhs
+from ..names import INTERCEPT
 from .rfunctions import EVAL_CONTEXT
 
 _LEVEL_SUFFIX = re.compile(r"^(.*)\[(?:[A-Z]\.)?([^\[\]]*)\]$", re.DOTALL)
@@ -72,9 +72,7 @@ def evaluate_rhs(rhs: str, frame: pd.DataFrame, where: str) -> EvaluatedMatrix:
     except MixedModelError:
         raise
     except Exception as exc:
-        raise MixedModelError(
-            f"could not evaluate {where} '{rhs}': {formulaic_summary(exc)}"
-        ) from None
+        raise MixedModelError(f"could not evaluate {where} '{rhs}': {formulaic_summary(exc)}") from None
     return _evaluated(matrix)
 
 
@@ -95,13 +93,9 @@ def reapply(spec: ModelSpec, newdata: pd.DataFrame, where: str) -> np.ndarray:
     except DataMismatchWarning as warning:
         unseen = re.search(r"\{.*?\}", str(warning))
         detail = unseen.group(0) if unseen else formulaic_summary(warning)
-        raise MixedModelError(
-            f"the new data has categories not seen in the fit, in {where}: {detail}"
-        ) from None
+        raise MixedModelError(f"the new data has categories not seen in the fit, in {where}: {detail}") from None
     except Exception as exc:
-        raise MixedModelError(
-            f"could not evaluate {where} on new data: {formulaic_summary(exc)}"
-        ) from None
+        raise MixedModelError(f"could not evaluate {where} on new data: {formulaic_summary(exc)}") from None
     return matrix.to_numpy(dtype=np.float64)
 
 

@@ -23,10 +23,10 @@ from .evaluate import evaluate_rhs
 class FixedTerm:
     """One term of the fixed part (the intercept is not a term, as in R's term labels)."""
 
-    label: str                   # "recipe:temp", "Days"
-    variables: tuple[str, ...]   # the term's variables (formulaic factor expressions), in order
+    label: str  # "recipe:temp", "Days"
+    variables: tuple[str, ...]  # the term's variables (formulaic factor expressions), in order
     categorical: tuple[bool, ...]  # per variable: a factor (True) or numeric (False)
-    columns: tuple[int, ...]     # the term's columns in X (aliased columns already dropped)
+    columns: tuple[int, ...]  # the term's columns in X (aliased columns already dropped)
 
     @property
     def order(self) -> int:
@@ -37,7 +37,7 @@ class FixedTerm:
 class FixedStructure:
     """The terms of the fixed part in R's order (by interaction order, then as written)."""
 
-    intercept: int | None        # column of the intercept in X, if any
+    intercept: int | None  # column of the intercept in X, if any
     terms: tuple[FixedTerm, ...]
 
 
@@ -79,7 +79,7 @@ def variable_columns(variable: str, categorical: bool, frame: pd.DataFrame) -> n
     """A factor's indicator of every level present (R's `~ 0 + f`), or a numeric variable's columns."""
     values = evaluate_rhs(f"0 + {variable}", frame, f"the variable {variable!r}").values
     if categorical and _is_logical(variable, frame):
-        values = np.column_stack([1.0 - values[:, 0], values[:, 0]])   # levels FALSE, TRUE
+        values = np.column_stack([1.0 - values[:, 0], values[:, 0]])  # levels FALSE, TRUE
     return values[:, values.any(axis=0)] if categorical else values
 
 
@@ -88,12 +88,18 @@ class TermCells:
     """A term's cell-means columns (R's `model.matrix(~ 0 + term)`) and which of them R's treatment
     coding of the full model keeps."""
 
-    cells: np.ndarray            # (n, number of cells)
-    treatment: tuple[int, ...]   # indices into cells: the columns of the treatment-coded X
+    cells: np.ndarray  # (n, number of cells)
+    treatment: tuple[int, ...]  # indices into cells: the columns of the treatment-coded X
 
 
-def term_cells(term: FixedTerm, frame: pd.DataFrame, model_terms: set[frozenset], has_intercept: bool,
-               first_factor_term: bool, evaluated: dict[str, np.ndarray] | None = None) -> TermCells:
+def term_cells(
+    term: FixedTerm,
+    frame: pd.DataFrame,
+    model_terms: set[frozenset],
+    has_intercept: bool,
+    first_factor_term: bool,
+    evaluated: dict[str, np.ndarray] | None = None,
+) -> TermCells:
     """Cells of one term, and the treatment-coded subset under R's marginality rule: a factor is coded by
     contrasts (first level dropped) when the term without it is in the model, else by all its levels.
     `evaluated` keeps each variable's columns between calls (a variable is in several terms)."""

@@ -37,9 +37,7 @@ def family_response(response: str, parts: tuple, family: str, weights):
 def _family_values(response: str, parts: tuple, family: str, weights):
     if len(parts) == 2:
         if family != "binomial":
-            raise MixedModelError(
-                f"cbind(successes, failures) is a binomial response, not {family}"
-            )
+            raise MixedModelError(f"cbind(successes, failures) is a binomial response, not {family}")
         return _counts_response(response, parts, weights)
     if family == "binomial":
         return _binomial_response(response, parts[0], weights), weights
@@ -74,9 +72,7 @@ def _numeric(label: str, part, family: str) -> np.ndarray:
 
 def _check_counts(label: str, values: np.ndarray, what: str) -> None:
     if (values < 0).any():
-        raise MixedModelError(
-            f"{what} must be non-negative counts, but '{label}' has negative values"
-        )
+        raise MixedModelError(f"{what} must be non-negative counts, but '{label}' has negative values")
     if (values != np.round(values)).any():
         raise MixedModelError(f"{what} must be whole counts, but '{label}' has non-integer values")
 
@@ -86,9 +82,7 @@ def _counts_response(response: str, parts: tuple, weights):
     labels = call_arguments(response, "cbind") or [response, response]
     for values, label in zip((successes, failures), labels, strict=True):
         if (values < 0).any():
-            raise MixedModelError(
-                f"cbind() counts must be non-negative, but '{label}' has negative values"
-            )
+            raise MixedModelError(f"cbind() counts must be non-negative, but '{label}' has negative values")
     trials = successes + failures
     if (successes != np.round(successes)).any() or (failures != np.round(failures)).any():
         warn_user(f"non-integer counts in '{response}'")
@@ -98,8 +92,7 @@ def _counts_response(response: str, parts: tuple, weights):
 
 def _binomial_response(label: str, part, weights) -> np.ndarray:
     if isinstance(part, pd.Series) and not (
-        pd.api.types.is_numeric_dtype(part.dtype)
-        and not isinstance(part.dtype, pd.CategoricalDtype)
+        pd.api.types.is_numeric_dtype(part.dtype) and not isinstance(part.dtype, pd.CategoricalDtype)
     ):
         return _two_level_response(label, part)
     y = np.asarray(part, dtype=np.float64)
@@ -131,7 +124,6 @@ def _two_level_response(label: str, part: pd.Series) -> np.ndarray:
         levels = list(uniques)
     if len(levels) != 2:
         raise MixedModelError(
-            f"a categorical binomial response needs exactly two levels, but '{label}' has "
-            f"{len(levels)}: {levels[:10]}"
+            f"a categorical binomial response needs exactly two levels, but '{label}' has {len(levels)}: {levels[:10]}"
         )
     return (np.asarray(codes) == 1).astype(np.float64)

@@ -19,10 +19,10 @@ Part = Literal["within", "between"]
 class SplitColumn:
     """One column of X made by within() or between()."""
 
-    column: str      # the column's name in X, e.g. "within(A, g)"
-    part: Part       # "within": x minus its group mean; "between": the group mean
-    variable: str    # the variable split, e.g. "A"
-    group: str       # the grouping factor as the design spells it, e.g. "g" or "a:b"
+    column: str  # the column's name in X, e.g. "within(A, g)"
+    part: Part  # "within": x minus its group mean; "between": the group mean
+    variable: str  # the variable split, e.g. "A"
+    group: str  # the grouping factor as the design spells it, e.g. "g" or "a:b"
 
 
 def split_column(name: str) -> SplitColumn | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from types import FrameType
 import warnings
+from types import FrameType
 
 from ..errors import MixedModelWarning
 

@@ -12,8 +12,17 @@ def is_dask_frame(data) -> bool:
     return type(data).__module__.split(".")[0] == "dask" and hasattr(data, "map_partitions")
 
 
-def fit_dask(formula: str, ddf, *, reml: bool = True, family: str = "gaussian", nagq: int = 1, weights=None,
-             link=None, progress=None):
+def fit_dask(
+    formula: str,
+    ddf,
+    *,
+    reml: bool = True,
+    family: str = "gaussian",
+    nagq: int = 1,
+    weights=None,
+    link=None,
+    progress=None,
+):
     """`mw.fit` for a dask DataFrame (see mixedwidgets.fit); Gaussian models."""
     from ..errors import MixedModelError
     from ..fitting.guards import check_estimates, warn_unconverged
@@ -21,13 +30,15 @@ def fit_dask(formula: str, ddf, *, reml: bool = True, family: str = "gaussian", 
     from ..results.fit_settings import FitSettings
     from .fit import fit_lmm_dask
     from .model import DaskLinearMixedModel
+
     if family != "gaussian" or weights is not None or link is not None or nagq != 1:
-        raise MixedModelError("from a dask DataFrame this version fits Gaussian models without prior weights; "
-                              "compute() the frame to fit other families in memory")
+        raise MixedModelError(
+            "from a dask DataFrame this version fits Gaussian models without prior weights; "
+            "compute() the frame to fit other families in memory"
+        )
     parsed = parse_formula(formula)
     fit, design, plan, n = fit_lmm_dask(parsed, ddf, bool(reml), progress)
     check_estimates(fit)
     warn_unconverged(fit, [])
     settings = FitSettings(reml=bool(reml), family=family, nagq=nagq, weights=weights, link=link)
-    return DaskLinearMixedModel(plan=plan, n=n, formula=formula, design=design, fit=fit,
-                                data=ddf, settings=settings)
+    return DaskLinearMixedModel(plan=plan, n=n, formula=formula, design=design, fit=fit, data=ddf, settings=settings)

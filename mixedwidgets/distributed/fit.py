@@ -26,8 +26,10 @@ from .plan import make_plan, summary_design
 def tree_sum(parts: list):
     """Pairwise sums of delayed partial results, as a balanced tree (log₂ depth on the cluster)."""
     while len(parts) > 1:
-        parts = [dask.delayed(add)(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
-                 for i in range(0, len(parts), 2)]
+        parts = [
+            dask.delayed(add)(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
+            for i in range(0, len(parts), 2)
+        ]
     return parts[0].compute()
 
 
@@ -66,11 +68,17 @@ def fit_lmm_dask(parsed, ddf, reml: bool, progress=None):
     sums = over_partitions(ddf, cross_product_sums, plan, structure, dense)
     n = int(sums["n"])
     if dense:
-        cp = CrossProducts(diag0=sums["diag0"], tail0=sums["tail0"], tailtail=sums["tailtail"],
-                           n_random_tail=sum(t.size for t in structure.terms[1:]), p=p, n=n)
-    else:   # nested designs get the sparse tail, crossed ones the dense, exactly as in memory
+        cp = CrossProducts(
+            diag0=sums["diag0"],
+            tail0=sums["tail0"],
+            tailtail=sums["tailtail"],
+            n_random_tail=sum(t.size for t in structure.terms[1:]),
+            p=p,
+            n=n,
+        )
+    else:  # nested designs get the sparse tail, crossed ones the dense, exactly as in memory
         cp = cross_products_from_sums(structure, sums["tail"], n)
     theta0 = dask_starting_theta(ddf, plan, structure, sums["xtx"], sums["xty"])
-    with single_blas_thread():   # the same optimizer, polish and convergence judgement as in memory
+    with single_blas_thread():  # the same optimizer, polish and convergence judgement as in memory
         fit = fit_cross_products(cp, structure, theta0, reml, 0.0, None, progress)
     return fit, summary_design(plan, n, int(sums["dropped"])), plan, n

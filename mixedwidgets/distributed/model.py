@@ -34,10 +34,11 @@ class DaskLinearMixedModel(LinearMixedModel):
         if not hasattr(data, "map_partitions"):
             return super().linear_predictor(data, kind)
         if kind not in ("conditional", "typical"):
-            return super().linear_predictor(None, kind)   # the same error as in memory
+            return super().linear_predictor(None, kind)  # the same error as in memory
         ranef = self._ranef_by_position()
-        return data.map_partitions(linear_predictor, self._plan, self._fit.beta, ranef, kind == "conditional",
-                                   meta=("predicted", "f8"))
+        return data.map_partitions(
+            linear_predictor, self._plan, self._fit.beta, ranef, kind == "conditional", meta=("predicted", "f8")
+        )
 
     def fitted(self):
         return self.predict()

@@ -36,12 +36,24 @@ def partition_rows(part: pd.DataFrame, plan) -> PartitionRows:
     complete = plain_strings(part.dropna(subset=used))
     X, codes, values, offset = plan.encoding.model_matrices(complete)
     y, _ = family_response(plan.response, response_parts(plan.response, complete), plan.family, None)
-    terms = tuple(RandomEffectTerm(group=t.group, columns=t.columns, levels=t.levels, codes=np.asarray(c),
-                                   values=np.asarray(v, dtype=float).reshape(len(complete), len(t.columns)),
-                                   blocks=t.blocks)
-                  for t, c, v in zip(plan.terms, codes, values))
-    return PartitionRows(np.asarray(y, dtype=float), np.asarray(X, dtype=float), terms,
-                         None if offset is None else np.asarray(offset, dtype=float), len(part) - len(complete))
+    terms = tuple(
+        RandomEffectTerm(
+            group=t.group,
+            columns=t.columns,
+            levels=t.levels,
+            codes=np.asarray(c),
+            values=np.asarray(v, dtype=float).reshape(len(complete), len(t.columns)),
+            blocks=t.blocks,
+        )
+        for t, c, v in zip(plan.terms, codes, values)
+    )
+    return PartitionRows(
+        np.asarray(y, dtype=float),
+        np.asarray(X, dtype=float),
+        terms,
+        None if offset is None else np.asarray(offset, dtype=float),
+        len(part) - len(complete),
+    )
 
 
 def working_response(rows: PartitionRows) -> np.ndarray:
@@ -58,12 +70,18 @@ def cross_product_sums(part: pd.DataFrame, plan, structure, dense: bool) -> dict
         blocks = {"diag0": diag0, "tail0": tail0, "tailtail": tailtail}
     else:
         blocks = {"tail": tail_row_sums(structure, rows.terms, rows.X, y)}
-    return {**blocks, "xtx": rows.X.T @ rows.X, "xty": rows.X.T @ y,
-            "n": np.array(float(len(y))), "dropped": np.array(float(rows.dropped))}
+    return {
+        **blocks,
+        "xtx": rows.X.T @ rows.X,
+        "xty": rows.X.T @ y,
+        "n": np.array(float(len(y))),
+        "dropped": np.array(float(rows.dropped)),
+    }
 
 
-def start_sums(part: pd.DataFrame, plan, beta: np.ndarray, term_order: tuple[int, ...], k: int,
-               coefficients: dict[int, np.ndarray]) -> LevelSums:
+def start_sums(
+    part: pd.DataFrame, plan, beta: np.ndarray, term_order: tuple[int, ...], k: int, coefficients: dict[int, np.ndarray]
+) -> LevelSums:
     """Level sums of term k (design position) of the residuals of Xβ and the other terms' shrunken effects."""
     rows = partition_rows(part, plan)
     residuals = working_response(rows) - rows.X @ beta
@@ -75,8 +93,9 @@ def start_sums(part: pd.DataFrame, plan, beta: np.ndarray, term_order: tuple[int
     return level_sums(term.codes, term.values, residuals, len(term.levels))
 
 
-def linear_predictor(part: pd.DataFrame, plan, beta: np.ndarray, ranef: dict[int, np.ndarray],
-                     conditional: bool) -> pd.Series:
+def linear_predictor(
+    part: pd.DataFrame, plan, beta: np.ndarray, ranef: dict[int, np.ndarray], conditional: bool
+) -> pd.Series:
     """η of a partition's rows (NaN where a used column is missing), indexed like the partition."""
     X, codes, values, offset = plan.encoding.model_matrices(plain_strings(part), random=conditional)
     eta = X @ beta + (0.0 if offset is None else offset)

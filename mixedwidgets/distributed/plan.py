@@ -24,12 +24,12 @@ from ..formula import group_factor_names
 class DaskPlan:
     """What every partition needs to turn its rows into model matrices (small; shipped to workers)."""
 
-    encoding: DesignEncoding                 # DesignEncoding with the global group encodings
-    terms: tuple[RandomEffectTerm, ...]      # global levels, no rows
+    encoding: DesignEncoding  # DesignEncoding with the global group encodings
+    terms: tuple[RandomEffectTerm, ...]  # global levels, no rows
     response: str
     family: str
     used_columns: tuple[str, ...]
-    sample: Design                           # the first partition's design (names, blocks, formula)
+    sample: Design  # the first partition's design (names, blocks, formula)
 
 
 def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
@@ -37,8 +37,7 @@ def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
     nullable = [c for c, t in frame.dtypes.items() if isinstance(t, pd.StringDtype) and t.na_value is pd.NA]
     if not nullable:
         return frame
-    return frame.assign(**{c: frame[c].astype(object).where(frame[c].notna(), np.nan).astype("str")
-                           for c in nullable})
+    return frame.assign(**{c: frame[c].astype(object).where(frame[c].notna(), np.nan).astype("str") for c in nullable})
 
 
 def _global_group(group: str, ddf) -> GroupEncoding:
@@ -56,17 +55,23 @@ def make_plan(parsed, ddf, family: str) -> DaskPlan:
     if sample.encoding is None:
         raise MixedModelError("this model cannot be fitted from a dask DataFrame (no reusable encoding)")
     groups = {t.group: _global_group(t.group, ddf) for t in sample.terms}
-    encoding = replace(sample.encoding, terms=tuple(replace(te, group=groups[te.group.group])
-                                                    for te in sample.encoding.terms))
-    terms = tuple(replace(t, levels=groups[t.group].levels, codes=np.zeros(0, dtype=np.int64),
-                          values=np.zeros((0, len(t.columns)))) for t in sample.terms)
+    encoding = replace(
+        sample.encoding, terms=tuple(replace(te, group=groups[te.group.group]) for te in sample.encoding.terms)
+    )
+    terms = tuple(
+        replace(
+            t, levels=groups[t.group].levels, codes=np.zeros(0, dtype=np.int64), values=np.zeros((0, len(t.columns)))
+        )
+        for t in sample.terms
+    )
     used = tuple(dict.fromkeys(encoding.fixed_columns + encoding.random_columns + _response_columns(parsed)))
     plan = DaskPlan(encoding, terms, parsed.response, family, used, sample)
-    return replace(plan, sample=summary_design(plan, 0, 0))   # no rows: the plan is shipped with every task
+    return replace(plan, sample=summary_design(plan, 0, 0))  # no rows: the plan is shipped with every task
 
 
 def _response_columns(parsed) -> tuple[str, ...]:
     from ..formula import call_arguments, column_name
+
     arguments = call_arguments(parsed.response, "cbind") or [parsed.response]
     names = [column_name(a) for a in arguments]
     return tuple(n for n in names if n)
@@ -75,5 +80,15 @@ def _response_columns(parsed) -> tuple[str, ...]:
 def summary_design(plan: DaskPlan, n: int, dropped: int) -> Design:
     """A Design for the results layer: global levels and encodings, no rows (they stay on the cluster)."""
     p = len(plan.sample.fixed_names)
-    return replace(plan.sample, y=np.zeros(0), X=np.zeros((0, p)), terms=plan.terms, weights=None, offset=None,
-                   n_dropped=dropped, row_index=pd.RangeIndex(0), encoding=plan.encoding, row_positions=None)
+    return replace(
+        plan.sample,
+        y=np.zeros(0),
+        X=np.zeros((0, p)),
+        terms=plan.terms,
+        weights=None,
+        offset=None,
+        n_dropped=dropped,
+        row_index=pd.RangeIndex(0),
+        encoding=plan.encoding,
+        row_positions=None,
+    )

@@ -23,8 +23,9 @@ def _ml_version(model):
     return refit(model, reml=False) if model.reml else model
 
 
-def compare(*models, method: str = "chisq", nsim: int = 1000, seed: int | None = None, n_jobs: int = -1,
-            progress=False) -> pd.DataFrame:
+def compare(
+    *models, method: str = "chisq", nsim: int = 1000, seed: int | None = None, n_jobs: int = -1, progress=False
+) -> pd.DataFrame:
     """npar, AIC, BIC, logLik, deviance, Chisq, Df, Pr(>Chisq) for models ordered by size, plus the
     boundary p-value where only random effects differ and, with method="boot", PBmodcomp's p-value."""
     if len(models) < 2:
@@ -32,8 +33,10 @@ def compare(*models, method: str = "chisq", nsim: int = 1000, seed: int | None =
     if method not in ("chisq", "boot"):
         raise MixedModelError(f"method must be 'chisq' or 'boot', not {method!r}")
     if len({m.nobs for m in models}) > 1:
-        raise MixedModelError("the models were fitted to different numbers of observations "
-                              f"({[m.nobs for m in models]}); a likelihood-ratio test needs the same rows")
+        raise MixedModelError(
+            "the models were fitted to different numbers of observations "
+            f"({[m.nobs for m in models]}); a likelihood-ratio test needs the same rows"
+        )
     if len({m.design.response_name for m in models}) > 1:
         raise MixedModelError("the models have different responses; they cannot be compared")
     refitted = any(m.reml for m in models)
@@ -42,9 +45,19 @@ def compare(*models, method: str = "chisq", nsim: int = 1000, seed: int | None =
     notes: list[str]
     rows, notes = [], []
     for i, (m, was_reml) in enumerate(pairs):
-        row = {"model": m.formula, "fit": REFITTED if was_reml else "ML", "npar": m.n_parameters, "AIC": m.aic,
-               "BIC": m.bic, "logLik": m.loglik, "deviance": m.objective, "Chisq": np.nan, "Df": np.nan,
-               "Pr(>Chisq)": np.nan, "Pr(>Chisq) boundary": np.nan}
+        row = {
+            "model": m.formula,
+            "fit": REFITTED if was_reml else "ML",
+            "npar": m.n_parameters,
+            "AIC": m.aic,
+            "BIC": m.bic,
+            "logLik": m.loglik,
+            "deviance": m.objective,
+            "Chisq": np.nan,
+            "Df": np.nan,
+            "Pr(>Chisq)": np.nan,
+            "Pr(>Chisq) boundary": np.nan,
+        }
         if i:
             row.update(_test(fitted[i - 1], m, method, nsim, seed, n_jobs, progress, notes))
         rows.append(row)
@@ -67,11 +80,16 @@ def _test(prev, m, method, nsim, seed, n_jobs, progress, notes) -> dict:
     mixture = boundary_mixture(prev.engine_fit.structure, m.engine_fit.structure) if only_random else None
     if mixture is not None:
         out["Pr(>Chisq) boundary"] = mixture.p_value(chisq)
-        notes.append(f"{m.formula} vs {prev.formula}: the models differ only in random effects; the boundary "
-                     f"p-value uses the null distribution {mixture.label} (a variance cannot be negative).")
+        notes.append(
+            f"{m.formula} vs {prev.formula}: the models differ only in random effects; the boundary "
+            f"p-value uses the null distribution {mixture.label} (a variance cannot be negative)."
+        )
     if method == "boot":
-        out["Pr(boot)"], used = bootstrap_lrt(prev.design, prev.engine_fit, m.design, m.engine_fit, chisq,
-                                              nsim, seed, n_jobs, progress)
-        notes.append(f"Pr(boot): parametric bootstrap LRT (as pbkrtest's PBmodcomp) from {used} draws "
-                     "simulated from the smaller model.")
+        out["Pr(boot)"], used = bootstrap_lrt(
+            prev.design, prev.engine_fit, m.design, m.engine_fit, chisq, nsim, seed, n_jobs, progress
+        )
+        notes.append(
+            f"Pr(boot): parametric bootstrap LRT (as pbkrtest's PBmodcomp) from {used} draws "
+            "simulated from the smaller model."
+        )
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -41,22 +41,42 @@ def _check_arguments(formula, data, nagq, reml, progress) -> None:
         raise MixedModelError(f"progress must be a function progress(evaluations, objective), not {progress!r}")
 
 
-def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family="gaussian", nagq: int = 1,
-        weights=None, link: str | None = None, progress: ProgressCallback | None = None) -> MixedModelResults:
+def fit(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    reml: bool = True,
+    family="gaussian",
+    nagq: int = 1,
+    weights=None,
+    link: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> MixedModelResults:
     """Fit a (generalized) linear mixed model written in lme4's formula syntax.
 
     reml applies to Gaussian models (REML by default, as lmer); binomial, Poisson, negative-binomial
     (NB2, log link, θ estimated) and Gamma (log or inverse link, shape estimated) models are fitted
     by maximum likelihood with the Laplace approximation (nagq = 1) or adaptive Gauss-Hermite
     quadrature (nagq > 1, one scalar random-effect term only). `family` is a name ("gaussian",
-    "binomial", "poisson", "negative_binomial", "gamma") or a family object. `progress(evaluations, objective)` is called as the
+    "binomial", "poisson", "negative_binomial", "gamma") or a family object. `progress(evaluations,
+    objective)` is called as the
     optimizer runs. The caller's DataFrame is never modified.
     """
     from ..distributed import is_dask_frame
-    if is_dask_frame(data):   # rows stay on the cluster (the [dask] extra)
+
+    if is_dask_frame(data):  # rows stay on the cluster (the [dask] extra)
         from ..distributed import fit_dask
-        return fit_dask(formula, data, reml=reml, family=family, nagq=nagq, weights=weights, link=link,
-                        progress=guarded_progress(progress))
+
+        return fit_dask(
+            formula,
+            data,
+            reml=reml,
+            family=family,
+            nagq=nagq,
+            weights=weights,
+            link=link,
+            progress=guarded_progress(progress),
+        )
     _check_arguments(formula, data, nagq, reml, progress)
     family_object = get_family(family, link)
     settings = FitSettings(reml=bool(reml), family=family_object.name, link=link, nagq=nagq, weights=weights)
@@ -64,8 +84,9 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family="gaussian
     return fit_design(formula, data, design, settings, progress)
 
 
-def fit_design(formula: str, data: pd.DataFrame, design: Design, settings: FitSettings,
-               progress: ProgressCallback | None = None) -> MixedModelResults:
+def fit_design(
+    formula: str, data: pd.DataFrame, design: Design, settings: FitSettings, progress: ProgressCallback | None = None
+) -> MixedModelResults:
     """Fit a model whose design is already built (by `fit`, or kept from an earlier fit by `refit`)."""
     family_object = get_family(settings.family, settings.link)
     check_response_varies(design, family_object.name)
@@ -78,8 +99,9 @@ def fit_design(formula: str, data: pd.DataFrame, design: Design, settings: FitSe
     check_estimates(engine_fit)
     notes = estimate_notes(engine_fit, design)
     warn_unconverged(engine_fit, notes)
-    return LinearMixedModel(formula=formula, design=design, fit=engine_fit, data=data, settings=settings,
-                            notes=tuple(notes), refit=refit)
+    return LinearMixedModel(
+        formula=formula, design=design, fit=engine_fit, data=data, settings=settings, notes=tuple(notes), refit=refit
+    )
 
 
 #: arguments a refit can change while keeping the design (the design depends on formula, data, family, weights)

@@ -28,9 +28,7 @@ def parse_group(text: str, start: int, end: int) -> list[list[str]]:
                 segments.append([])
             expect_name, index = True, index + 1
         else:
-            raise formula_error(
-                text, index, f"unexpected '{char}' in grouping factor: {GROUP_HINT}"
-            )
+            raise formula_error(text, index, f"unexpected '{char}' in grouping factor: {GROUP_HINT}")
     if expect_name:
         raise formula_error(text, end, f"grouping factor ends without a name: {GROUP_HINT}")
     return segments

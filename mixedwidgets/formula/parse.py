@@ -19,9 +19,7 @@ from .translate import python_expression, python_rhs
 from .types import ParsedFormula, RandomTerm
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-BACKTICK_HINT = (
-    "(a column name with spaces or other special characters goes in backticks, like `my col`)"
-)
+BACKTICK_HINT = "(a column name with spaces or other special characters goes in backticks, like `my col`)"
 _NO_RANDOM = (
     "the formula has no random-effect term such as (1 | group), so it is not a mixed "
     "model. For a model without random effects use a GLM, e.g. statsmodels "
@@ -32,9 +30,7 @@ _NO_RANDOM = (
 def parse_formula(text: str) -> ParsedFormula:
     """Split an lme4 formula into response, fixed part, offsets and random terms."""
     if not isinstance(text, str):
-        raise MixedModelError(
-            f"a formula must be a string like 'y ~ x + (1 | g)', not {type(text).__name__}"
-        )
+        raise MixedModelError(f"a formula must be a string like 'y ~ x + (1 | g)', not {type(text).__name__}")
     if not text.strip():
         raise MixedModelError("the formula is empty; write it like 'y ~ x + (1 | g)'")
     scan = scan_text(text)
@@ -84,15 +80,11 @@ def _read_response(scan: Scan, tilde: int) -> str:
         raise formula_error(scan.text, tilde, "nothing left of '~': the response is missing")
     bars = scan.bars_outside_calls(start, end)
     if bars:
-        raise formula_error(
-            scan.text, bars[0], "'|' in the response: random-effect terms go right of '~'"
-        )
+        raise formula_error(scan.text, bars[0], "'|' in the response: random-effect terms go right of '~'")
     response = scan.text[start:end]
     arguments = call_arguments(response, "cbind")
     if arguments is not None and (len(arguments) != 2 or not all(arguments)):
-        raise formula_error(
-            scan.text, start, "cbind() needs two arguments: cbind(successes, failures)"
-        )
+        raise formula_error(scan.text, start, "cbind() needs two arguments: cbind(successes, failures)")
     return response
 
 
@@ -124,9 +116,7 @@ def _raise_missing_term(scan: Scan, start: int, end: int, position: int) -> None
         raise formula_error(scan.text, end, "nothing right of '~': add terms such as 1 + (1 | g)")
     if position == end:
         last = scan.find_all(start, end, "+-", 0)[-1]
-        raise formula_error(
-            scan.text, last, f"'{scan.text[last]}' at the end needs a term after it"
-        )
+        raise formula_error(scan.text, last, f"'{scan.text[last]}' at the end needs a term after it")
     raise formula_error(scan.text, position, f"a term is missing before '{scan.text[position]}'")
 
 
@@ -135,9 +125,7 @@ def _classify_term(scan, op, start, end, fixed, offsets, random) -> None:
     if depth and inner_start == inner_end:
         raise formula_error(scan.text, start, "empty parentheses")
     if depth:
-        bars = [
-            i for i in scan.bars_outside_calls(inner_start, inner_end) if scan.depth[i] == depth
-        ]
+        bars = [i for i in scan.bars_outside_calls(inner_start, inner_end) if scan.depth[i] == depth]
         if bars:
             if op == "-":
                 raise formula_error(scan.text, start, "a random-effect term cannot be subtracted")
@@ -172,9 +160,7 @@ def _offset_expression(scan: Scan, op: str, start: int, arguments: list[str]) ->
     if op == "-":
         raise formula_error(scan.text, start, "an offset cannot be subtracted; write offset(-x)")
     if len(arguments) != 1 or not arguments[0]:
-        raise formula_error(
-            scan.text, start, "offset() takes one expression, like offset(log(exposure))"
-        )
+        raise formula_error(scan.text, start, "offset() takes one expression, like offset(log(exposure))")
     return arguments[0]
 
 
@@ -183,16 +169,12 @@ def _random_terms(scan: Scan, start: int, end: int, bars: list[int]) -> list[Ran
     expr_start, expr_end = scan.strip(start, bar)
     group_start, group_end = scan.strip(bar + width, end)
     if expr_start == expr_end:
-        raise formula_error(
-            scan.text, bar, "nothing left of '|': write (1 | g) for a random intercept"
-        )
+        raise formula_error(scan.text, bar, "nothing left of '|': write (1 | g) for a random intercept")
     if group_start == group_end:
         raise formula_error(scan.text, end, "nothing right of '|': the grouping factor is missing")
     nested = scan.bars_outside_calls(expr_start, expr_end)
     if nested:
-        raise formula_error(
-            scan.text, nested[0], "random-effect terms cannot be nested inside each other"
-        )
+        raise formula_error(scan.text, nested[0], "random-effect terms cannot be nested inside each other")
     _check_syntax(scan, expr_start, expr_end)
     groups = expand_nesting(parse_group(scan.text, group_start, group_end))
     expr = scan.text[expr_start:expr_end]
@@ -208,9 +190,7 @@ def _single_bar(scan: Scan, bars: list[int]) -> tuple[int, int]:
         operators.append((bars[index], 2 if double else 1))
         index += 2 if double else 1
     if len(operators) > 1:
-        raise formula_error(
-            scan.text, operators[1][0], "only one '|' or '||' is allowed in a random-effect term"
-        )
+        raise formula_error(scan.text, operators[1][0], "only one '|' or '||' is allowed in a random-effect term")
     return operators[0]
 
 
@@ -225,9 +205,7 @@ def _check_syntax(scan: Scan, start: int, end: int) -> None:
         offset = offset if translated == piece else 0
         if summary.startswith("Missing operator"):
             summary += f" {BACKTICK_HINT}"
-        raise formula_error(
-            scan.text, start + offset, f"cannot read '{piece}': {summary}"
-        ) from None
+        raise formula_error(scan.text, start + offset, f"cannot read '{piece}': {summary}") from None
 
 
 def _formulaic_problem(exc: Exception, piece: str) -> tuple[str, int]:

@@ -31,11 +31,7 @@ class Scan:
 
     def find_all(self, start: int, end: int, chars: str, depth: int) -> list[int]:
         """Positions in [start, end) of unquoted ``chars`` at nesting ``depth``."""
-        return [
-            i
-            for i in range(start, end)
-            if self.text[i] in chars and not self.quoted[i] and self.depth[i] == depth
-        ]
+        return [i for i in range(start, end) if self.text[i] in chars and not self.quoted[i] and self.depth[i] == depth]
 
     def strip(self, start: int, end: int) -> tuple[int, int]:
         """Shrink the span [start, end) so it has no surrounding whitespace."""
@@ -69,9 +65,7 @@ class Scan:
         """Unquoted '|' in [start, end) whose enclosing brackets inside the span are
         all plain parentheses (a bar inside ``I(a | b)`` is Python's 'or')."""
         return [
-            i
-            for i in range(start, end)
-            if self.text[i] == "|" and not self.quoted[i] and self._plain_chain(i, start)
+            i for i in range(start, end) if self.text[i] == "|" and not self.quoted[i] and self._plain_chain(i, start)
         ]
 
     def _plain_chain(self, index: int, start: int) -> bool:

@@ -215,7 +215,9 @@ def columns_read(python: str) -> list[str]:
     names = [
         (node.col_offset, aliases.column(node.id))
         for node in ast.walk(tree)
-        if isinstance(node, ast.Name) and id(node) not in called and id(node) not in bases
+        if isinstance(node, ast.Name)
+        and id(node) not in called
+        and id(node) not in bases
         and node.id not in CONTRAST_CLASSES
     ]
     return list(dict.fromkeys(name for _, name in sorted(names)))

@@ -32,8 +32,8 @@ class BatchedSingleTerm:
     """A one-term model with a batch of responses: shared A_g and X parts, per-draw y parts."""
 
     system: SingleTermSystem
-    b_y: tuple[np.ndarray, ...]    # per row of B_g: (draws, levels), Z_g'y of each draw
-    c_y: np.ndarray                # (draws, p + 1): [X y]'y of each draw
+    b_y: tuple[np.ndarray, ...]  # per row of B_g: (draws, levels), Z_g'y of each draw
+    c_y: np.ndarray  # (draws, p + 1): [X y]'y of each draw
     n: int
     reml: bool
     log_weights: float
@@ -41,8 +41,12 @@ class BatchedSingleTerm:
     def deviance(self, theta: np.ndarray, draws: np.ndarray) -> np.ndarray:
         """The profiled (RE)ML deviance of each draw in `draws` at its own θ (rows of `theta`)."""
         s, p = self.system, self.system.p
-        b = [np.concatenate([np.broadcast_to(row[:, :p], (len(draws),) + row[:, :p].shape),
-                             by[draws][:, :, None]], axis=2) for row, by in zip(s.b, self.b_y)]
+        b = [
+            np.concatenate(
+                [np.broadcast_to(row[:, :p], (len(draws),) + row[:, :p].shape), by[draws][:, :, None]], axis=2
+            )
+            for row, by in zip(s.b, self.b_y)
+        ]
         c = np.broadcast_to(s.c, (len(draws),) + s.c.shape).copy()
         c[:, -1, :] = self.c_y[draws]
         c[:, :, -1] = self.c_y[draws]
@@ -124,7 +128,7 @@ def newton_minimize(deviance, theta0: np.ndarray, lower: np.ndarray) -> tuple[np
             break
         grad, hess = _derivatives(deviance, theta[active], value[active], active)
         step = _newton_step(grad, hess)
-        decrement = -np.einsum("di,di->d", grad, step)     # ≈ 2 (deviance − its minimum) near the optimum
+        decrement = -np.einsum("di,di->d", grad, step)  # ≈ 2 (deviance − its minimum) near the optimum
         new_theta, new_value = _halve_until_lower(deviance, theta[active], value[active], step, lower, active)
         theta[active], value[active] = new_theta, new_value
         done[active] = decrement < 2 * DEVIANCE_TOLERANCE

@@ -33,7 +33,7 @@ _TASK: dict[str, object] = {}
 
 
 def _start_worker(task) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles Ctrl-C and terminates us
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates us
     _TASK["task"] = task
 
 
@@ -70,13 +70,14 @@ def draw_seeds(seed, nsim: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(seed).spawn(nsim)
 
 
-def run_draws(task, nsim: int, seed, n_jobs: int = -1,
-              progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+def run_draws(
+    task, nsim: int, seed, n_jobs: int = -1, progress: Callable[[int, int], None] | None = None
+) -> np.ndarray:
     """(nsim, columns): task.draw(rng) for each draw's own generator, in draw order."""
     seeds = draw_seeds(seed, nsim)
     jobs = resolve_jobs(n_jobs)
     size = BATCH_CHUNK if hasattr(task, "draw_batch") else CHUNK
-    chunks = [(list(range(s, min(s + size, nsim))), seeds[s:s + size]) for s in range(0, nsim, size)]
+    chunks = [(list(range(s, min(s + size, nsim))), seeds[s : s + size]) for s in range(0, nsim, size)]
     out = np.full((nsim, len(task.names)), np.nan)
     done = 0
     for draws, rows in _chunk_results(task, chunks, jobs):
@@ -96,7 +97,7 @@ def _chunk_results(task, chunks, jobs):
     try:
         yield from pool.imap_unordered(_worker_chunk, chunks)
         pool.close()
-    except BaseException:      # Ctrl-C or an error in a draw: stop every worker now
+    except BaseException:  # Ctrl-C or an error in a draw: stop every worker now
         pool.terminate()
         raise
     finally:
@@ -165,8 +166,7 @@ class BootstrapResult:
         return pd.DataFrame({"lower": lower, "upper": upper}, index=reps.columns)
 
     def __repr__(self) -> str:
-        return (f"BootstrapResult(nsim={self.nsim}, failed={self.n_failed}, seed={self.seed})\n"
-                f"{self.confint()}")
+        return f"BootstrapResult(nsim={self.nsim}, failed={self.n_failed}, seed={self.seed})\n{self.confint()}"
 
 
 def check_level(level) -> None:
@@ -179,5 +179,8 @@ def bootstrap(task, nsim: int = 1000, seed=None, progress=True, n_jobs: int = -1
     nsim = check_nsim(nsim)
     rows = run_draws(task, nsim, seed, n_jobs, progress_callback(progress))
     names = task.names
-    return BootstrapResult(pd.DataFrame(rows, columns=names, index=pd.RangeIndex(1, nsim + 1, name="draw")),
-                           pd.Series(task.estimates(), index=names, name="estimate"), seed)
+    return BootstrapResult(
+        pd.DataFrame(rows, columns=names, index=pd.RangeIndex(1, nsim + 1, name="draw")),
+        pd.Series(task.estimates(), index=names, name="estimate"),
+        seed,
+    )

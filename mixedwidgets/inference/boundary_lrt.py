@@ -15,9 +15,8 @@ ML, refit both models by ML to each draw, and p = (1 + #{LRT* ≥ LRT}) / (1 + d
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import special, stats
@@ -56,8 +55,11 @@ def _subscript(n: int) -> str:
 
 def differ_only_in_random_effects(small_design, big_design) -> bool:
     """Same fixed-effect columns (names and values): the models differ only in their random effects."""
-    return (tuple(small_design.fixed_names) == tuple(big_design.fixed_names)
-            and small_design.X.shape == big_design.X.shape and np.allclose(small_design.X, big_design.X))
+    return (
+        tuple(small_design.fixed_names) == tuple(big_design.fixed_names)
+        and small_design.X.shape == big_design.X.shape
+        and np.allclose(small_design.X, big_design.X)
+    )
 
 
 def boundary_mixture(small_structure, big_structure) -> BoundaryMixture | None:
@@ -91,8 +93,17 @@ class LrtDrawTask:
         return np.array([max(d0 - d1, 0.0) if np.isfinite(d0) and np.isfinite(d1) else np.nan])
 
 
-def bootstrap_lrt(small_design, small_fit, big_design, big_fit, observed: float, nsim: int = 1000, seed=None,
-                  n_jobs: int = -1, progress=False) -> tuple[float, int]:
+def bootstrap_lrt(
+    small_design,
+    small_fit,
+    big_design,
+    big_fit,
+    observed: float,
+    nsim: int = 1000,
+    seed=None,
+    n_jobs: int = -1,
+    progress=False,
+) -> tuple[float, int]:
     """PBmodcomp's p-value for ML fits of the smaller and bigger model, and the number of usable draws."""
     nsim = check_nsim(nsim)
     task = LrtDrawTask(draw_task(small_design, small_fit), draw_task(big_design, big_fit))

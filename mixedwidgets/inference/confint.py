@@ -67,8 +67,16 @@ def model_bootstrap(design, fit, nsim: int = 1000, seed=None, progress=True, n_j
     return bootstrap(draw_task(design, fit), nsim=nsim, seed=seed, progress=progress, n_jobs=n_jobs)
 
 
-def model_confint(design, fit, method: str = "wald", level: float = 0.95, nsim: int = 1000, seed=None,
-                  n_jobs: int = -1, progress=False) -> pd.DataFrame:
+def model_confint(
+    design,
+    fit,
+    method: str = "wald",
+    level: float = 0.95,
+    nsim: int = 1000,
+    seed=None,
+    n_jobs: int = -1,
+    progress=False,
+) -> pd.DataFrame:
     """lower, upper per parameter, in lme4's confint order."""
     method = str(method).lower()
     if method not in METHODS:

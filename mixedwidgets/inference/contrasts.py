@@ -79,7 +79,7 @@ def type3_contrasts(design, data: pd.DataFrame) -> dict[str, np.ndarray]:
     kept = [treat[j] for j in full_rank_columns(rdx[:, treat])]
     x_treat = rdx[:, kept]
     pinv = np.linalg.pinv(x_treat)
-    L = zapsmall((pinv @ rdx).T)                          # rdX columns × X_treat columns
+    L = zapsmall((pinv @ rdx).T)  # rdX columns × X_treat columns
     term_columns = {label: [kept.index(c) for c in cols if c in kept] for label, cols in owned.items()}
     terms = list(structure.terms)
     for term in sorted(terms, key=lambda t: -t.order):
@@ -89,8 +89,8 @@ def type3_contrasts(design, data: pd.DataFrame) -> dict[str, np.ndarray]:
             basis = L[:, containing]
             coef = np.linalg.lstsq(basis, L[:, own], rcond=None)[0]
             L[:, own] = zapsmall(L[:, own] - basis @ coef)
-    L = L[kept]                                            # rows: the rdX columns that are X_treat's
-    to_model = zapsmall(pinv @ X)                          # X_treat coefficients → the model's β
+    L = L[kept]  # rows: the rdX columns that are X_treat's
+    to_model = zapsmall(pinv @ X)  # X_treat coefficients → the model's β
     out = {}
     for term in terms:
         rows = L[:, term_columns[term.label]].T

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..backend.threads import single_blas_thread as one_blas_thread
 from ..errors import MixedModelError, MixedModelWarning
 from . import satterthwaite as satt
-from ..backend.threads import single_blas_thread as one_blas_thread
 from .contrasts import term_contrasts
 from .kenward_roger import (
     KenwardRogerAdjustment,
@@ -28,10 +28,20 @@ from .kenward_roger import (
 from .varpar import VarianceCurvature, variance_curvature, variance_problem
 
 #: accepted spellings of each method, and the name shown with the results (as lmerTest's summary)
-DDF_ALIASES = {"satterthwaite": "satterthwaite", "kenward-roger": "kenward-roger", "kenward_roger": "kenward-roger",
-               "kr": "kenward-roger", "asymptotic": "asymptotic", "wald": "asymptotic", "z": "asymptotic"}
-DDF_TITLES = {"satterthwaite": "Satterthwaite's method", "kenward-roger": "Kenward-Roger's method",
-              "asymptotic": "asymptotic (z) tests, infinite df"}
+DDF_ALIASES = {
+    "satterthwaite": "satterthwaite",
+    "kenward-roger": "kenward-roger",
+    "kenward_roger": "kenward-roger",
+    "kr": "kenward-roger",
+    "asymptotic": "asymptotic",
+    "wald": "asymptotic",
+    "z": "asymptotic",
+}
+DDF_TITLES = {
+    "satterthwaite": "Satterthwaite's method",
+    "kenward-roger": "Kenward-Roger's method",
+    "asymptotic": "asymptotic (z) tests, infinite df",
+}
 ANOVA_TYPES = {1: 1, 3: 3, "1": 1, "3": 3, "I": 1, "III": 3}
 COEF_COLUMNS = ["estimate", "std_error", "df", "t_value", "p_value", "conf_low", "conf_high"]
 ANOVA_COLUMNS = ["sum_sq", "mean_sq", "num_df", "den_df", "f_value", "p_value"]
@@ -73,7 +83,7 @@ class LmmInference:
         """Satterthwaite's ingredients: A = cov(θ, σ) and ∂vcov(β)/∂(θ, σ)."""
         problem = variance_problem(self._design, self._fit.reml)
         curvature = variance_curvature(problem, self._fit.theta, self._fit.sigma)
-        for note in curvature.notes:   # lmerTest warns the same way
+        for note in curvature.notes:  # lmerTest warns the same way
             warnings.warn(note, MixedModelWarning, stacklevel=3)
         return curvature
 
@@ -83,19 +93,25 @@ class LmmInference:
         try:
             return self.curvature
         except NUMERICAL_FAILURES as exc:
-            warnings.warn(f"Satterthwaite's degrees of freedom could not be computed ({exc}); the df and p-values "
-                          "of the t and F tests are missing (NaN). The fit may be degenerate.",
-                          MixedModelWarning, stacklevel=4)
+            warnings.warn(
+                f"Satterthwaite's degrees of freedom could not be computed ({exc}); the df and p-values "
+                "of the t and F tests are missing (NaN). The fit may be degenerate.",
+                MixedModelWarning,
+                stacklevel=4,
+            )
             return None
 
     @cached_property
     def kenward_roger(self) -> KenwardRogerAdjustment:
         if not self._fit.reml:
-            raise MixedModelError("Kenward-Roger's method is only available for REML fits (as in lmerTest and "
-                                  "pbkrtest); refit with reml=True, or use ddf='satterthwaite'")
+            raise MixedModelError(
+                "Kenward-Roger's method is only available for REML fits (as in lmerTest and "
+                "pbkrtest); refit with reml=True, or use ddf='satterthwaite'"
+            )
         with one_blas_thread():
-            return kenward_roger_adjustment(self._design, self._fit.structure, self._fit.theta, self._fit.sigma,
-                                            self._fit.vcov)
+            return kenward_roger_adjustment(
+                self._design, self._fit.structure, self._fit.theta, self._fit.sigma, self._fit.vcov
+            )
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -170,5 +186,15 @@ def t_table(beta: np.ndarray, se: np.ndarray, df: np.ndarray, level: float, name
     t = beta / se
     p = 2 * stats.t.sf(np.abs(t), df)
     half = stats.t.ppf(0.5 + level / 2, df) * se
-    return pd.DataFrame({"estimate": beta, "std_error": se, "df": df, "t_value": t, "p_value": p,
-                         "conf_low": beta - half, "conf_high": beta + half}, index=names)[COEF_COLUMNS]
+    return pd.DataFrame(
+        {
+            "estimate": beta,
+            "std_error": se,
+            "df": df,
+            "t_value": t,
+            "p_value": p,
+            "conf_low": beta - half,
+            "conf_high": beta + half,
+        },
+        index=names,
+    )[COEF_COLUMNS]

@@ -32,10 +32,10 @@ MAX_RANDOM_EFFECTS = 5_000
 class KenwardRogerAdjustment:
     """pbkrtest's `vcovAdj`: the adjusted covariance Φ_A and its attributes P (list) and W."""
 
-    vcov: np.ndarray          # Φ, the usual covariance of β̂
+    vcov: np.ndarray  # Φ, the usual covariance of β̂
     vcov_adjusted: np.ndarray  # Φ_A = Φ + 2ΦUΦ
     P: tuple[np.ndarray, ...]  # −X'Σ⁻¹G_iΣ⁻¹X per variance parameter
-    W: np.ndarray             # 2 × inverse expected REML information of γ
+    W: np.ndarray  # 2 × inverse expected REML information of γ
 
 
 def random_effects_matrix(design, structure: RandomEffectsStructure) -> sp.csr_matrix:
@@ -49,8 +49,10 @@ def random_effects_matrix(design, structure: RandomEffectsStructure) -> sp.csr_m
 
 def relative_factor(structure: RandomEffectsStructure, theta: np.ndarray) -> sp.csr_matrix:
     """Λ (q × q): T_k repeated once per level of each sorted term."""
-    return sp.block_diag([sp.kron(sp.identity(t.n_levels), sp.csr_matrix(f))
-                          for t, f in zip(structure.terms, structure.factors(theta))], format="csr")
+    return sp.block_diag(
+        [sp.kron(sp.identity(t.n_levels), sp.csr_matrix(f)) for t, f in zip(structure.terms, structure.factors(theta))],
+        format="csr",
+    )
 
 
 def covariance_indicators(structure: RandomEffectsStructure) -> list[sp.csr_matrix]:
@@ -62,8 +64,7 @@ def covariance_indicators(structure: RandomEffectsStructure) -> list[sp.csr_matr
             e = np.zeros((t.q, t.q))
             e[r, c] = e[c, r] = 1.0
             block = sp.kron(sp.identity(t.n_levels), sp.csr_matrix(e), format="coo")
-            out.append(sp.csr_matrix((block.data, (block.row + offset, block.col + offset)),
-                                     shape=(q_total, q_total)))
+            out.append(sp.csr_matrix((block.data, (block.row + offset, block.col + offset)), shape=(q_total, q_total)))
         offset += t.size
     return out
 
@@ -72,11 +73,11 @@ def covariance_indicators(structure: RandomEffectsStructure) -> list[sp.csr_matr
 class _Pieces:
     """The q-space quantities every trace and product below is made of."""
 
-    M: np.ndarray    # Z'Σ⁻¹Z
-    B: np.ndarray    # Z'Σ⁻¹X
-    MR: np.ndarray   # Z'Σ⁻¹RΣ⁻¹Z, R = W⁻¹ the residual's G
-    BR: np.ndarray   # Z'Σ⁻¹RΣ⁻¹X
-    XR: np.ndarray   # X'Σ⁻¹RΣ⁻¹X
+    M: np.ndarray  # Z'Σ⁻¹Z
+    B: np.ndarray  # Z'Σ⁻¹X
+    MR: np.ndarray  # Z'Σ⁻¹RΣ⁻¹Z, R = W⁻¹ the residual's G
+    BR: np.ndarray  # Z'Σ⁻¹RΣ⁻¹X
+    XR: np.ndarray  # X'Σ⁻¹RΣ⁻¹X
     XRR: np.ndarray  # X'Σ⁻¹RΣ⁻¹RΣ⁻¹X
     trace_RR: float  # tr(Σ⁻¹RΣ⁻¹R)
 
@@ -91,25 +92,34 @@ def _pieces(design, structure: RandomEffectsStructure, theta: np.ndarray, sigma:
     lam = relative_factor(structure, theta).toarray()
     C = lam.T @ A @ lam + np.eye(len(A))
     chol = la.cho_factor(C, lower=True)
-    core = lam @ la.cho_solve(chol, lam.T)                 # ΛC⁻¹Λ'
+    core = lam @ la.cho_solve(chol, lam.T)  # ΛC⁻¹Λ'
     K = np.eye(len(A)) - core @ A
     H = core @ ZX
     s2 = sigma**2
     B = (ZX - A @ H) / s2
-    F = la.cho_solve(chol, lam.T @ A @ lam)                # C⁻¹Λ'AΛ
+    F = la.cho_solve(chol, lam.T @ A @ lam)  # C⁻¹Λ'AΛ
     XR = (Xw.T @ Xw - 2 * ZX.T @ H + H.T @ A @ H) / s2**2
-    return _Pieces(M=A @ K / s2, B=B, MR=K.T @ A @ K / s2**2, BR=K.T @ B / s2, XR=XR,
-                   XRR=XR / s2 - B.T @ core @ B / s2,
-                   trace_RR=float(len(sqrt_w) - 2 * np.trace(F) + np.sum(F * F.T)) / s2**2)
+    return _Pieces(
+        M=A @ K / s2,
+        B=B,
+        MR=K.T @ A @ K / s2**2,
+        BR=K.T @ B / s2,
+        XR=XR,
+        XRR=XR / s2 - B.T @ core @ B / s2,
+        trace_RR=float(len(sqrt_w) - 2 * np.trace(F) + np.sum(F * F.T)) / s2**2,
+    )
 
 
-def kenward_roger_adjustment(design, structure: RandomEffectsStructure, theta: np.ndarray, sigma: float,
-                             vcov: np.ndarray) -> KenwardRogerAdjustment:
+def kenward_roger_adjustment(
+    design, structure: RandomEffectsStructure, theta: np.ndarray, sigma: float, vcov: np.ndarray
+) -> KenwardRogerAdjustment:
     """pbkrtest's `vcovAdj` at the REML estimates (θ, σ) with Φ = vcov(β̂)."""
     if structure.q_total > MAX_RANDOM_EFFECTS:
-        raise MixedModelError(f"Kenward-Roger needs dense matrices of size q × q, and this model has q = "
-                              f"{structure.q_total:,} random effects (limit {MAX_RANDOM_EFFECTS:,}); use "
-                              "ddf='satterthwaite', which costs a few factorizations at any size")
+        raise MixedModelError(
+            f"Kenward-Roger needs dense matrices of size q × q, and this model has q = "
+            f"{structure.q_total:,} random effects (limit {MAX_RANDOM_EFFECTS:,}); use "
+            "ddf='satterthwaite', which costs a few factorizations at any size"
+        )
     pc = _pieces(design, structure, theta, sigma)
     E = covariance_indicators(structure)
     EB = [e @ pc.B for e in E]
@@ -119,7 +129,7 @@ def kenward_roger_adjustment(design, structure: RandomEffectsStructure, theta: n
     Q, trace = {}, np.empty((k, k))
     for i in range(len(E)):
         for j in range(i, len(E)):
-            Q[i, j] = pc.B.T @ EM[i] @ EB[j]               # B'E_i M E_j B
+            Q[i, j] = pc.B.T @ EM[i] @ EB[j]  # B'E_i M E_j B
             trace[i, j] = trace[j, i] = np.sum(EM[i] * EM[j].T)
         Q[i, k - 1] = EB[i].T @ pc.BR
         trace[i, k - 1] = trace[k - 1, i] = float(E[i].multiply(pc.MR).sum())

@@ -35,8 +35,8 @@ class LmmProblem:
     structure: RandomEffectsStructure
     cp: CrossProducts
     log_weights: float
-    response: np.ndarray            # y − offset, as in the cross-products
-    single: SingleTermSystem | None = None   # the fast path for one-term models
+    response: np.ndarray  # y − offset, as in the cross-products
+    single: SingleTermSystem | None = None  # the fast path for one-term models
 
     def __post_init__(self):
         if self.single is None and applies(self.cp, self.structure):
@@ -65,7 +65,7 @@ class LmmProblem:
     def factor(self, theta: np.ndarray) -> BlockedFactor | None:
         try:
             if self.single is not None:
-                return cast(BlockedFactor, self.single.factor(theta))   # duck-typed: what the deviances read
+                return cast(BlockedFactor, self.single.factor(theta))  # duck-typed: what the deviances read
             return factorize(self.cp, self.structure, theta)
         except _FAILURES:
             return None
@@ -92,8 +92,8 @@ class LmmProblem:
         f = self.factor(theta)
         if f is None:
             return np.inf
-        rx_inv = np.linalg.inv(f.fixed_factor)                 # small (p × p), lower triangular
-        beta_j = rx_inv[:, column] @ f.fixed_rhs               # β̂ = R_X'⁻¹ c, component j (dense or sparse tail)
+        rx_inv = np.linalg.inv(f.fixed_factor)  # small (p × p), lower triangular
+        beta_j = rx_inv[:, column] @ f.fixed_rhs  # β̂ = R_X'⁻¹ c, component j (dense or sparse tail)
         r2 = f.pwrss + (value - beta_j) ** 2 / float(rx_inv[:, column] @ rx_inv[:, column])
         return cast(float, f.logdet_random + self.n * (1.0 + np.log(2.0 * np.pi * r2 / self.n)) - self.log_weights)
 
@@ -106,8 +106,14 @@ class LmmProblem:
 
     def optimize(self, theta0: np.ndarray, reml: bool, initial_step: float = 0.05) -> tuple[np.ndarray, float]:
         """θ̂ minimizing the profiled deviance from θ0, and the minimum."""
-        opt = minimize_bounded(lambda t: self.profiled(t, reml), theta0, self.structure.lower,
-                               initial_step=initial_step, ftol_abs=1e-8, xtol_abs=1e-7)
+        opt = minimize_bounded(
+            lambda t: self.profiled(t, reml),
+            theta0,
+            self.structure.lower,
+            initial_step=initial_step,
+            ftol_abs=1e-8,
+            xtol_abs=1e-7,
+        )
         return opt.final, opt.fmin
 
     def with_response(self, y: np.ndarray) -> LmmProblem:
@@ -127,8 +133,9 @@ class LmmProblem:
         row = np.concatenate([self._rest_cross(wy), np.asarray(design.X).T @ wy, [y_eff @ wy]])
         tailtail[-1, :] = row
         tailtail[:, -1] = row
-        single = None if self.single is None else self.single.with_response_row(
-            z_y.reshape(len(self.single.a[0]), -1), row)
+        single = (
+            None if self.single is None else self.single.with_response_row(z_y.reshape(len(self.single.a[0]), -1), row)
+        )
         return replace(self, cp=replace(self.cp, tail0=tail0, tailtail=tailtail), response=y_eff, single=single)
 
     def _term_cross(self, layout, wy: np.ndarray) -> np.ndarray:

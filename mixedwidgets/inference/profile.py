@@ -82,7 +82,7 @@ def _first_steps(structure, x_hat: np.ndarray, scale: float, n: int) -> np.ndarr
         for r, c in zip(term.rows, term.cols):
             root = np.sqrt(max(term.n_levels, 2))
             out.append(0.5 / root if r != c else 0.5 * max(x_hat[len(out)], 0.1 * scale) / np.sqrt(2.0) / root)
-    return np.array(out + [0.5 * x / np.sqrt(2.0 * n) for x in x_hat[len(out):]])
+    return np.array(out + [0.5 * x / np.sqrt(2.0 * n) for x in x_hat[len(out) :]])
 
 
 def _profile_each(names, x_hat, lower, upper, steps, first, deviance, dev_min, zeta_max) -> list[ProfileCurve]:
@@ -96,9 +96,12 @@ def _profile_each(names, x_hat, lower, upper, steps, first, deviance, dev_min, z
                 x = np.empty(len(x_hat))
                 x[i], x[others] = v, z
                 return deviance(x)
+
             return minimize_box(over_others, start, lower[others], upper[others], steps[others])[::-1]
-        curves.append(walk_profile(name, float(x_hat[i]), (lower[i], upper[i]), first[i], dev_min, refit,
-                                   x_hat[others], zeta_max))
+
+        curves.append(
+            walk_profile(name, float(x_hat[i]), (lower[i], upper[i]), first[i], dev_min, refit, x_hat[others], zeta_max)
+        )
     return curves
 
 
@@ -111,9 +114,19 @@ def _lmm_variance_curves(problem: LmmProblem, theta_ml, dev_min, zeta_max) -> li
     def deviance(x):
         theta = sdcor_to_theta(s, x[:k], x[k])
         return np.inf if theta is None else problem.ml_deviance(theta, x[k])
+
     names = sdcor_names(s) + ["sigma"]
-    return _profile_each(names, x_hat, lower, upper, _sdcor_steps(s, x_hat, sigma),
-                         _first_steps(s, x_hat, sigma, problem.n), deviance, dev_min, zeta_max)
+    return _profile_each(
+        names,
+        x_hat,
+        lower,
+        upper,
+        _sdcor_steps(s, x_hat, sigma),
+        _first_steps(s, x_hat, sigma, problem.n),
+        deviance,
+        dev_min,
+        zeta_max,
+    )
 
 
 def _lmm_fixed_curves(problem: LmmProblem, theta_ml, dev_min, zeta_max) -> list[ProfileCurve]:
@@ -123,11 +136,15 @@ def _lmm_fixed_curves(problem: LmmProblem, theta_ml, dev_min, zeta_max) -> list[
     steps = np.full(s.n_theta, 0.02)
     curves = []
     for j, name in enumerate(problem.design.fixed_names):
+
         def refit(v, start, j=j):
-            return minimize_box(lambda t: problem.ml_deviance_fixed(t, j, v), start, s.lower,
-                                np.full(s.n_theta, np.inf), steps)[::-1]
-        curves.append(walk_profile(name, float(beta[j]), (-np.inf, np.inf), 0.5 * se[j], dev_min, refit,
-                                   theta_ml, zeta_max))
+            return minimize_box(
+                lambda t: problem.ml_deviance_fixed(t, j, v), start, s.lower, np.full(s.n_theta, np.inf), steps
+            )[::-1]
+
+        curves.append(
+            walk_profile(name, float(beta[j]), (-np.inf, np.inf), 0.5 * se[j], dev_min, refit, theta_ml, zeta_max)
+        )
     return curves
 
 
@@ -138,8 +155,15 @@ def _ml_standard_errors(problem: LmmProblem, theta: np.ndarray, sigma: float) ->
     return sigma * np.sqrt(np.einsum("ij,ij->j", rx_inv, rx_inv))
 
 
-def profile_glmm(design, family, nagq: int, theta: np.ndarray, beta: np.ndarray, std_errors: np.ndarray,
-                 zeta_max: float = DEFAULT_ZETA_MAX) -> Profile:
+def profile_glmm(
+    design,
+    family,
+    nagq: int,
+    theta: np.ndarray,
+    beta: np.ndarray,
+    std_errors: np.ndarray,
+    zeta_max: float = DEFAULT_ZETA_MAX,
+) -> Profile:
     """Profiles of sd/cor and β of a GLMM on its Laplace (or quadrature) deviance."""
     with single_blas_thread():
         problem = make_problem(design, family, scale_columns=False)
@@ -172,4 +196,5 @@ def _glmm_deviance(problem, nagq: int, k: int, beta0: np.ndarray):
             return np.inf
         state["u"] = modes.u
         return agq_deviance(problem, theta, x[k:], modes, nagq) if nagq > 1 else laplace_deviance(problem, modes)
+
     return deviance

@@ -18,7 +18,8 @@ import nlopt
 import numpy as np
 from scipy import interpolate, stats
 
-#: ζ moves by about this much between the points of a profile (lme4: cutoff/8 ≈ 0.3–0.5; 0.75 puts our intervals within 0.05% of the width of a 0.5 grid's)
+#: ζ moves by about this much between the points of a profile (lme4: cutoff/8 ≈ 0.3–0.5; 0.75 puts our
+#: intervals within 0.05% of the width of a 0.5 grid's)
 ZETA_STEP = 0.75
 MAX_POINTS_PER_SIDE = 30
 
@@ -41,7 +42,7 @@ class ProfileCurve:
         z = float(stats.norm.ppf(0.5 + level / 2.0))
         order = np.argsort(self.values)
         v, zeta = self.values[order], self.zetas[order]
-        keep = np.concatenate([[True], np.diff(zeta) > 0])   # a profile is increasing in v; drop noise
+        keep = np.concatenate([[True], np.diff(zeta) > 0])  # a profile is increasing in v; drop noise
         v, zeta = v[keep], zeta[keep]
         lower = self._end(v, zeta, -z, self.hit_lower, self.lower_bound)
         upper = self._end(v, zeta, z, self.hit_upper, self.upper_bound)
@@ -54,8 +55,14 @@ class ProfileCurve:
         return float(bound) if hit_bound else np.nan
 
 
-def minimize_box(fun: Callable[[np.ndarray], float], x0: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-                 step: np.ndarray, ftol_abs: float = 1e-7) -> tuple[np.ndarray, float]:
+def minimize_box(
+    fun: Callable[[np.ndarray], float],
+    x0: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    step: np.ndarray,
+    ftol_abs: float = 1e-7,
+) -> tuple[np.ndarray, float]:
     """BOBYQA in a box; returns the best point seen and its value."""
     x0 = np.clip(np.asarray(x0, dtype=float), lower, upper)
     if x0.size == 0:
@@ -85,9 +92,16 @@ def minimize_box(fun: Callable[[np.ndarray], float], x0: np.ndarray, lower: np.n
     return best["x"], best["f"]
 
 
-def walk_profile(name: str, estimate: float, bounds: tuple[float, float], first_step: float, dev_min: float,
-                 refit: Callable[[float, np.ndarray], tuple[float, np.ndarray]], start: np.ndarray,
-                 zeta_max: float) -> ProfileCurve:
+def walk_profile(
+    name: str,
+    estimate: float,
+    bounds: tuple[float, float],
+    first_step: float,
+    dev_min: float,
+    refit: Callable[[float, np.ndarray], tuple[float, np.ndarray]],
+    start: np.ndarray,
+    zeta_max: float,
+) -> ProfileCurve:
     """Both halves of one parameter's profile, as a ProfileCurve."""
     values, zetas, hits = [estimate], [0.0], []
     for direction, bound in ((-1.0, bounds[0]), (1.0, bounds[1])):

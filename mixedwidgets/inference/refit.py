@@ -32,8 +32,9 @@ from .single_term import SingleTermSystem
 REFIT_STEP = 0.1
 
 
-def random_part(terms, structure: RandomEffectsStructure, theta: np.ndarray, scale: float,
-                rng: np.random.Generator) -> np.ndarray:
+def random_part(
+    terms, structure: RandomEffectsStructure, theta: np.ndarray, scale: float, rng: np.random.Generator
+) -> np.ndarray:
     """Zb for new random effects b ~ N(0, scale² T T'), drawn term by term in formula order."""
     n = len(terms[0].codes)
     factors = {layout.design_position: t for layout, t in zip(structure.terms, structure.factors(theta))}
@@ -63,8 +64,9 @@ class LmmDrawTask:
 
     @classmethod
     def from_fit(cls, design, theta, beta, sigma, reml) -> LmmDrawTask:
-        return cls(LmmProblem.from_design(design), np.asarray(theta, float), np.asarray(beta, float),
-                   float(sigma), bool(reml))
+        return cls(
+            LmmProblem.from_design(design), np.asarray(theta, float), np.asarray(beta, float), float(sigma), bool(reml)
+        )
 
     @property
     def names(self) -> list[str]:
@@ -78,8 +80,9 @@ class LmmDrawTask:
 
     def simulate(self, rng: np.random.Generator) -> np.ndarray:
         design = self.problem.design
-        mean = fixed_part(design, self.beta) + random_part(design.terms, self.problem.structure, self.theta,
-                                                           self.sigma, rng)
+        mean = fixed_part(design, self.beta) + random_part(
+            design.terms, self.problem.structure, self.theta, self.sigma, rng
+        )
         noise = self.sigma * rng.standard_normal(len(mean))
         if design.weights is not None:
             noise /= np.sqrt(np.asarray(design.weights, dtype=float))
@@ -88,8 +91,14 @@ class LmmDrawTask:
     def refit(self, y: np.ndarray) -> tuple[np.ndarray, float, LmmProblem]:
         """θ, the deviance and the problem of the model refitted to y, from the fitted θ."""
         problem = self.problem.with_response(y)
-        opt = minimize_bounded(lambda t: problem.profiled(t, self.reml), self.theta, problem.structure.lower,
-                               initial_step=REFIT_STEP, ftol_abs=1e-6, xtol_abs=1e-6)
+        opt = minimize_bounded(
+            lambda t: problem.profiled(t, self.reml),
+            self.theta,
+            problem.structure.lower,
+            initial_step=REFIT_STEP,
+            ftol_abs=1e-6,
+            xtol_abs=1e-6,
+        )
         return opt.final, opt.fmin, problem
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
@@ -108,18 +117,22 @@ class LmmDrawTask:
         if self.problem.single is None:
             return np.array([self._finish(*self.refit(y)) for y in ys])
         problems = [self.problem.with_response(y) for y in ys]
-        singles = [cast(SingleTermSystem, pr.single) for pr in problems]   # with_response keeps the fast path
+        singles = [cast(SingleTermSystem, pr.single) for pr in problems]  # with_response keeps the fast path
         batch = BatchedSingleTerm(
-            self.problem.single, tuple(np.array([s.b[i][:, -1] for s in singles])
-                                       for i in range(len(self.problem.single.b))),
-            np.array([s.c[-1] for s in singles]), self.problem.n, self.reml, self.problem.log_weights)
+            self.problem.single,
+            tuple(np.array([s.b[i][:, -1] for s in singles]) for i in range(len(self.problem.single.b))),
+            np.array([s.c[-1] for s in singles]),
+            self.problem.n,
+            self.reml,
+            self.problem.log_weights,
+        )
         start = np.tile(self.theta, (len(ys), 1))
         theta, deviance, interior = newton_minimize(batch.deviance, start, self.problem.structure.lower)
         rows = []
         for i, (y, problem) in enumerate(zip(ys, problems)):
             if interior[i]:
                 rows.append(self._finish(theta[i], deviance[i], problem))
-            else:   # near a bound: BOBYQA from the fitted θ, exactly as draw() does
+            else:  # near a bound: BOBYQA from the fitted θ, exactly as draw() does
                 rows.append(self._finish(*self.refit(y)))
         return np.array(rows)
 
@@ -131,7 +144,7 @@ class GlmmDrawTask:
     problem: GlmmProblem
     theta: np.ndarray
     beta: np.ndarray
-    whitening: np.ndarray      # Cholesky factor of the fitted covariance of β: β = β̂ + W z
+    whitening: np.ndarray  # Cholesky factor of the fitted covariance of β: β = β̂ + W z
     nagq: int
     fixed_names: tuple[str, ...]
 
@@ -141,8 +154,9 @@ class GlmmDrawTask:
         p = len(beta)
         scale = np.sqrt(np.maximum(np.diag(vcov), 1e-300)) if p else np.ones(0)
         whitening = np.linalg.cholesky(vcov + 1e-10 * np.diag(scale**2) + 1e-300 * np.eye(p)) if p else np.zeros((0, 0))
-        return cls(problem, np.asarray(theta, float), np.asarray(beta, float), whitening, int(nagq),
-                   tuple(design.fixed_names))
+        return cls(
+            problem, np.asarray(theta, float), np.asarray(beta, float), whitening, int(nagq), tuple(design.fixed_names)
+        )
 
     @property
     def names(self) -> list[str]:
@@ -172,12 +186,22 @@ class GlmmDrawTask:
             modes = pirls(problem, theta, beta, state["u"])
             if modes.converged:
                 state["u"] = modes.u
-            return agq_deviance(problem, theta, beta, modes, self.nagq) if self.nagq > 1 \
+            return (
+                agq_deviance(problem, theta, beta, modes, self.nagq)
+                if self.nagq > 1
                 else laplace_deviance(problem, modes)
+            )
+
         lower = np.concatenate([pr.structure.lower, np.full(len(self.beta), -np.inf)])
         step = np.concatenate([np.full(k, REFIT_STEP), np.full(len(self.beta), 0.5)])
-        opt = minimize_bounded(deviance, np.concatenate([self.theta, np.zeros(len(self.beta))]), lower,
-                               initial_step=step, ftol_abs=1e-7, xtol_abs=1e-6)
+        opt = minimize_bounded(
+            deviance,
+            np.concatenate([self.theta, np.zeros(len(self.beta))]),
+            lower,
+            initial_step=step,
+            ftol_abs=1e-7,
+            xtol_abs=1e-6,
+        )
         return np.concatenate([opt.final[:k], self.beta + self.whitening @ opt.final[k:]]), opt.fmin
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:

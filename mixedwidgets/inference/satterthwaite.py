@@ -84,7 +84,7 @@ def f_test(curvature: VarianceCurvature, beta: np.ndarray, L: np.ndarray, sigma:
     q = int(keep.sum())
     if q == 0:
         return None
-    rows = vectors[:, keep].T @ L                                  # P'L, q × p
+    rows = vectors[:, keep].T @ L  # P'L, q × p
     f_value = float(np.sum((rows @ beta) ** 2 / values[keep]) / q)
     nu = np.array([contrast_df(curvature, row) for row in rows])
     den = combined_df(nu)

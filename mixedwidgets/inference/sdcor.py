@@ -49,7 +49,7 @@ def sdcor_to_theta(structure: RandomEffectsStructure, sdcor: np.ndarray, sigma: 
     theta = np.empty(len(sdcor))
     for term in structure.terms:
         values = sdcor[term.theta_slice]
-        if term.q <= 2 and len(values) == 2 * term.q - 1:   # (1 | g) and correlated (1 + x | g): closed forms
+        if term.q <= 2 and len(values) == 2 * term.q - 1:  # (1 | g) and correlated (1 + x | g): closed forms
             if term.q == 2 and abs(values[1]) > 1.0:
                 return None
             theta[term.theta_slice] = _small_theta(values, sigma)
@@ -87,5 +87,5 @@ def semidefinite_cholesky(a: np.ndarray) -> np.ndarray | None:
         if pivot <= tolerance:
             continue
         out[j, j] = np.sqrt(pivot)
-        out[j + 1:, j] = (a[j + 1:, j] - out[j + 1:, :j] @ out[j, :j]) / out[j, j]
+        out[j + 1 :, j] = (a[j + 1 :, j] - out[j + 1 :, :j] @ out[j, :j]) / out[j, j]
     return out

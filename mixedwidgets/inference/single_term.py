@@ -24,18 +24,18 @@ class SchurFactor:
     """What the deviances need: log|L_θ|² and the lower factor of the Schur complement of [X y]."""
 
     logdet_random: float
-    tail: np.ndarray        # (p + 1) × (p + 1), lower
+    tail: np.ndarray  # (p + 1) × (p + 1), lower
     p: int
     n_random_tail: int = 0
 
     @property
     def fixed_factor(self) -> np.ndarray:
-        return self.tail[:self.p, :self.p]
+        return self.tail[: self.p, : self.p]
 
     @property
     def fixed_rhs(self) -> np.ndarray:
         """The last row of the factor under the fixed effects: R_X β = this (as backend.factor.BlockedFactor)."""
-        return self.tail[-1, :self.p]
+        return self.tail[-1, : self.p]
 
     @property
     def logdet_fixed(self) -> float:
@@ -62,8 +62,8 @@ def lower_factor(a: np.ndarray) -> np.ndarray:
 class SingleTermSystem:
     """The entries of A_g, the rows of B_g and [X y]'[X y] of a one-term model with q ≤ 2."""
 
-    a: tuple[np.ndarray, ...]     # a00 (q = 1); a00, a10, a11 (q = 2): each (levels,)
-    b: tuple[np.ndarray, ...]     # B_g's rows: each (levels, p + 1)
+    a: tuple[np.ndarray, ...]  # a00 (q = 1); a00, a10, a11 (q = 2): each (levels,)
+    b: tuple[np.ndarray, ...]  # B_g's rows: each (levels, p + 1)
     c: np.ndarray
     rows: np.ndarray
     cols: np.ndarray
@@ -76,7 +76,7 @@ class SingleTermSystem:
         b = cp.tail0.reshape(m, term.n_levels, term.q)
         rows = tuple(np.ascontiguousarray(b[:, :, i].T) for i in range(term.q))
         d = cp.diag0
-        assert cp.tailtail is not None   # one term: the tail is dense
+        assert cp.tailtail is not None  # one term: the tail is dense
         a = (d[:, 0, 0].copy(),) if term.q == 1 else (d[:, 0, 0].copy(), d[:, 1, 0].copy(), d[:, 1, 1].copy())
         return cls(a, rows, cp.tailtail, term.rows, term.cols, cp.p)
 

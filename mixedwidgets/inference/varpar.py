@@ -60,8 +60,8 @@ class VarianceProblem:
 class ThetaParts:
     """The pieces of the deviance that depend on θ alone."""
 
-    logdet: float             # log|L|² (+ log|R_X|² for REML)
-    pwrss: float              # r²
+    logdet: float  # log|L|² (+ log|R_X|² for REML)
+    pwrss: float  # r²
     unscaled_vcov: np.ndarray  # (R_X'R_X)⁻¹, p × p
 
 
@@ -107,8 +107,8 @@ def _theta_derivatives(problem: VarianceProblem, theta: np.ndarray, h: np.ndarra
     center, _ = at()
     plus = [at((i, 1)) for i in range(k)]
     minus = [at((i, -1)) for i in range(k)]
-    grad = np.stack([(plus[i][0] - minus[i][0]) / (2 * h[i]) for i in range(k)])          # (k, 2)
-    jac = np.stack([(plus[i][1] - minus[i][1]) / (2 * h[i]) for i in range(k)])            # (k, p, p)
+    grad = np.stack([(plus[i][0] - minus[i][0]) / (2 * h[i]) for i in range(k)])  # (k, 2)
+    jac = np.stack([(plus[i][1] - minus[i][1]) / (2 * h[i]) for i in range(k)])  # (k, p, p)
     hess = np.empty((k, k, 2))
     for i in range(k):
         hess[i, i] = (plus[i][0] - 2 * center + minus[i][0]) / h[i] ** 2
@@ -130,12 +130,12 @@ def _richardson(problem: VarianceProblem, theta: np.ndarray):
 class VarianceCurvature:
     """The Hessian of D(θ, σ), the covariance A of φ = (θ, σ), and ∂V/∂φ at the estimates."""
 
-    varpar: np.ndarray            # (θ̂, σ̂)
-    hessian: np.ndarray           # (k+1, k+1)
-    covariance: np.ndarray        # A = 2 H⁺ over the positive eigenvalues (lmerTest)
-    vcov_beta: np.ndarray         # V = σ² (R_X'R_X)⁻¹
-    vcov_jacobian: np.ndarray     # (k+1, p, p): ∂V/∂φ_i
-    notes: tuple[str, ...]        # lmerTest's warnings about negative or zero eigenvalues of H
+    varpar: np.ndarray  # (θ̂, σ̂)
+    hessian: np.ndarray  # (k+1, k+1)
+    covariance: np.ndarray  # A = 2 H⁺ over the positive eigenvalues (lmerTest)
+    vcov_beta: np.ndarray  # V = σ² (R_X'R_X)⁻¹
+    vcov_jacobian: np.ndarray  # (k+1, p, p): ∂V/∂φ_i
+    notes: tuple[str, ...]  # lmerTest's warnings about negative or zero eigenvalues of H
 
 
 def variance_curvature(problem: VarianceProblem, theta: np.ndarray, sigma: float) -> VarianceCurvature:
@@ -167,10 +167,14 @@ def covariance_from_hessian(hessian: np.ndarray) -> tuple[np.ndarray, tuple[str,
     zero = ~negative & ~positive
     notes = []
     if negative.any():
-        notes.append(f"the deviance Hessian in (θ, σ) has {negative.sum()} negative eigenvalue(s) "
-                     f"({', '.join(f'{v:.1e}' for v in values[negative])}): the model may not have converged")
+        notes.append(
+            f"the deviance Hessian in (θ, σ) has {negative.sum()} negative eigenvalue(s) "
+            f"({', '.join(f'{v:.1e}' for v in values[negative])}): the model may not have converged"
+        )
     if zero.any():
-        notes.append(f"the deviance Hessian in (θ, σ) has {zero.sum()} eigenvalue(s) close to zero "
-                     f"({', '.join(f'{v:.1e}' for v in values[zero])}): degrees of freedom are unreliable")
+        notes.append(
+            f"the deviance Hessian in (θ, σ) has {zero.sum()} eigenvalue(s) close to zero "
+            f"({', '.join(f'{v:.1e}' for v in values[zero])}): degrees of freedom are unreliable"
+        )
     kept = vectors[:, positive]
     return 2.0 * (kept / values[positive]) @ kept.T, tuple(notes)

@@ -14,8 +14,18 @@ from ..backend.family import FAMILY_NAMES, LINKS
 
 VIEWS = ("summary", "ranef", "varcomp", "covariance", "all")
 DDF_METHODS = ("satterthwaite", "kenward-roger", "asymptotic")
-VALUE_OPTIONS = {"-d": "data", "--data": "data", "-o": "out", "--out": "out", "--family": "family",
-                 "--nagq": "nagq", "--weights": "weights", "--view": "view", "--ddf": "ddf", "--link": "link"}
+VALUE_OPTIONS = {
+    "-d": "data",
+    "--data": "data",
+    "-o": "out",
+    "--out": "out",
+    "--family": "family",
+    "--nagq": "nagq",
+    "--weights": "weights",
+    "--view": "view",
+    "--ddf": "ddf",
+    "--link": "link",
+}
 FLAG_OPTIONS = {"--ml": "ml", "--quiet": "quiet", "-q": "quiet"}
 
 
@@ -32,10 +42,10 @@ class MagicRequest:
     ml: bool = False
     nagq: int = 1
     weights: str | None = None
-    view: str | None = None      # None: the configured default view
+    view: str | None = None  # None: the configured default view
     quiet: bool = False
-    ddf: str | None = None       # df of the summary's t tests (LMMs); None: Satterthwaite
-    link: str | None = None      # None: the family's default link
+    ddf: str | None = None  # df of the summary's t tests (LMMs); None: Satterthwaite
+    link: str | None = None  # None: the family's default link
 
 
 def strip_comments(text: str) -> str:
@@ -98,8 +108,10 @@ def _check_ddf(ns) -> None:
     if ns.ddf in (None, "asymptotic"):
         return
     if ns.family != "gaussian":
-        raise MagicArgumentError(f"--ddf {ns.ddf} applies to linear mixed models: a {ns.family} model's fixed "
-                                 "effects are tested by z tests, as glmer does (leave --ddf out)")
+        raise MagicArgumentError(
+            f"--ddf {ns.ddf} applies to linear mixed models: a {ns.family} model's fixed "
+            "effects are tested by z tests, as glmer does (leave --ddf out)"
+        )
     if ns.ddf == "kenward-roger" and ns.ml:
         raise MagicArgumentError("--ddf kenward-roger needs a REML fit (as lmerTest and pbkrtest): drop --ml")
 
@@ -120,6 +132,16 @@ def parse_magic(line: str, cell: str | None = None) -> MagicRequest:
     if ns.nagq < 1:
         raise MagicArgumentError("--nagq must be a positive whole number")
     _check_ddf(ns)
-    return MagicRequest(formula=formula, data=ns.data, out=ns.out, family=ns.family, ml=ns.ml,
-                        nagq=ns.nagq, weights=ns.weights, view=ns.view, quiet=ns.quiet, ddf=ns.ddf,
-                        link=ns.link)
+    return MagicRequest(
+        formula=formula,
+        data=ns.data,
+        out=ns.out,
+        family=ns.family,
+        ml=ns.ml,
+        nagq=ns.nagq,
+        weights=ns.weights,
+        view=ns.view,
+        quiet=ns.quiet,
+        ddf=ns.ddf,
+        link=ns.link,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 
 class Summary:
@@ -11,7 +11,7 @@ class Summary:
 
     def __init__(self, model, ddf: str | None = None):
         self.model = model
-        self.ddf = ddf   # df method of the t tests (LMMs); None: the model's default
+        self.ddf = ddf  # df method of the t tests (LMMs); None: the model's default
 
     def _repr_mimebundle_(self, **_kwargs):
         extra = {} if self.ddf is None else {"ddf": self.ddf}
@@ -30,8 +30,10 @@ class Notes:
 
     def _repr_mimebundle_(self, **_kwargs):
         items = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
-        return {"text/plain": "\n".join(f"Note: {n}" for n in self.notes),
-                "text/html": f'<ul class="mw-notes" style="color:#8a5300;margin:2px 0">{items}</ul>'}
+        return {
+            "text/plain": "\n".join(f"Note: {n}" for n in self.notes),
+            "text/html": f'<ul class="mw-notes" style="color:#8a5300;margin:2px 0">{items}</ul>',
+        }
 
 
 def views_for(model, view: str, interval_level: float, notes: Iterable[str] = (), ddf: str | None = None) -> list:
@@ -61,11 +63,13 @@ def fresh_notes(model, notes: Iterable[str]) -> list[str]:
     return [n for n in notes if " ".join(n.split()).lower() not in said]
 
 
-def show_result(model, notes: list[str], view: str, interval_level: float,
-                display: Callable | None = None, ddf: str | None = None) -> None:
+def show_result(
+    model, notes: list[str], view: str, interval_level: float, display: Callable | None = None, ddf: str | None = None
+) -> None:
     """Display the chosen view(s), with each note said once."""
     if display is None:
         from IPython.display import display as ipython_display
+
         display = ipython_display
     for item in views_for(model, view, interval_level, notes, ddf):
         display(item)

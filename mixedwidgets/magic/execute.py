@@ -23,8 +23,9 @@ def find_data(request: MagicRequest, namespace: Mapping[str, Any]):
     import pandas as pd
 
     if request.data not in namespace:
-        raise FitFailed(f"there is no variable named {request.data!r} in the notebook; load or create "
-                        "the DataFrame first")
+        raise FitFailed(
+            f"there is no variable named {request.data!r} in the notebook; load or create the DataFrame first"
+        )
     data = namespace[request.data]
     if not isinstance(data, pd.DataFrame):
         raise FitFailed(f"{request.data!r} is a {type(data).__name__}, not a pandas DataFrame")
@@ -49,8 +50,12 @@ def default_fit() -> Callable:
     return mixedwidgets.fit
 
 
-def run_fit(request: MagicRequest, namespace: Mapping[str, Any], fit: Callable | None = None,
-            progress_factory: Callable[[str], FitProgress] | None = None):
+def run_fit(
+    request: MagicRequest,
+    namespace: Mapping[str, Any],
+    fit: Callable | None = None,
+    progress_factory: Callable[[str], FitProgress] | None = None,
+):
     """Fit the requested model; returns (model, warning messages). Raises FitFailed for user mistakes."""
     from mixedwidgets.errors import MixedModelError, MixedModelWarning
 
@@ -60,8 +65,16 @@ def run_fit(request: MagicRequest, namespace: Mapping[str, Any], fit: Callable |
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", MixedModelWarning)
-            model = fit(request.formula, data, reml=not request.ml, family=request.family,
-                        nagq=request.nagq, weights=weights, link=request.link, progress=progress)
+            model = fit(
+                request.formula,
+                data,
+                reml=not request.ml,
+                family=request.family,
+                nagq=request.nagq,
+                weights=weights,
+                link=request.link,
+                progress=progress,
+            )
     except MixedModelError as exc:
         raise FitFailed(in_magic_words(str(exc))) from None
     except KeyboardInterrupt:
@@ -74,10 +87,13 @@ def run_fit(request: MagicRequest, namespace: Mapping[str, Any], fit: Callable |
 
 
 # mw.fit's keyword arguments as the magic spells them (a message about `weights=` means `--weights`)
-_OPTION_WORDS = [(re.compile(r"\bweights=(?=[\s,;.)]|$)"), "--weights"),
-                 (re.compile(r"\bnagq must\b"), "--nagq must"), (re.compile(r"\bnagq applies\b"), "--nagq applies"),
-                 (re.compile(r"\bfamily=(?=[\s,;.)]|$)"), "--family"),
-                 (re.compile(r"\bweights must\b"), "--weights must")]
+_OPTION_WORDS = [
+    (re.compile(r"\bweights=(?=[\s,;.)]|$)"), "--weights"),
+    (re.compile(r"\bnagq must\b"), "--nagq must"),
+    (re.compile(r"\bnagq applies\b"), "--nagq applies"),
+    (re.compile(r"\bfamily=(?=[\s,;.)]|$)"), "--family"),
+    (re.compile(r"\bweights must\b"), "--weights must"),
+]
 
 
 def in_magic_words(message: str) -> str:

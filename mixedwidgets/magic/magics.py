@@ -24,10 +24,10 @@ class MixedModelMagics(Magics):
     --ddf satterthwaite|kenward-roger|asymptotic (df of the summary's t tests; Satterthwaite by default).
     """
 
-    default_view = tl.Enum(VIEWS, default_value="all", help="View shown after a fit when --view is not given"
-                           ).tag(config=True)
-    interval_level = tl.Float(0.95, help="Interval level of the caterpillar plot (between 0 and 1)"
-                              ).tag(config=True)
+    default_view = tl.Enum(VIEWS, default_value="all", help="View shown after a fit when --view is not given").tag(
+        config=True
+    )
+    interval_level = tl.Float(0.95, help="Interval level of the caterpillar plot (between 0 and 1)").tag(config=True)
 
     @tl.validate("interval_level")
     def _valid_level(self, proposal):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 import time
-from typing import Callable
+from collections.abc import Callable
 
-SHOW_AFTER = 1.0     # seconds before anything is shown
+SHOW_AFTER = 1.0  # seconds before anything is shown
 UPDATE_EVERY = 0.25  # seconds between updates
 
 
@@ -41,8 +41,10 @@ class FitProgress:
             self.handle.update(bundle, raw=True)
 
     def text(self, now: float) -> str:
-        return (f"Fitting {self.formula}: {self.evaluations} evaluations, "
-                f"objective {self.objective:.6g}, {now - self.start:.1f} s")
+        return (
+            f"Fitting {self.formula}: {self.evaluations} evaluations, "
+            f"objective {self.objective:.6g}, {now - self.start:.1f} s"
+        )
 
     def _show(self, bundle):
         show = self._display

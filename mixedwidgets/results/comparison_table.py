@@ -23,7 +23,8 @@ class ComparisonTable(pd.DataFrame):
         return text + "".join(f"\nNote: {n}" for n in notes)
 
     def _repr_html_(self) -> str:
-        table = super()._repr_html_() or ""   # pandas escapes the cells (model formulas come from the user)
-        notes = "".join(f"<p class='mw-note' style='color:#8a5300;margin:2px 0'>{escape(n)}</p>"
-                        for n in getattr(self, "notes", ()))
+        table = super()._repr_html_() or ""  # pandas escapes the cells (model formulas come from the user)
+        notes = "".join(
+            f"<p class='mw-note' style='color:#8a5300;margin:2px 0'>{escape(n)}</p>" for n in getattr(self, "notes", ())
+        )
         return f"<div class='mw-compare'>{table}{notes}</div>"

@@ -80,6 +80,8 @@ def _reading(model, terms: HybridTerms, within, between, estimate, se, p) -> str
         f"same {x}, in groups whose mean {x} differs by one unit, differ by {estimate:+.3g} on average."
     )
     if np.isfinite(p) and p < 0.05:
-        return text + (f" The within and between effects clearly differ, so a model with {x} alone "
-                       "(one slope for both) would blend two different effects.")
+        return text + (
+            f" The within and between effects clearly differ, so a model with {x} alone "
+            "(one slope for both) would blend two different effects."
+        )
     return text + " The data do not show a clear difference between the within and between effects."

@@ -31,14 +31,20 @@ def gee_table(model, groups: str | None = None) -> pd.DataFrame:
     design = model.design
     family = _gee_family(sm, model)
     offset = None if design.offset is None else np.asarray(design.offset)
-    order = np.argsort(codes, kind="stable")   # GEE wants clusters contiguous
+    order = np.argsort(codes, kind="stable")  # GEE wants clusters contiguous
     kwargs = {"offset": None if offset is None else offset[order]}
     if design.weights is not None and model.family == "binomial":
         kwargs["weights"] = np.asarray(design.weights)[order]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = sm.GEE(np.asarray(design.y)[order], np.asarray(design.X)[order], groups=codes[order],
-                        family=family, cov_struct=sm.cov_struct.Exchangeable(), **kwargs).fit()
+        result = sm.GEE(
+            np.asarray(design.y)[order],
+            np.asarray(design.X)[order],
+            groups=codes[order],
+            family=family,
+            cov_struct=sm.cov_struct.Exchangeable(),
+            **kwargs,
+        ).fit()
     table = model.marginal_coefs()
     table["gee"] = np.asarray(result.params)
     table["gee_se"] = np.asarray(result.bse)

@@ -11,12 +11,14 @@ from scipy import stats
 from ..backend.fit_record import GlmmFit
 from ..errors import MixedModelError
 from ..names import INTERCEPT
-from .marginal import (delta_method_se, marginal_coefficients_at, marginal_means_at, rows_of_design,
-                       rows_of_newdata)
+from .marginal import delta_method_se, marginal_coefficients_at, marginal_means_at, rows_of_design, rows_of_newdata
 from .model import MixedModelResults
 
-_LATENT_RESIDUAL = {"logit": (np.pi**2 / 3, "latent (logit)"), "probit": (1.0, "latent (probit)"),
-                    "cloglog": (np.pi**2 / 6, "latent (cloglog)")}
+_LATENT_RESIDUAL = {
+    "logit": (np.pi**2 / 3, "latent (logit)"),
+    "probit": (1.0, "latent (probit)"),
+    "cloglog": (np.pi**2 / 6, "latent (cloglog)"),
+}
 _RATIO_NAME = {"logit": "odds ratio", "log": "rate ratio"}
 
 
@@ -40,8 +42,10 @@ class GeneralizedLinearMixedModel(MixedModelResults):
     def _engine_notes(self) -> list[str]:
         if self._fit.vcov_source == "hessian":
             return []
-        return ["Standard errors of the fixed effects come from R_X (the Hessian of the deviance was not "
-                "usable); they ignore the uncertainty in the variance components."]
+        return [
+            "Standard errors of the fixed effects come from R_X (the Hessian of the deviance was not "
+            "usable); they ignore the uncertainty in the variance components."
+        ]
 
     @property
     def dispersion(self) -> float | None:
@@ -68,9 +72,11 @@ class GeneralizedLinearMixedModel(MixedModelResults):
         if self.link in _LATENT_RESIDUAL:
             return _LATENT_RESIDUAL[self.link]
         if self.link != "log":
-            raise MixedModelError(f"the ICC of a {self.family} model with the {self.link} link has no latent "
-                                  "scale; refit with the log link")
-        if self.family == "gamma":   # lognormal approximation (Nakagawa, Johnson & Schielzeth 2017)
+            raise MixedModelError(
+                f"the ICC of a {self.family} model with the {self.link} link has no latent "
+                "scale; refit with the log link"
+            )
+        if self.family == "gamma":  # lognormal approximation (Nakagawa, Johnson & Schielzeth 2017)
             assert self.dispersion is not None
             return float(np.log1p(1.0 / self.dispersion)), "approximate (Gamma, lognormal approximation)"
         # Poisson and negative binomial, log link: lognormal approximation (Nakagawa et al. 2017)
@@ -79,13 +85,16 @@ class GeneralizedLinearMixedModel(MixedModelResults):
         lam = np.exp(beta0 + tau2 / 2)
         if self.family == "negative_binomial":
             assert self.dispersion is not None
-            return (float(np.log1p(1.0 / lam + 1.0 / self.dispersion)),
-                    "approximate (negative binomial, lognormal approximation)")
+            return (
+                float(np.log1p(1.0 / lam + 1.0 / self.dispersion)),
+                "approximate (negative binomial, lognormal approximation)",
+            )
         return float(np.log1p(1.0 / lam)), "approximate (Poisson, lognormal approximation)"
 
     # ---- predictions -----------------------------------------------------------------------------
-    def predict(self, newdata: pd.DataFrame | None = None, kind: str = "conditional",
-                scale: str = "response") -> np.ndarray:
+    def predict(
+        self, newdata: pd.DataFrame | None = None, kind: str = "conditional", scale: str = "response"
+    ) -> np.ndarray:
         """conditional (with the groups' modes), typical (b = 0) or marginal (averaged over b)."""
         self._check_prediction_arguments(kind, scale)
         link = self._fit.family.link
@@ -116,8 +125,15 @@ class GeneralizedLinearMixedModel(MixedModelResults):
         estimate = coefs(self._fit.theta, self._fit.beta)
         se = delta_method_se(coefs, self._fit)
         cond = self.coef_table()
-        return pd.DataFrame({"conditional": cond["estimate"], "conditional_se": cond["std_error"],
-                             "marginal": estimate, "marginal_se": se}, index=list(self._design.fixed_names))
+        return pd.DataFrame(
+            {
+                "conditional": cond["estimate"],
+                "conditional_se": cond["std_error"],
+                "marginal": estimate,
+                "marginal_se": se,
+            },
+            index=list(self._design.fixed_names),
+        )
 
     def marginal_coefs(self) -> pd.DataFrame:
         """Population-averaged coefficients (Hedeker et al. 2018) with delta-method SEs, beside the conditional ones."""
@@ -135,10 +151,17 @@ class GeneralizedLinearMixedModel(MixedModelResults):
             m0 = marginal_means_at(rows0, s, link, theta, beta).mean()
             m1 = marginal_means_at(rows1, s, link, theta, beta).mean()
             return np.array([m0, m1, m1 - m0])
+
         m0, m1, diff = effect(self._fit.theta, self._fit.beta)
         se = delta_method_se(effect, self._fit)
-        out = {"variable": var, "delta": delta, "mean_before": m0, "mean_after": m1,
-               "average_difference": diff, "average_difference_se": se[2]}
+        out = {
+            "variable": var,
+            "delta": delta,
+            "mean_before": m0,
+            "mean_after": m1,
+            "average_difference": diff,
+            "average_difference_se": se[2],
+        }
         out.update(self._ratios(var, delta))
         return pd.Series(out, name="average_effect")
 
@@ -148,8 +171,10 @@ class GeneralizedLinearMixedModel(MixedModelResults):
         if name is None or not coef:
             return {}
         table = self.marginal_coefs()
-        return {f"conditional_{name.replace(' ', '_')}": float(np.exp(table.loc[var, "conditional"] * delta)),
-                f"marginal_{name.replace(' ', '_')}": float(np.exp(table.loc[var, "marginal"] * delta))}
+        return {
+            f"conditional_{name.replace(' ', '_')}": float(np.exp(table.loc[var, "conditional"] * delta)),
+            f"marginal_{name.replace(' ', '_')}": float(np.exp(table.loc[var, "marginal"] * delta)),
+        }
 
     def _used_rows(self, var: str) -> pd.DataFrame:
         if var not in self._data.columns:
@@ -161,4 +186,5 @@ class GeneralizedLinearMixedModel(MixedModelResults):
     def gee_comparison(self, groups: str | None = None) -> pd.DataFrame:
         """Conditional (GLMM), marginal (from the GLMM) and GEE (exchangeable) coefficients side by side."""
         from .gee import gee_table
+
         return gee_table(self, groups)

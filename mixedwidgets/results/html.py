@@ -9,13 +9,22 @@ import numpy as np
 from . import tables
 from .number_format import format_coef_columns, format_r
 
-R_NAMES = {"estimate": "Estimate", "std_error": "Std. Error", "t_value": "t value", "z_value": "z value",
-           "p_value": "Pr(>|z|)", "conf_low": "lower", "conf_high": "upper"}
+R_NAMES = {
+    "estimate": "Estimate",
+    "std_error": "Std. Error",
+    "t_value": "t value",
+    "z_value": "z value",
+    "p_value": "Pr(>|z|)",
+    "conf_low": "lower",
+    "conf_high": "upper",
+}
 
-_STYLE = ("<style>.mw-summary table{border-collapse:collapse;margin:4px 0 10px}"
-          ".mw-summary th,.mw-summary td{padding:2px 8px;text-align:right;border-bottom:1px solid #ddd}"
-          ".mw-summary th:first-child,.mw-summary td:first-child{text-align:left}"
-          ".mw-note{color:#8a5300}</style>")
+_STYLE = (
+    "<style>.mw-summary table{border-collapse:collapse;margin:4px 0 10px}"
+    ".mw-summary th,.mw-summary td{padding:2px 8px;text-align:right;border-bottom:1px solid #ddd}"
+    ".mw-summary th:first-child,.mw-summary td:first-child{text-align:left}"
+    ".mw-note{color:#8a5300}</style>"
+)
 
 
 def _cell(value, tag: str = "td") -> str:
@@ -42,8 +51,10 @@ def random_effects_html(model) -> str:
     width = max([len(c) for c in table.Corr] + [0])
     header = ["Groups", "Name", "Variance", "Std.Dev."] + (["Corr"] + [""] * (width - 1) if width else [])
     variances, sds = format_r(table.Variance, 4), format_r(table["Std.Dev."], 4)
-    rows = [[r.Groups, r.Name, variances[i], sds[i]] + [_correlation(c) for c in r.Corr] + [None] * (width - len(r.Corr))
-            for i, (_, r) in enumerate(table.iterrows())]
+    rows = [
+        [r.Groups, r.Name, variances[i], sds[i]] + [_correlation(c) for c in r.Corr] + [None] * (width - len(r.Corr))
+        for i, (_, r) in enumerate(table.iterrows())
+    ]
     return _table(header, rows)
 
 
@@ -60,19 +71,23 @@ def summary_html(model, ddf: str | None = None) -> str:
     stats = tables.fit_statistics(model)
     groups = ", ".join(f"{g}: {n}" for g, n in model.ngroups.items())
     parts = [
-        _STYLE, '<div class="mw-summary">',
+        _STYLE,
+        '<div class="mw-summary">',
         f"<b>{escape(tables.title(model, ddf))}</b><br>",
         f"<code>{escape(model.formula)}</code><br>",
         (f"data: {escape(str(model.data_name))}; " if getattr(model, "data_name", None) else "")
         + f"{model.nobs} observations; groups: {escape(groups)}"
-        + (f"; {model.n_dropped} rows with missing values dropped" if model.n_dropped else "") + "<br>",
+        + (f"; {model.n_dropped} rows with missing values dropped" if model.n_dropped else "")
+        + "<br>",
         _table(list(stats.index), [list(stats.values)]),
-        "<b>Random effects</b>", random_effects_html(model),
+        "<b>Random effects</b>",
+        random_effects_html(model),
     ]
     if getattr(model, "dispersion", None) is not None:
         parts.append(f"Dispersion parameter ({escape(model.dispersion_name)}): {model.dispersion:.4g}<br>")
     parts += [
-        "<b>Fixed effects</b>", fixed_effects_html(model, ddf),
+        "<b>Fixed effects</b>",
+        fixed_effects_html(model, ddf),
     ]
     parts += [f'<div class="mw-note">Note: {escape(n)}</div>' for n in tables.notes(model)]
     parts.append("</div>")

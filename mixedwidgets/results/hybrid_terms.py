@@ -72,8 +72,7 @@ def find_hybrid_terms(design: Design, variable: str, group: str | None = None) -
     if len(found) > 1:
         groups = ", ".join(repr(t.group) for t in found)
         raise MixedModelError(
-            f"'{variable}' has within/between parts for several grouping factors ({groups}); "
-            "choose one with group="
+            f"'{variable}' has within/between parts for several grouping factors ({groups}); choose one with group="
         )
     return found[0]
 

@@ -11,12 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..names import INTERCEPT
-
-from ..names import INTERCEPT
-
 from ..errors import MixedModelError
-
+from ..names import INTERCEPT
 
 
 def _between_variance(cov: pd.DataFrame, values: dict[str, float]) -> float:
@@ -31,8 +27,9 @@ def icc_at(model, group: str, values: dict[str, float]) -> float:
         raise MixedModelError(f"no grouping factor {group!r}; the model has {sorted(covs)}")
     unknown = set(values) - set(covs[group].index)
     if unknown:
-        raise MixedModelError(f"{sorted(unknown)} are not predictors of the random term for {group!r}; "
-                              f"it has {list(covs[group].index)}")
+        raise MixedModelError(
+            f"{sorted(unknown)} are not predictors of the random term for {group!r}; it has {list(covs[group].index)}"
+        )
     between = {g: _between_variance(c, values if g == group else {}) for g, c in covs.items()}
     residual, _ = model.residual_variance()
     return between[group] / (sum(between.values()) + residual)
@@ -49,8 +46,10 @@ def icc_frame(model) -> pd.DataFrame:
         if INTERCEPT not in cov.index:
             notes.append("no random intercept: the ICC is that of the slope term at the values given")
         if slopes:
-            notes.append(f"depends on {', '.join(slopes)}: shown at {', '.join(s + ' = 0' for s in slopes)}; "
-                         "use icc_at() for other values")
+            notes.append(
+                f"depends on {', '.join(slopes)}: shown at {', '.join(s + ' = 0' for s in slopes)}; "
+                "use icc_at() for other values"
+            )
         if scale != "linear":
             notes.append(f"on the {scale} scale")
         rows.append((group, icc_at(model, group, {}), scale, "; ".join(notes)))

@@ -28,7 +28,7 @@ class RowsForMarginal:
 
     X: np.ndarray
     offset: np.ndarray
-    values: tuple[np.ndarray, ...]       # per sorted term, (n, q)
+    values: tuple[np.ndarray, ...]  # per sorted term, (n, q)
 
 
 def random_part_variance(rows: RowsForMarginal, covariances) -> np.ndarray:
@@ -59,8 +59,10 @@ def marginal_coefficients_at(rows: RowsForMarginal, structure, link, theta, beta
 def delta_method_se(function, fit, step: float = 1e-5) -> np.ndarray:
     """Standard errors of function(θ, β) from the covariance of the free parameters (Jacobian by differences)."""
     if fit.parameter_cov is None:
-        raise MixedModelError("no usable covariance of (θ, β) for this fit (the Hessian was not positive "
-                              "definite); population-averaged standard errors are not available")
+        raise MixedModelError(
+            "no usable covariance of (θ, β) for this fit (the Hessian was not positive "
+            "definite); population-averaged standard errors are not available"
+        )
     k = len(fit.theta)
     params = np.concatenate([fit.theta, fit.beta])
     free = np.flatnonzero(fit.free_parameters)
@@ -78,14 +80,17 @@ def delta_method_se(function, fit, step: float = 1e-5) -> np.ndarray:
 def rows_of_design(design, structure) -> RowsForMarginal:
     n = design.X.shape[0]
     offset = np.zeros(n) if design.offset is None else np.asarray(design.offset, dtype=float)
-    values = tuple(np.asarray(design.terms[t.design_position].values, dtype=float).reshape(n, t.q)
-                   for t in structure.terms)
+    values = tuple(
+        np.asarray(design.terms[t.design_position].values, dtype=float).reshape(n, t.q) for t in structure.terms
+    )
     return RowsForMarginal(np.asarray(design.X, dtype=float), offset, values)
 
 
 def rows_of_newdata(design, structure, newdata: pd.DataFrame) -> RowsForMarginal:
     X, _, _, offset = design.model_matrices(newdata, random=False)
     encodings = design.encoding.terms
-    values = tuple(np.asarray(encodings[t.design_position].values_for(newdata), dtype=float).reshape(len(X), t.q)
-                   for t in structure.terms)
+    values = tuple(
+        np.asarray(encodings[t.design_position].values_for(newdata), dtype=float).reshape(len(X), t.q)
+        for t in structure.terms
+    )
     return RowsForMarginal(np.asarray(X, dtype=float), np.zeros(len(X)) if offset is None else offset, values)

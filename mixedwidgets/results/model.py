@@ -6,8 +6,8 @@ Nothing here changes after construction; tables are computed on access (and cach
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from functools import cached_property
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -18,8 +18,8 @@ from ..design.types import Design
 from ..errors import MixedModelError
 from ..inference.ddf import DDF_TITLES, LmmInference, check_level, ddf_method
 from ..names import find_group
-from .icc import icc_at, icc_frame
 from .fit_settings import FitSettings
+from .icc import icc_at, icc_frame
 from .ranef import ranef_frame
 from .varcorr import term_covariances, varcorr_frame
 
@@ -34,8 +34,18 @@ class MixedModelResults:
 
     statistic_name = "t value"
 
-    def __init__(self, *, formula: str, design: Design, fit: MixedFit, data: pd.DataFrame, settings: FitSettings,
-                 notes: tuple[str, ...] = (), refit: Refit | None = None, data_name: str | None = None):
+    def __init__(
+        self,
+        *,
+        formula: str,
+        design: Design,
+        fit: MixedFit,
+        data: pd.DataFrame,
+        settings: FitSettings,
+        notes: tuple[str, ...] = (),
+        refit: Refit | None = None,
+        data_name: str | None = None,
+    ):
         self._formula = formula
         self._design = design
         self._fit = fit
@@ -57,6 +67,7 @@ class MixedModelResults:
     def settings(self) -> dict:
         """The arguments of the fit as a dict (for refits through mw.fit)."""
         return self._settings.as_arguments()
+
     optsummary = property(lambda self: self._fit.optsummary, doc="Optimizer, evaluations, return code.")
     data_name = property(lambda self: self._data_name, doc="The data's name where known (as lme4's Data: line).")
 
@@ -109,15 +120,23 @@ class MixedModelResults:
         """Estimates, standard errors, Wald statistics and Wald intervals of the fixed effects (z tests, as
         glmer: `ddf` may only be None or "asymptotic" here)."""
         if ddf is not None and ddf_method(ddf) != "asymptotic":
-            raise MixedModelError(f"ddf={ddf!r} applies to linear mixed models only: the fixed effects of a "
-                                  "GLMM are tested by z (Wald) tests, as glmer does; use ddf='asymptotic'")
+            raise MixedModelError(
+                f"ddf={ddf!r} applies to linear mixed models only: the fixed effects of a "
+                "GLMM are tested by z (Wald) tests, as glmer does; use ddf='asymptotic'"
+            )
         check_level(level)
         se = np.sqrt(np.diag(self._fit.vcov))
         z = stats.norm.ppf(0.5 + level / 2)
-        table = pd.DataFrame({"estimate": self._fit.beta, "std_error": se,
-                              self.statistic_name.replace(" ", "_"): self._fit.beta / se,
-                              "conf_low": self._fit.beta - z * se, "conf_high": self._fit.beta + z * se},
-                             index=list(self._design.fixed_names))
+        table = pd.DataFrame(
+            {
+                "estimate": self._fit.beta,
+                "std_error": se,
+                self.statistic_name.replace(" ", "_"): self._fit.beta / se,
+                "conf_low": self._fit.beta - z * se,
+                "conf_high": self._fit.beta + z * se,
+            },
+            index=list(self._design.fixed_names),
+        )
         return self._add_p_values(table)
 
     def _add_p_values(self, table: pd.DataFrame) -> pd.DataFrame:
@@ -173,18 +192,21 @@ class MixedModelResults:
         """broom.mixed's tidy(): effect, group, term, estimate, std_error, statistic, df, p_value,
         conf_low, conf_high; fixed effects, then variance parameters (sd__x, cor__x.y, sd__Observation)."""
         from .tidy import tidy_frame
+
         return tidy_frame(self, conf_level, ddf)
 
     def glance(self) -> pd.DataFrame:
         """broom.mixed's glance(): one row of fit statistics (stack models with pd.concat)."""
         from .tidy import glance_frame
+
         return glance_frame(self)
 
     # ---- random effects ----------------------------------------------------------------------
     @cached_property
     def varcorr(self) -> pd.DataFrame:
-        return varcorr_frame(self._fit.structure, self._fit.theta, self._sigma_scale(),
-                             residual=self.family == "gaussian")
+        return varcorr_frame(
+            self._fit.structure, self._fit.theta, self._sigma_scale(), residual=self.family == "gaussian"
+        )
 
     def _sigma_scale(self) -> float:
         return self.sigma if self.family == "gaussian" else 1.0
@@ -215,6 +237,7 @@ class MixedModelResults:
     def contextual_effect(self, variable: str, group: str | None = None):
         """β_between − β_within for a variable split by within()/between() or demean(), with its SE."""
         from .contextual import contextual_effect
+
         return contextual_effect(self, variable, group)
 
     # ---- prediction --------------------------------------------------------------------------
@@ -244,8 +267,9 @@ class MixedModelResults:
                 eta[known] += np.einsum("ij,ij->i", v[known], b[c[known]])
         return eta
 
-    def predict(self, newdata: pd.DataFrame | None = None, kind: str = "conditional",
-                scale: str = "response") -> np.ndarray:
+    def predict(
+        self, newdata: pd.DataFrame | None = None, kind: str = "conditional", scale: str = "response"
+    ) -> np.ndarray:
         """Predictions with each group's modes (conditional) or at b = 0 (typical)."""
         self._check_prediction_arguments(kind, scale)
         return self.linear_predictor(newdata, kind)
@@ -264,27 +288,36 @@ class MixedModelResults:
     def residuals(self) -> np.ndarray:
         return self._design.y - self.fitted()
 
-    def refit(self, **changes) -> "MixedModelResults":
+    def refit(self, **changes) -> MixedModelResults:
         """The same model fitted again with some arguments changed (e.g. reml=False)."""
         if self._refit is None:
             raise MixedModelError("this model was built without a refit function (fit it with mw.fit)")
         return self._refit(self, **changes)
 
     # ---- intervals (mixedwidgets.inference: profile, bootstrap, confint) -----------------------
-    def confint(self, method: str = "wald", level: float = 0.95, nsim: int = 1000, seed: int | None = None,
-                n_jobs: int = -1, progress=False) -> pd.DataFrame:
+    def confint(
+        self,
+        method: str = "wald",
+        level: float = 0.95,
+        nsim: int = 1000,
+        seed: int | None = None,
+        n_jobs: int = -1,
+        progress=False,
+    ) -> pd.DataFrame:
         """lower, upper for every parameter in lme4's confint order (sd_…|g, cor_…|g, sigma, fixed effects).
 
         method: "wald" (fixed effects only; NaN for the variance parameters, as lme4), "profile" (likelihood
         profile, ML for LMMs as lme4) or "boot" (percentile intervals of `bootstrap(nsim, seed)`).
         """
         from ..inference.confint import model_confint
+
         return model_confint(self._design, self._fit, method, level, nsim, seed, n_jobs, progress)
 
     def profile(self, zeta_max: float | None = None) -> pd.DataFrame:
         """The likelihood profile of every parameter as lme4's profile(): parameter, value, zeta."""
         from ..inference.confint import model_profile
         from ..inference.profile import DEFAULT_ZETA_MAX
+
         return model_profile(self._design, self._fit, DEFAULT_ZETA_MAX if zeta_max is None else zeta_max).frame()
 
     def bootstrap(self, nsim: int = 1000, seed: int | None = None, progress=True, n_jobs: int = -1):
@@ -294,12 +327,14 @@ class MixedModelResults:
         line that updates, or pass progress(done, total); Ctrl-C stops the workers.
         """
         from ..inference.confint import model_bootstrap
+
         return model_bootstrap(self._design, self._fit, nsim, seed, progress, n_jobs)
 
     # ---- display -----------------------------------------------------------------------------
     def summary(self, ddf: str | None = None) -> str:
         """lme4's summary; for LMMs the t tests use `ddf` (Satterthwaite's method by default, as lmerTest)."""
         from .summary import summary_text
+
         return summary_text(self, ddf)
 
     def __repr__(self) -> str:
@@ -307,6 +342,7 @@ class MixedModelResults:
 
     def _repr_html_(self, ddf: str | None = None) -> str:
         from .html import summary_html
+
         return summary_html(self, ddf)
 
 

@@ -59,15 +59,16 @@ def _pad(texts: list[str]) -> list[str]:
     return [t.rjust(size) for t in texts]
 
 
-def format_estimates(estimates: Iterable[float], std_errors: Iterable[float], digits: int = 4
-                     ) -> tuple[list[str], list[str]]:
+def format_estimates(
+    estimates: Iterable[float], std_errors: Iterable[float], digits: int = 4
+) -> tuple[list[str], list[str]]:
     """Estimate and standard-error columns as printCoefmat formats them (rounded together, then format)."""
     est, se = np.asarray(list(estimates), float), np.asarray(list(std_errors), float)
     both = np.abs(np.concatenate([est, se]))
     both = both[np.isfinite(both) & (both != 0)]
     decimals = max(1, digits - (1 + math.floor(math.log10(both.min())))) if both.size else digits
     texts = format_r(np.concatenate([np.round(est, decimals), np.round(se, decimals)]), digits)
-    return texts[: est.size], texts[est.size:]
+    return texts[: est.size], texts[est.size :]
 
 
 def format_statistic(values: Iterable[float], digits: int = 4) -> list[str]:

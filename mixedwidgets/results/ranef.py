@@ -12,8 +12,15 @@ def ranef_frame(structure, design_terms, modes, covariances) -> pd.DataFrame:
     for layout, b, cov in zip(structure.terms, modes, covariances):
         levels = np.asarray(design_terms[layout.design_position].levels, dtype=object)
         for i, name in enumerate(layout.columns):
-            pieces.append(pd.DataFrame({
-                "group": layout.group, "term": name, "level": levels,
-                "condval": b[:, i], "condsd": np.sqrt(np.maximum(cov[:, i, i], 0.0)),
-            }))
+            pieces.append(
+                pd.DataFrame(
+                    {
+                        "group": layout.group,
+                        "term": name,
+                        "level": levels,
+                        "condval": b[:, i],
+                        "condsd": np.sqrt(np.maximum(cov[:, i, i], 0.0)),
+                    }
+                )
+            )
     return pd.concat(pieces, ignore_index=True)

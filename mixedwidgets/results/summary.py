@@ -27,9 +27,12 @@ def _random_effects_lines(model) -> list[str]:
     table = tables.random_effects_table(model)
     if table.empty:
         return []
-    columns = {"Groups": list(table.Groups), "Name": list(table.Name),
-               "Variance": format_r(table.Variance, 4),
-               "Std.Dev.": format_r(table["Std.Dev."], 4)}
+    columns = {
+        "Groups": list(table.Groups),
+        "Name": list(table.Name),
+        "Variance": format_r(table.Variance, 4),
+        "Std.Dev.": format_r(table["Std.Dev."], 4),
+    }
     corr = [" ".join(_correlation_text(c) for c in row).rstrip() for row in table.Corr]
     if any(corr):
         columns["Corr"] = corr
@@ -43,8 +46,15 @@ def _fixed_effects_lines(model, ddf: str | None) -> list[str]:
     if "p_value" in table:
         cols.append("p_value")
     p_name = "Pr(>|t|)" if "df" in table else "Pr(>|z|)"
-    shown = table[cols].rename(columns={"estimate": "Estimate", "std_error": "Std. Error",
-                                         "t_value": "t value", "z_value": "z value", "p_value": p_name})
+    shown = table[cols].rename(
+        columns={
+            "estimate": "Estimate",
+            "std_error": "Std. Error",
+            "t_value": "t value",
+            "z_value": "z value",
+            "p_value": p_name,
+        }
+    )
     texts = format_coef_columns({name: shown[name].to_numpy(float) for name in shown.columns})
     return _aligned({"": [str(i) for i in shown.index], **texts}, left={""})
 
@@ -64,8 +74,10 @@ def summary_text(model, ddf: str | None = None) -> str:
     groups = ", ".join(f"{g}, {n}" for g, n in model.ngroups.items())
     lines += [f"Number of obs: {model.nobs}, groups: {groups}"]
     if getattr(model, "dispersion", None) is not None:
-        lines += [f"Dispersion parameter for the {model.family.replace('_', ' ')} family "
-                  f"({model.dispersion_name}): {model.dispersion:.4g}"]
+        lines += [
+            f"Dispersion parameter for the {model.family.replace('_', ' ')} family "
+            f"({model.dispersion_name}): {model.dispersion:.4g}"
+        ]
     lines += ["", "Fixed effects:"]
     lines += _fixed_effects_lines(model, ddf)
     notes = tables.notes(model)

@@ -48,8 +48,15 @@ def random_effects_table(model) -> pd.DataFrame:
                 corr.append(float(hit.sdcor.iloc[0]) if len(hit) else None)  # None: not in the model
             while corr and corr[-1] is None:
                 corr.pop()
-            rows.append({"Groups": group if k == 0 else "", "Name": row.var1,
-                         "Variance": row.vcov, "Std.Dev.": row.sdcor, "Corr": corr})
+            rows.append(
+                {
+                    "Groups": group if k == 0 else "",
+                    "Name": row.var1,
+                    "Variance": row.vcov,
+                    "Std.Dev.": row.sdcor,
+                    "Corr": corr,
+                }
+            )
     for _, row in vc[vc.group == "Residual"].iterrows():
         rows.append({"Groups": "Residual", "Name": "", "Variance": row.vcov, "Std.Dev.": row.sdcor, "Corr": []})
     return pd.DataFrame(rows)

@@ -19,8 +19,7 @@ def correlated_pairs(layout) -> list[tuple[int, int]]:
     return [(i, j) for i in range(layout.q) for j in range(i + 1, layout.q) if (i, j) in together]
 
 
-def varcorr_frame(structure: RandomEffectsStructure, theta: np.ndarray, sigma: float,
-                  residual: bool) -> pd.DataFrame:
+def varcorr_frame(structure: RandomEffectsStructure, theta: np.ndarray, sigma: float, residual: bool) -> pd.DataFrame:
     """One row per variance, then per covariance (sdcor = correlation), then the residual."""
     rows: list[tuple[str, str | None, str | None, float, float]] = []
     for layout, cov in zip(structure.terms, term_covariances(structure, theta, sigma)):

@@ -63,9 +63,20 @@ def simulate_responses(model, nsim: int = 1, seed=None) -> pd.DataFrame:
     return pd.DataFrame(draws, index=design.row_index, columns=columns)
 
 
-def simulate_data(formula: str, data: pd.DataFrame, *, fixed, random, sigma: float | None = None,
-                  family: str = "gaussian", link: str | None = None, trials=None,
-                  seed=None, return_effects: bool = False, dispersion: float | None = None):
+def simulate_data(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    fixed,
+    random,
+    sigma: float | None = None,
+    family: str = "gaussian",
+    link: str | None = None,
+    trials=None,
+    seed=None,
+    return_effects: bool = False,
+    dispersion: float | None = None,
+):
     """A copy of ``data`` with the response of ``formula`` drawn from the model with these values.
 
     fixed: dict of fixed effects by column name, as in the fitted model's fixed_names
@@ -101,8 +112,10 @@ def simulate_data(formula: str, data: pd.DataFrame, *, fixed, random, sigma: flo
 
 
 def _effects_frames(terms, effects: dict[str, np.ndarray]) -> dict[str, pd.DataFrame]:
-    return {t.group: pd.DataFrame(effects[t.group], index=pd.Index(t.levels, name=t.group),
-                                  columns=list(t.columns)) for t in terms}
+    return {
+        t.group: pd.DataFrame(effects[t.group], index=pd.Index(t.levels, name=t.group), columns=list(t.columns))
+        for t in terms
+    }
 
 
 def generator(seed) -> np.random.Generator:
@@ -138,8 +151,9 @@ def draw_random_effects(terms, covariances, rng) -> tuple[np.ndarray, dict[str, 
     return total, effects
 
 
-def draw_response(family: str, mu: np.ndarray, sigma, weights, rng: np.random.Generator,
-                  dispersion: float | None = None) -> np.ndarray:
+def draw_response(
+    family: str, mu: np.ndarray, sigma, weights, rng: np.random.Generator, dispersion: float | None = None
+) -> np.ndarray:
     """New responses given the conditional mean μ (and θ or the shape for the negative binomial, Gamma)."""
     if family == "gaussian":
         scale = float(sigma) * np.ones_like(mu)
@@ -221,8 +235,9 @@ def _trials(trials, data: pd.DataFrame, rows: np.ndarray) -> np.ndarray | None:
     return array
 
 
-def _with_response(data: pd.DataFrame, response: str, y: np.ndarray, positions: np.ndarray,
-                   counts: bool) -> pd.DataFrame:
+def _with_response(
+    data: pd.DataFrame, response: str, y: np.ndarray, positions: np.ndarray, counts: bool
+) -> pd.DataFrame:
     """A copy of ``data`` with the response (integers for counts when no row is missing)."""
     result = data.copy()
     column = np.full(len(data), np.nan)

@@ -102,9 +102,7 @@ def _correlations(spec, columns: tuple[str, ...], where: str) -> np.ndarray:
         return corr
     if not isinstance(spec, Mapping):
         if q != 2:
-            raise MixedModelError(
-                f"{where}: with {q} columns give correlations as a dict {{(a, b): r, ...}}"
-            )
+            raise MixedModelError(f"{where}: with {q} columns give correlations as a dict {{(a, b): r, ...}}")
         spec = {(columns[0], columns[1]): spec}
     for pair, value in spec.items():
         if not (isinstance(pair, tuple) and len(pair) == 2 and all(p in columns for p in pair)):

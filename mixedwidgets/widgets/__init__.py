@@ -9,5 +9,12 @@ from .inspector import RanefInspector
 from .marginal import MarginalCurves
 from .varcomp import VarianceTable
 
-__all__ = ["explore", "Dashboard", "RanefInspector", "VarianceTable", "CovarianceExplorer",
-           "CovariancePanel", "MarginalCurves"]
+__all__ = [
+    "explore",
+    "Dashboard",
+    "RanefInspector",
+    "VarianceTable",
+    "CovarianceExplorer",
+    "CovariancePanel",
+    "MarginalCurves",
+]

@@ -35,7 +35,7 @@ def inline_module(name: str, folder: Path) -> str:
     return _IMPORT.sub(replace, source)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def explorer_esm() -> str:
     """The covariance explorer as one self-contained ES module."""
     return inline_module("covariance_explorer.js", js_directory())

@@ -34,22 +34,37 @@ class CaterpillarPlot:
 
     def _build_figure(self) -> bq.Figure:
         scales = {"x": self.x_scale, "y": self.y_scale}
-        self.zero = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales=scales, colors=["#999999"],
-                             line_style="dashed", enable_hover=False)
-        self.intervals = bq.Lines(x=[], y=[], scales=scales, colors=[INTERVAL], stroke_width=1.5,
-                                  enable_hover=False)
-        self.chosen_interval = bq.Lines(x=[], y=[], scales=scales, colors=[CHOSEN], stroke_width=3,
-                                        enable_hover=False)
-        self.points = bq.Scatter(x=[], y=[], scales=scales, colors=[MODE], default_size=24,
-                                 stroke="white", tooltip=self.tooltip,
-                                 interactions={"hover": "tooltip"})
-        self.selected = bq.Scatter(x=[], y=[], scales=scales, colors=[CHOSEN], default_size=110,
-                                   stroke="black", stroke_width=1.5, enable_hover=False)
+        self.zero = bq.Lines(
+            x=[0.0, 0.0], y=[0.0, 1.0], scales=scales, colors=["#999999"], line_style="dashed", enable_hover=False
+        )
+        self.intervals = bq.Lines(x=[], y=[], scales=scales, colors=[INTERVAL], stroke_width=1.5, enable_hover=False)
+        self.chosen_interval = bq.Lines(x=[], y=[], scales=scales, colors=[CHOSEN], stroke_width=3, enable_hover=False)
+        self.points = bq.Scatter(
+            x=[],
+            y=[],
+            scales=scales,
+            colors=[MODE],
+            default_size=24,
+            stroke="white",
+            tooltip=self.tooltip,
+            interactions={"hover": "tooltip"},
+        )
+        self.selected = bq.Scatter(
+            x=[],
+            y=[],
+            scales=scales,
+            colors=[CHOSEN],
+            default_size=110,
+            stroke="black",
+            stroke_width=1.5,
+            enable_hover=False,
+        )
         self.x_axis = bq.Axis(scale=self.x_scale, label="conditional mode", grid_lines="dashed")
         self.y_axis = bq.Axis(scale=self.y_scale, side="left", grid_lines="none")
         figure = bq.Figure(
             marks=[self.zero, self.intervals, self.chosen_interval, self.points, self.selected],
-            axes=[self.x_axis, self.y_axis], animation_duration=0,
+            axes=[self.x_axis, self.y_axis],
+            animation_duration=0,
             fig_margin={"top": 10, "bottom": 45, "left": 60, "right": 15},
             layout=ipw.Layout(width="100%", height="420px", min_width="320px"),
         )
@@ -109,16 +124,18 @@ class CaterpillarPlot:
         else:
             d = self.data
             assert d is not None
-            self._set_xy(self.selected, d.condval[pos:pos + 1], np.array([float(pos)]))
+            self._set_xy(self.selected, d.condval[pos : pos + 1], np.array([float(pos)]))
             self._set_xy(self.chosen_interval, np.array([d.lower[pos], d.upper[pos]]), np.array([float(pos)] * 2))
 
     def describe(self, pos: int) -> str:
         """Tooltip HTML for sorted position `pos` (all data escaped)."""
         d = self.data
         assert d is not None
-        return (f"<b>{esc(d.group)} {esc(d.labels[pos])}</b><br>{esc(d.term)}: {fmt(d.condval[pos])}"
-                f"<br>{100 * d.level:g}% interval: [{fmt(d.lower[pos])}, {fmt(d.upper[pos])}]"
-                f"<br>conditional SD: {fmt(d.condsd[pos])}")
+        return (
+            f"<b>{esc(d.group)} {esc(d.labels[pos])}</b><br>{esc(d.term)}: {fmt(d.condval[pos])}"
+            f"<br>{100 * d.level:g}% interval: [{fmt(d.lower[pos])}, {fmt(d.upper[pos])}]"
+            f"<br>conditional SD: {fmt(d.condsd[pos])}"
+        )
 
     def _hovered(self, _mark, content) -> None:
         pos = element_index(content, "data", self._size())

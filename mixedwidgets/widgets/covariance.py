@@ -26,8 +26,10 @@ from .validate import valid_index, valid_number
 if TYPE_CHECKING:
     import numpy as np
 
-NO_SLOPE_NOTE = ("The covariance explorer needs a grouping factor with a random intercept and a random "
-                 "slope, as in (1 + x | g); this model has none.")
+NO_SLOPE_NOTE = (
+    "The covariance explorer needs a grouping factor with a random intercept and a random "
+    "slope, as in (1 + x | g); this model has none."
+)
 
 
 class CovarianceExplorer(anywidget.AnyWidget):
@@ -38,7 +40,7 @@ class CovarianceExplorer(anywidget.AnyWidget):
     n_levels = tl.Int(0).tag(sync=True)
     u0 = tl.Bytes(b"").tag(sync=True)
     u1 = tl.Bytes(b"").tag(sync=True)
-    own0 = tl.Bytes(b"").tag(sync=True)     # each group's own least-squares deviations (Gaussian only)
+    own0 = tl.Bytes(b"").tag(sync=True)  # each group's own least-squares deviations (Gaussian only)
     own1 = tl.Bytes(b"").tag(sync=True)
     show_own = tl.Bool(False).tag(sync=True)
     tau = tl.List(tl.Float(), [1.0, 0.0, 1.0]).tag(sync=True)
@@ -106,8 +108,9 @@ class CovarianceExplorer(anywidget.AnyWidget):
         if self._payload is None:
             return ""
         own = self._own if self.show_own else None
-        return covariance_svg(self._payload, self.group, self.slope_name, self.centre, self.selected_level,
-                              own, self.contour_level)
+        return covariance_svg(
+            self._payload, self.group, self.slope_name, self.centre, self.selected_level, own, self.contour_level
+        )
 
     def _repr_mimebundle_(self, **kwargs):
         picture = self.picture()
@@ -151,8 +154,11 @@ class CovariancePanel(ipw.VBox):
         self.reader = reader_for(model)
         self.pairs = slope_pairs(self.reader)
         self.explorer = CovarianceExplorer(self.reader)
-        self.chooser = ipw.Dropdown(options=[(p.label, i) for i, p in enumerate(self.pairs)],
-                                    description="Slope", layout=ipw.Layout(width="360px"))
+        self.chooser = ipw.Dropdown(
+            options=[(p.label, i) for i, p in enumerate(self.pairs)],
+            description="Slope",
+            layout=ipw.Layout(width="360px"),
+        )
         self.chooser.observe(self._chosen, "value")
         children = [self.chooser, self.explorer] if len(self.pairs) > 1 else [self.explorer]
         super().__init__(children=children, **kwargs)

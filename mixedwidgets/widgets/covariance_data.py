@@ -26,8 +26,8 @@ class ExplorerPayload:
     names: tuple[str, ...]
     u0: np.ndarray
     u1: np.ndarray
-    tau: tuple[float, float, float]     # tau00, tau01, tau11 at c = 0
-    beta: tuple[float, float]           # fixed intercept and slope
+    tau: tuple[float, float, float]  # tau00, tau01, tau11 at c = 0
+    beta: tuple[float, float]  # fixed intercept and slope
     x_range: tuple[float, float]
     centre_range: tuple[float, float]
 
@@ -52,8 +52,11 @@ def explorer_payload(reader, pair: SlopePair) -> ExplorerPayload:
     """Conditional modes, covariance and ranges for one (group, slope) pair."""
     names = reader.levels(pair.group)
     cov = reader.model.covariance(pair.group)
-    tau = (float(cov.loc[INTERCEPT, INTERCEPT]), float(cov.loc[INTERCEPT, pair.slope]),
-           float(cov.loc[pair.slope, pair.slope]))
+    tau = (
+        float(cov.loc[INTERCEPT, INTERCEPT]),
+        float(cov.loc[INTERCEPT, pair.slope]),
+        float(cov.loc[pair.slope, pair.slope]),
+    )
     fixef = reader.model.fixef
     beta = (float(fixef.get(INTERCEPT, 0.0)), float(fixef.get(pair.slope, 0.0)))
     term = reader.design_term(pair.group)
@@ -64,9 +67,13 @@ def explorer_payload(reader, pair: SlopePair) -> ExplorerPayload:
     if hi <= lo:
         hi = lo + 1.0
     return ExplorerPayload(
-        names=names, u0=_modes(reader, pair.group, INTERCEPT, names),
-        u1=_modes(reader, pair.group, pair.slope, names), tau=tau, beta=beta,
-        x_range=(lo, hi), centre_range=(min(lo, 0.0), max(hi, 0.0)),
+        names=names,
+        u0=_modes(reader, pair.group, INTERCEPT, names),
+        u1=_modes(reader, pair.group, pair.slope, names),
+        tau=tau,
+        beta=beta,
+        x_range=(lo, hi),
+        centre_range=(min(lo, 0.0), max(hi, 0.0)),
     )
 
 

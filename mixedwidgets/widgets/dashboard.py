@@ -82,8 +82,10 @@ class Dashboard(ipw.VBox):
         if self.notes:
             parts.append(ipw.HTML(notes_html(self.notes), layout=ipw.Layout(width="100%")))
         # each table keeps its natural width; the row wraps when both do not fit side by side
-        fixed = ipw.HTML(fixed_effects_html(model, self.ddf), layout=ipw.Layout(flex="0 0 auto", margin="0 28px 0 0",
-                                                                       max_width="100%"))
+        fixed = ipw.HTML(
+            fixed_effects_html(model, self.ddf),
+            layout=ipw.Layout(flex="0 0 auto", margin="0 28px 0 0", max_width="100%"),
+        )
         self.varcomp.layout = ipw.Layout(flex="0 0 auto", max_width="100%")
         parts.append(ipw.HBox([fixed, self.varcomp], layout=ipw.Layout(flex_flow="row wrap", width="100%")))
         parts += [_heading(RANEF_TITLE), self.inspector]
@@ -111,9 +113,15 @@ class Dashboard(ipw.VBox):
         from ..results import tables
         from .varcomp_html import varcomp_html
 
-        parts = [header_html(model, tables.title(model, self.ddf)), notes_html(self.notes),
-                 tag("div", fixed_effects_html(model, self.ddf) + varcomp_html(model, with_notes=False),
-                     style="display:flex;flex-wrap:wrap;gap:8px 28px")]
+        parts = [
+            header_html(model, tables.title(model, self.ddf)),
+            notes_html(self.notes),
+            tag(
+                "div",
+                fixed_effects_html(model, self.ddf) + varcomp_html(model, with_notes=False),
+                style="display:flex;flex-wrap:wrap;gap:8px 28px",
+            ),
+        ]
         views = []
         if has_rows(self.inspector.plot.data):
             caption = tag("div", self.inspector.caption.value, style="max-width:460px")
@@ -137,8 +145,9 @@ class Dashboard(ipw.VBox):
         return target
 
     def _repr_mimebundle_(self, **kwargs):
-        return with_static(super()._repr_mimebundle_(**kwargs), self.static_html(), self.picture(),
-                           str(self.reader.model.summary()))
+        return with_static(
+            super()._repr_mimebundle_(**kwargs), self.static_html(), self.picture(), str(self.reader.model.summary())
+        )
 
 
 def explore(model, interval_level: float = 0.95, notes=(), ddf: str | None = None) -> Dashboard:

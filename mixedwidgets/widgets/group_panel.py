@@ -9,10 +9,12 @@ import numpy as np
 from .html_util import esc
 from .ranef_data import GroupPanelData
 
-FITTED = "#e08a00"        # the chosen group's colour in every view
+FITTED = "#e08a00"  # the chosen group's colour in every view
 POPULATION = "#555555"
-PROMPT = ("<div style='line-height:1.4;white-space:normal'><i>Pick a group (click a dot, a point in the covariance "
-          "view, or type its name) to see its data.</i></div>")
+PROMPT = (
+    "<div style='line-height:1.4;white-space:normal'><i>Pick a group (click a dot, a point in the covariance "
+    "view, or type its name) to see its data.</i></div>"
+)
 
 
 class GroupPanel:
@@ -23,16 +25,16 @@ class GroupPanel:
         self.x_scale = bq.LinearScale()
         self.y_scale = bq.LinearScale()
         scales = {"x": self.x_scale, "y": self.y_scale}
-        self.points = bq.Scatter(x=[], y=[], scales=scales, colors=["#1f77b4"], default_size=36,
-                                 enable_hover=False)
-        self.fitted = bq.Lines(x=[], y=[], scales=scales, colors=[FITTED], stroke_width=2.5,
-                               enable_hover=False)
-        self.population = bq.Lines(x=[], y=[], scales=scales, colors=[POPULATION], line_style="dashed",
-                                   stroke_width=2, enable_hover=False)
+        self.points = bq.Scatter(x=[], y=[], scales=scales, colors=["#1f77b4"], default_size=36, enable_hover=False)
+        self.fitted = bq.Lines(x=[], y=[], scales=scales, colors=[FITTED], stroke_width=2.5, enable_hover=False)
+        self.population = bq.Lines(
+            x=[], y=[], scales=scales, colors=[POPULATION], line_style="dashed", stroke_width=2, enable_hover=False
+        )
         self.x_axis = bq.Axis(scale=self.x_scale, label="")
         self.y_axis = bq.Axis(scale=self.y_scale, side="left", label=y_label or response_name)
         self.figure = bq.Figure(
-            marks=[self.population, self.fitted, self.points], axes=[self.x_axis, self.y_axis],
+            marks=[self.population, self.fitted, self.points],
+            axes=[self.x_axis, self.y_axis],
             animation_duration=0,
             fig_margin={"top": 15, "bottom": 45, "left": 60, "right": 15},
             layout=ipw.Layout(width="100%", height="320px", min_width="300px"),
@@ -61,10 +63,12 @@ class GroupPanel:
             self.population.x, self.population.y = data.x, data.typical
         self.x_axis.label = data.x_label
         self._rescale(data)
-        self.caption.value = (f"<div style='white-space:normal;line-height:1.35'><b>{esc(group)} {esc(data.label)}"
-                              f"</b>: {len(data.y)} observations of {esc(self.response_name)}; solid orange: this "
-                              f"{esc(group)}'s fitted line (conditional), dashed grey: a typical {esc(group)} "
-                              "(random effects 0)</div>")
+        self.caption.value = (
+            f"<div style='white-space:normal;line-height:1.35'><b>{esc(group)} {esc(data.label)}"
+            f"</b>: {len(data.y)} observations of {esc(self.response_name)}; solid orange: this "
+            f"{esc(group)}'s fitted line (conditional), dashed grey: a typical {esc(group)} "
+            "(random effects 0)</div>"
+        )
 
     def _rescale(self, data: GroupPanelData) -> None:
         for scale, arrays in ((self.x_scale, [data.x]), (self.y_scale, [data.y, data.conditional, data.typical])):

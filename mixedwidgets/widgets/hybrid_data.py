@@ -14,10 +14,9 @@ import numpy as np
 
 from ..errors import MixedModelError
 from ..names import INTERCEPT
-from .reader import ModelReader, reader_for
 from ..results.contextual import ContextualEffect, contextual_effect
 from ..results.hybrid_terms import HybridTerms, find_hybrid_terms
-
+from .reader import ModelReader, reader_for
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def _design_term(reader: ModelReader, terms: HybridTerms, group: str | None):
     available = list(reader.design_terms)
     if wanted is None and len(available) == 1:
         return available[0]
-    for term in available:   # the user may write a group name with or without formulaic's backticks
+    for term in available:  # the user may write a group name with or without formulaic's backticks
         if term.group == wanted or term.group.replace("`", "") == str(wanted).replace("`", ""):
             return term
     names = ", ".join(repr(t.group) for t in available)
@@ -83,8 +82,7 @@ def _ranef_by_level(model, group: str, column: str, levels) -> np.ndarray:
 def _other_columns_at_means(reader: ModelReader, terms: HybridTerms) -> float:
     X = reader.fixed_matrix
     skip = {INTERCEPT, terms.within_name, terms.between_name}
-    return float(sum(reader.model.fixef[n] * X[:, k].mean() for k, n in enumerate(reader.fixed_names)
-                     if n not in skip))
+    return float(sum(reader.model.fixef[n] * X[:, k].mean() for k, n in enumerate(reader.fixed_names) if n not in skip))
 
 
 def _per_level(values: np.ndarray, codes: np.ndarray, n: int, how) -> np.ndarray:
@@ -107,10 +105,18 @@ def hybrid_view_data(model, variable: str, group: str | None = None) -> HybridVi
     gaussian = not reader.is_glmm
     y_label = reader.response_name + ("" if gaussian else " (link scale)")
     return HybridViewData(
-        variable=variable, group=term.group, y_label=y_label, levels=tuple(map(str, term.levels)),
-        x=x, y=reader.response if gaussian else None,
-        centre_x=centre_x, centre_y=intercept + effect.between * centre_x + u0,
+        variable=variable,
+        group=term.group,
+        y_label=y_label,
+        levels=tuple(map(str, term.levels)),
+        x=x,
+        y=reader.response if gaussian else None,
+        centre_x=centre_x,
+        centre_y=intercept + effect.between * centre_x + u0,
         slope=effect.within + u1,
-        x_low=_per_level(x, codes, n, np.min), x_high=_per_level(x, codes, n, np.max),
-        between_intercept=intercept, between_slope=effect.between, effect=effect,
+        x_low=_per_level(x, codes, n, np.min),
+        x_high=_per_level(x, codes, n, np.max),
+        between_intercept=intercept,
+        between_slope=effect.between,
+        effect=effect,
     )

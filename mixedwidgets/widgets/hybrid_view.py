@@ -40,22 +40,38 @@ class HybridView(ipw.VBox):
     def _build_figure(self) -> bq.Figure:
         d, scales = self.data, {"x": self.x_scale, "y": self.y_scale}
         px, py = self._observations()
-        self.points = bq.Scatter(x=px, y=py, scales=scales, colors=[POINT_COLOUR], default_size=10,
-                                 opacities=[0.5], enable_hover=False)
+        self.points = bq.Scatter(
+            x=px, y=py, scales=scales, colors=[POINT_COLOUR], default_size=10, opacities=[0.5], enable_hover=False
+        )
         wx, wy = d.within_segments()
-        self.within_lines = bq.Lines(x=wx, y=wy, scales=scales, colors=[WITHIN_COLOUR], stroke_width=1.5,
-                                     enable_hover=False)
+        self.within_lines = bq.Lines(
+            x=wx, y=wy, scales=scales, colors=[WITHIN_COLOUR], stroke_width=1.5, enable_hover=False
+        )
         bx, by = d.between_segment()
-        self.between_line = bq.Lines(x=bx, y=by, scales=scales, colors=[BETWEEN_COLOUR], stroke_width=3,
-                                     enable_hover=False)
-        self.centres = bq.Scatter(x=d.centre_x, y=d.centre_y, scales=scales, colors=[BETWEEN_COLOUR],
-                                  default_size=40, stroke="white", tooltip=self.hover_html,
-                                  interactions={"hover": "tooltip"})
-        axes = [bq.Axis(scale=self.x_scale, label=d.variable, grid_lines="dashed"),
-                bq.Axis(scale=self.y_scale, label=d.y_label, side="left", grid_lines="dashed")]
-        return bq.Figure(marks=[self.points, self.within_lines, self.between_line, self.centres], axes=axes,
-                         animation_duration=0, fig_margin={"top": 15, "bottom": 45, "left": 60, "right": 15},
-                         layout=ipw.Layout(width="100%", height="420px", min_width="320px"))
+        self.between_line = bq.Lines(
+            x=bx, y=by, scales=scales, colors=[BETWEEN_COLOUR], stroke_width=3, enable_hover=False
+        )
+        self.centres = bq.Scatter(
+            x=d.centre_x,
+            y=d.centre_y,
+            scales=scales,
+            colors=[BETWEEN_COLOUR],
+            default_size=40,
+            stroke="white",
+            tooltip=self.hover_html,
+            interactions={"hover": "tooltip"},
+        )
+        axes = [
+            bq.Axis(scale=self.x_scale, label=d.variable, grid_lines="dashed"),
+            bq.Axis(scale=self.y_scale, label=d.y_label, side="left", grid_lines="dashed"),
+        ]
+        return bq.Figure(
+            marks=[self.points, self.within_lines, self.between_line, self.centres],
+            axes=axes,
+            animation_duration=0,
+            fig_margin={"top": 15, "bottom": 45, "left": 60, "right": 15},
+            layout=ipw.Layout(width="100%", height="420px", min_width="320px"),
+        )
 
     def _observations(self) -> tuple[np.ndarray, np.ndarray]:
         d = self.data
@@ -66,11 +82,13 @@ class HybridView(ipw.VBox):
 
     def _caption_html(self) -> str:
         e = self.data.effect
-        return ("<div style='line-height:1.4;white-space:normal'>"
-                f"<span style='color:{WITHIN_COLOUR}'>&#9473;</span> within each {esc(self.data.group)}: "
-                f"slope {fmt(e.within)} &nbsp; <span style='color:{BETWEEN_COLOUR}'>&#9473;</span> between "
-                f"group means: slope {fmt(e.between)} &nbsp; contextual effect {fmt(e.estimate)} "
-                f"(SE {fmt(e.std_error)})<br><small>{esc(e.reading)}</small></div>")
+        return (
+            "<div style='line-height:1.4;white-space:normal'>"
+            f"<span style='color:{WITHIN_COLOUR}'>&#9473;</span> within each {esc(self.data.group)}: "
+            f"slope {fmt(e.within)} &nbsp; <span style='color:{BETWEEN_COLOUR}'>&#9473;</span> between "
+            f"group means: slope {fmt(e.between)} &nbsp; contextual effect {fmt(e.estimate)} "
+            f"(SE {fmt(e.std_error)})<br><small>{esc(e.reading)}</small></div>"
+        )
 
     def picture(self) -> str:
         """The view as a static SVG."""
@@ -83,8 +101,10 @@ class HybridView(ipw.VBox):
     def describe(self, index: int) -> str:
         """Tooltip HTML for group ``index`` (all data escaped)."""
         d = self.data
-        return (f"<b>{esc(d.group)} {esc(d.levels[index])}</b><br>mean {esc(d.variable)}: "
-                f"{fmt(d.centre_x[index])}<br>within-slope: {fmt(d.slope[index])}")
+        return (
+            f"<b>{esc(d.group)} {esc(d.levels[index])}</b><br>mean {esc(d.variable)}: "
+            f"{fmt(d.centre_x[index])}<br>within-slope: {fmt(d.slope[index])}"
+        )
 
     def _hovered(self, _mark, content) -> None:
         index = element_index(content, "point", len(self.data.levels))

@@ -13,10 +13,12 @@ from .ranef_data import INTERVAL_LEVELS, SORT_ORDERS, caterpillar_data, group_pa
 from .reader import reader_for
 from .static_html import caterpillar_table_html
 
-CAPTION = ("Each dot is one {group}'s <b>conditional mode</b>: the model's prediction of how far this "
-           "{group} lies from the average, given its own data and the spread of all {group} groups, so it "
-           "is pulled towards 0 (shrunken), most where data are few. The bar is a {pct} prediction interval "
-           "from its conditional SD: how uncertain that prediction is, not a test of the {group}.")
+CAPTION = (
+    "Each dot is one {group}'s <b>conditional mode</b>: the model's prediction of how far this "
+    "{group} lies from the average, given its own data and the spread of all {group} groups, so it "
+    "is pulled towards 0 (shrunken), most where data are few. The bar is a {pct} prediction interval "
+    "from its conditional SD: how uncertain that prediction is, not a test of the {group}."
+)
 
 
 class RanefInspector(ipw.VBox):
@@ -46,21 +48,23 @@ class RanefInspector(ipw.VBox):
         self.children = [
             ipw.HBox(controls, layout=ipw.Layout(flex_flow="row wrap", width="100%")),
             self.caption,
-            ipw.HBox([ipw.VBox([self.plot.figure], layout=ipw.Layout(flex="1 1 380px", min_width="0")),
-                      self.panel.box],
-                     layout=ipw.Layout(width="100%", flex_flow="row wrap")),
+            ipw.HBox(
+                [ipw.VBox([self.plot.figure], layout=ipw.Layout(flex="1 1 380px", min_width="0")), self.panel.box],
+                layout=ipw.Layout(width="100%", flex_flow="row wrap"),
+            ),
         ]
 
     def _controls(self) -> None:
         small = ipw.Layout(width="auto")
         self.group_choice = ipw.Dropdown(options=list(self.reader.groups), description="Grouping", layout=small)
         self.term_choice = ipw.Dropdown(options=[], description="Term", layout=small)
-        self.level_choice = ipw.Dropdown(options=_level_options(INTERVAL_LEVELS), description="Interval",
-                                         layout=small)
-        self.order_choice = ipw.Dropdown(options=[("by value", "value"), ("by name", "name")], description="Sort",
-                                         layout=small)
-        self.find = ipw.Combobox(placeholder="type a name", ensure_option=False, description="Find",
-                                 layout=ipw.Layout(width="240px"))
+        self.level_choice = ipw.Dropdown(options=_level_options(INTERVAL_LEVELS), description="Interval", layout=small)
+        self.order_choice = ipw.Dropdown(
+            options=[("by value", "value"), ("by name", "name")], description="Sort", layout=small
+        )
+        self.find = ipw.Combobox(
+            placeholder="type a name", ensure_option=False, description="Find", layout=ipw.Layout(width="240px")
+        )
         self.find.add_class("mw-find")
         self.order_choice.observe(lambda ch: setattr(self, "order", ch["new"]), "value")
         self.find.observe(self._found, "value")
@@ -92,8 +96,11 @@ class RanefInspector(ipw.VBox):
 
     def _caption(self) -> None:
         group = esc(self.group or "group")
-        self.caption.value = ("<div style='font-size:12px;color:#555;white-space:normal;line-height:1.35'>"
-                              + CAPTION.format(group=group, pct=f"{100 * self.interval_level:g}%") + "</div>")
+        self.caption.value = (
+            "<div style='font-size:12px;color:#555;white-space:normal;line-height:1.35'>"
+            + CAPTION.format(group=group, pct=f"{100 * self.interval_level:g}%")
+            + "</div>"
+        )
 
     @tl.observe("group")
     def _group_changed(self, change) -> None:

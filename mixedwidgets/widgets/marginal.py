@@ -12,12 +12,16 @@ from .marginal_data import CurveData, curve_data, predictor_candidates
 from .pictures import CHOSEN, curves_svg
 from .reader import reader_for
 
-GAUSSIAN_NOTE = ("Typical vs marginal curves: for a Gaussian model with identity link the curve of a "
-                 "typical group (random effects at zero) and the population-averaged curve coincide, so "
-                 "this view lights up only for non-Gaussian models (binomial, Poisson, negative binomial, Gamma).")
-EXPLAIN = ("<b>Conditional vs marginal</b> on the response scale. Dashed: a typical group "
-           "(all random effects at zero). Solid: the population average over the random effects, "
-           "which is pulled towards 1/2 on the probability scale. Orange: the chosen group.")
+GAUSSIAN_NOTE = (
+    "Typical vs marginal curves: for a Gaussian model with identity link the curve of a "
+    "typical group (random effects at zero) and the population-averaged curve coincide, so "
+    "this view lights up only for non-Gaussian models (binomial, Poisson, negative binomial, Gamma)."
+)
+EXPLAIN = (
+    "<b>Conditional vs marginal</b> on the response scale. Dashed: a typical group "
+    "(all random effects at zero). Solid: the population average over the random effects, "
+    "which is pulled towards 1/2 on the probability scale. Orange: the chosen group."
+)
 
 
 class MarginalCurves(ipw.VBox):
@@ -46,23 +50,44 @@ class MarginalCurves(ipw.VBox):
         self.refresh()
 
     def _build(self) -> None:
-        self.chooser = ipw.Dropdown(options=[(str(p), i) for i, p in enumerate(self.predictors)],
-                                    description="Predictor", layout=ipw.Layout(width="280px"))
+        self.chooser = ipw.Dropdown(
+            options=[(str(p), i) for i, p in enumerate(self.predictors)],
+            description="Predictor",
+            layout=ipw.Layout(width="280px"),
+        )
         self.chooser.observe(lambda _ch: self.refresh(), "value")
         self.x_scale, self.y_scale = bq.LinearScale(), bq.LinearScale(min=0.0)
         scales = {"x": self.x_scale, "y": self.y_scale}
-        self.typical = bq.Lines(x=[], y=[], scales=scales, colors=["#555555"], line_style="dashed",
-                                stroke_width=2, labels=["typical group"], display_legend=True)
-        self.marginal = bq.Lines(x=[], y=[], scales=scales, colors=["#1f77b4"], stroke_width=2.5,
-                                 labels=["population average"], display_legend=True)
+        self.typical = bq.Lines(
+            x=[],
+            y=[],
+            scales=scales,
+            colors=["#555555"],
+            line_style="dashed",
+            stroke_width=2,
+            labels=["typical group"],
+            display_legend=True,
+        )
+        self.marginal = bq.Lines(
+            x=[],
+            y=[],
+            scales=scales,
+            colors=["#1f77b4"],
+            stroke_width=2.5,
+            labels=["population average"],
+            display_legend=True,
+        )
         self.selected = bq.Lines(x=[], y=[], scales=scales, colors=[CHOSEN], stroke_width=2)
         self.x_axis = bq.Axis(scale=self.x_scale, label="")
         self.y_axis = bq.Axis(scale=self.y_scale, side="left", label=self._y_label())
-        self.figure = bq.Figure(marks=[self.typical, self.marginal, self.selected],
-                                axes=[self.x_axis, self.y_axis], animation_duration=0,
-                                legend_location="top-right",
-                                fig_margin={"top": 20, "bottom": 45, "left": 60, "right": 15},
-                                layout=ipw.Layout(width="100%", max_width="640px", height="320px"))
+        self.figure = bq.Figure(
+            marks=[self.typical, self.marginal, self.selected],
+            axes=[self.x_axis, self.y_axis],
+            animation_duration=0,
+            legend_location="top-right",
+            fig_margin={"top": 20, "bottom": 45, "left": 60, "right": 15},
+            layout=ipw.Layout(width="100%", max_width="640px", height="320px"),
+        )
         self.figure.add_class("mw-curves")
 
     def picture(self) -> str:

@@ -15,11 +15,11 @@ GRID_POINTS = 60
 @dataclass(frozen=True)
 class CurveData:
     predictor: str
-    x: np.ndarray                 # grid values (numeric) or positions 0..k-1 (categorical)
-    labels: tuple[str, ...]       # category labels for categorical predictors, else ()
-    typical: np.ndarray           # kind="typical": all random effects at zero
-    marginal: np.ndarray          # kind="marginal": averaged over the random effects
-    selected: np.ndarray | None   # kind="conditional" for the chosen level, when there is one
+    x: np.ndarray  # grid values (numeric) or positions 0..k-1 (categorical)
+    labels: tuple[str, ...]  # category labels for categorical predictors, else ()
+    typical: np.ndarray  # kind="typical": all random effects at zero
+    marginal: np.ndarray  # kind="marginal": averaged over the random effects
+    selected: np.ndarray | None  # kind="conditional" for the chosen level, when there is one
 
     @property
     def categorical(self) -> bool:
@@ -38,8 +38,11 @@ def column_like(data: pd.DataFrame, column, values) -> pd.Series | pd.Categorica
     if isinstance(dtype, pd.CategoricalDtype):
         return pd.Categorical(list(values), categories=dtype.categories, ordered=dtype.ordered)
     series = pd.Series(list(values))
-    if pd.api.types.is_integer_dtype(dtype) and pd.api.types.is_float_dtype(series.dtype) \
-            and not np.all(np.mod(series.to_numpy(), 1) == 0):
+    if (
+        pd.api.types.is_integer_dtype(dtype)
+        and pd.api.types.is_float_dtype(series.dtype)
+        and not np.all(np.mod(series.to_numpy(), 1) == 0)
+    ):
         return series.to_numpy()  # a grid between whole numbers stays fractional (no staircase curves)
     try:
         return series.astype(dtype).to_numpy()
@@ -71,11 +74,14 @@ def grid_frame(data: pd.DataFrame, predictor, predictors) -> tuple[pd.DataFrame,
         dtype = series.dtype
         values = list(dtype.categories) if isinstance(dtype, pd.CategoricalDtype) else sorted(series.unique())
         x, labels = np.arange(len(values), dtype=float), tuple(str(v) for v in values)
-    frame = pd.DataFrame({
-        column: column_like(data, column, values if column == predictor
-                            else [typical_value(data, column, predictors)] * len(values))
-        for column in data.columns
-    })
+    frame = pd.DataFrame(
+        {
+            column: column_like(
+                data, column, values if column == predictor else [typical_value(data, column, predictors)] * len(values)
+            )
+            for column in data.columns
+        }
+    )
     return frame, x, labels
 
 

@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from .html_util import esc, tag
 
 NOT_CONVERGED = "The optimizer did not report convergence; treat these estimates with caution."
-SINGULAR = ("Singular fit: a variance is estimated as zero or a correlation as ±1; the data do not support "
-            "this random-effects structure (consider dropping a correlation with || or a random slope).")
+SINGULAR = (
+    "Singular fit: a variance is estimated as zero or a correlation as ±1; the data do not support "
+    "this random-effects structure (consider dropping a correlation with || or a random slope)."
+)
 
 
 def _rank(note: str) -> int:
@@ -48,8 +50,14 @@ def notes_html(notes: list[str]) -> str:
     """One line per note (wrapping inside its box, never sticking out), or "" when there is none."""
     if not notes:
         return ""
-    lines = "".join(tag("div", esc(n), class_="mw-note",
-                        style="margin:1px 0;white-space:normal;overflow-wrap:anywhere") for n in notes)
-    return tag("div", lines, class_="mw-notes",
-               style="color:#8a5300;background:#fff8e6;border-left:3px solid #e0a800;padding:4px 8px;"
-                     "margin:4px 0;font-size:12px;line-height:1.4;max-width:100%;box-sizing:border-box")
+    lines = "".join(
+        tag("div", esc(n), class_="mw-note", style="margin:1px 0;white-space:normal;overflow-wrap:anywhere")
+        for n in notes
+    )
+    return tag(
+        "div",
+        lines,
+        class_="mw-notes",
+        style="color:#8a5300;background:#fff8e6;border-left:3px solid #e0a800;padding:4px 8px;"
+        "margin:4px 0;font-size:12px;line-height:1.4;max-width:100%;box-sizing:border-box",
+    )

@@ -13,9 +13,9 @@ from .marginal_data import CurveData
 from .ranef_data import CaterpillarData, x_extent
 from .svg import Scale, Svg, padded
 
-INTERVAL = "#9aa7b4"      # neutral grey-blue: every interval drawn alike
+INTERVAL = "#9aa7b4"  # neutral grey-blue: every interval drawn alike
 MODE = "#2f3b48"
-CHOSEN = "#e08a00"        # the selected group, in every view
+CHOSEN = "#e08a00"  # the selected group, in every view
 ELLIPSE = "#4c78a8"
 OWN = "#8c8c8c"
 TYPICAL = "#555555"
@@ -38,17 +38,23 @@ def caterpillar_svg(data: CaterpillarData, selected: str = "", width: int = 460)
     chosen = data.position(selected) if selected else -1
     for i in range(n):
         colour = CHOSEN if i == chosen else INTERVAL
-        svg.line(sx(data.lower[i]), sy(i), sx(data.upper[i]), sy(i), stroke=colour,
-                 stroke_width=2.5 if i == chosen else 1.5)
-        svg.circle(sx(data.condval[i]), sy(i), 4.5 if i == chosen else (2.8 if labelled else 1.2),
-                   fill=CHOSEN if i == chosen else MODE)
+        svg.line(
+            sx(data.lower[i]), sy(i), sx(data.upper[i]), sy(i), stroke=colour, stroke_width=2.5 if i == chosen else 1.5
+        )
+        svg.circle(
+            sx(data.condval[i]),
+            sy(i),
+            4.5 if i == chosen else (2.8 if labelled else 1.2),
+            fill=CHOSEN if i == chosen else MODE,
+        )
         if labelled:
             svg.text(left - 5, sy(i) + 3.5, str(data.labels[i]), anchor="end")
     axis = f"conditional mode of {data.term} ({100 * data.level:g}% interval)"
     svg.x_axis(sx, height - 40, axis)
     if not labelled:
-        svg.text(12, height / 2, f"{n} {data.group}s, sorted", anchor="middle",
-                 transform=f"rotate(-90 12 {height / 2:.1f})")
+        svg.text(
+            12, height / 2, f"{n} {data.group}s, sorted", anchor="middle", transform=f"rotate(-90 12 {height / 2:.1f})"
+        )
     return svg.render()
 
 
@@ -61,9 +67,17 @@ def ellipse_points(var0: float, cov01: float, var1: float, level: float, steps: 
     return np.column_stack([np.cos(angle), np.sin(angle)]) @ half_axes.T
 
 
-def covariance_svg(p: ExplorerPayload, group: str, slope: str, centre: float = 0.0, selected: str = "",
-                   own: tuple[np.ndarray, np.ndarray] | None = None, level: float = 0.95,
-                   width: int = 420, height: int = 340) -> str:
+def covariance_svg(
+    p: ExplorerPayload,
+    group: str,
+    slope: str,
+    centre: float = 0.0,
+    selected: str = "",
+    own: tuple[np.ndarray, np.ndarray] | None = None,
+    level: float = 0.95,
+    width: int = 420,
+    height: int = 340,
+) -> str:
     """Conditional modes (u0 + c·u1, u1), the model's ellipse and optionally each group's own estimate."""
     t00, t01, t11 = p.tau
     var0, cov01 = t00 + 2 * centre * t01 + centre * centre * t11, t01 + centre * t11
@@ -81,8 +95,9 @@ def covariance_svg(p: ExplorerPayload, group: str, slope: str, centre: float = 0
     _covariance_legend(svg, own is not None, level)
     svg.line(sx(0), 30, sx(0), height - 48, stroke="#ccc", stroke_dasharray="3 3")
     svg.line(60, sy(0), width - 12, sy(0), stroke="#ccc", stroke_dasharray="3 3")
-    svg.path([(sx(a), sy(b)) for a, b in ell], stroke=ELLIPSE, fill="rgba(76,120,168,0.08)", close=True,
-             stroke_width=1.5)
+    svg.path(
+        [(sx(a), sy(b)) for a, b in ell], stroke=ELLIPSE, fill="rgba(76,120,168,0.08)", close=True, stroke_width=1.5
+    )
     if own is not None:
         for i in range(len(x)):
             svg.path([(sx(own_x[i]), sy(own[1][i])), (sx(x[i]), sy(p.u1[i]))], stroke=OWN, stroke_width=0.8)
@@ -90,8 +105,13 @@ def covariance_svg(p: ExplorerPayload, group: str, slope: str, centre: float = 0
                 svg.circle(sx(own_x[i]), sy(own[1][i]), 2.5, fill="white", stroke=OWN, stroke_width=1)
     chosen = p.names.index(selected) if selected in p.names else -1
     for i in range(len(x)):
-        svg.circle(sx(x[i]), sy(p.u1[i]), 5 if i == chosen else 3, fill=CHOSEN if i == chosen else MODE,
-                   fill_opacity=1 if i == chosen else 0.75)
+        svg.circle(
+            sx(x[i]),
+            sy(p.u1[i]),
+            5 if i == chosen else 3,
+            fill=CHOSEN if i == chosen else MODE,
+            fill_opacity=1 if i == chosen else 0.75,
+        )
     svg.x_axis(sx, height - 48, f"intercept deviation at {slope} = {centre:g}")
     svg.y_axis(sy, 60, f"{slope} slope deviation")
     return svg.render()
@@ -128,7 +148,6 @@ def curves_svg(data: CurveData, y_label: str, width: int = 460, height: int = 30
     svg.line(270, 12, 292, 12, stroke=MARGINAL, stroke_width=2)
     svg.text(296, 16, "population average")
     return svg.render()
-
 
 
 def hybrid_svg(d, width: int = 520, height: int = 380) -> str:

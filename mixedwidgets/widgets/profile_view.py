@@ -36,11 +36,21 @@ def group_of(parameter: str) -> str:
 def interval_table(intervals: pd.DataFrame, level: float) -> str:
     """The profile intervals as an HTML table (every label escaped)."""
     head = "".join(tag("th", esc(h), style=CELL) for h in ("parameter", f"{100 * level:g}% lower", "upper"))
-    body = "".join(tag("tr", tag("td", esc(name), style=CELL + ";text-align:left")
-                       + tag("td", fmt(row.lower), style=CELL) + tag("td", fmt(row.upper), style=CELL))
-                   for name, row in intervals.iterrows())
-    return tag("table", tag("thead", tag("tr", head)) + tag("tbody", body),
-               style="border-collapse:collapse;font-size:12px", class_="mw-profile-table")
+    body = "".join(
+        tag(
+            "tr",
+            tag("td", esc(name), style=CELL + ";text-align:left")
+            + tag("td", fmt(row.lower), style=CELL)
+            + tag("td", fmt(row.upper), style=CELL),
+        )
+        for name, row in intervals.iterrows()
+    )
+    return tag(
+        "table",
+        tag("thead", tag("tr", head)) + tag("tbody", body),
+        style="border-collapse:collapse;font-size:12px",
+        class_="mw-profile-table",
+    )
 
 
 class ProfileView(ipw.VBox):
@@ -70,17 +80,28 @@ class ProfileView(ipw.VBox):
     def _build_figure(self) -> bq.Figure:
         self.x_scale, self.y_scale = bq.LinearScale(), bq.LinearScale()
         scales = {"x": self.x_scale, "y": self.y_scale}
-        self.cutoffs = bq.Lines(x=[[0, 1], [0, 1]], y=[[-self.z, -self.z], [self.z, self.z]], scales=scales,
-                                colors=["#999999"], line_style="dashed", enable_hover=False)
+        self.cutoffs = bq.Lines(
+            x=[[0, 1], [0, 1]],
+            y=[[-self.z, -self.z], [self.z, self.z]],
+            scales=scales,
+            colors=["#999999"],
+            line_style="dashed",
+            enable_hover=False,
+        )
         self.curve = bq.Lines(x=[], y=[], scales=scales, colors=[CURVE], stroke_width=2, enable_hover=False)
         self.points = bq.Scatter(x=[], y=[], scales=scales, colors=[CURVE], default_size=20, enable_hover=False)
-        self.bounds = bq.Lines(x=[[0, 0], [0, 0]], y=[[0, 0], [0, 0]], scales=scales, colors=[INTERVAL],
-                               stroke_width=2, enable_hover=False)
+        self.bounds = bq.Lines(
+            x=[[0, 0], [0, 0]], y=[[0, 0], [0, 0]], scales=scales, colors=[INTERVAL], stroke_width=2, enable_hover=False
+        )
         x_axis = bq.Axis(scale=self.x_scale, label="value", grid_lines="dashed")
         y_axis = bq.Axis(scale=self.y_scale, orientation="vertical", label="ζ", grid_lines="dashed")
-        figure = bq.Figure(marks=[self.cutoffs, self.curve, self.points, self.bounds], axes=[x_axis, y_axis],
-                           animation_duration=0, fig_margin={"top": 10, "bottom": 45, "left": 55, "right": 15},
-                           layout=ipw.Layout(width="100%", height="320px", min_width="300px"))
+        figure = bq.Figure(
+            marks=[self.cutoffs, self.curve, self.points, self.bounds],
+            axes=[x_axis, y_axis],
+            animation_duration=0,
+            fig_margin={"top": 10, "bottom": 45, "left": 55, "right": 15},
+            layout=ipw.Layout(width="100%", height="320px", min_width="300px"),
+        )
         figure.add_class("mw-profile-figure")
         return figure
 
@@ -98,8 +119,11 @@ class ProfileView(ipw.VBox):
             self.cutoffs.x = [[x_lo, x_hi], [x_lo, x_hi]]
             self.bounds.x = [[v, v] for v in ends] or [[x_lo, x_lo]]
             self.bounds.y = [[-self.z if v == lower else 0.0, 0.0 if v == lower else self.z] for v in ends] or [[0, 0]]
-        self.caption.value = tag("div", f"{esc(self.parameter)}: {100 * self.level:g}% profile interval "
-                                        f"[{fmt(lower)}, {fmt(upper)}]", style="font-size:12px")
+        self.caption.value = tag(
+            "div",
+            f"{esc(self.parameter)}: {100 * self.level:g}% profile interval [{fmt(lower)}, {fmt(upper)}]",
+            style="font-size:12px",
+        )
 
     def _group_chosen(self, change) -> None:
         for name in self.intervals.index:

@@ -28,7 +28,7 @@ class CaterpillarData:
     group: str
     term: str
     level: float
-    labels: np.ndarray        # the groups' names (str), in display order
+    labels: np.ndarray  # the groups' names (str), in display order
     condval: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
@@ -45,12 +45,14 @@ SORT_ORDERS = ("value", "name")
 
 def natural_key(label: str) -> tuple:
     """Sort key that puts "clinic 2" before "clinic 10" (numbers compared as numbers)."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part.lower())
-                 for part in re.split(r"(\d+)", str(label)) if part)
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+        for part in re.split(r"(\d+)", str(label))
+        if part
+    )
 
 
-def caterpillar_data(ranef: pd.DataFrame, group: str, term: str, level: float, order: str = "value"
-                     ) -> CaterpillarData:
+def caterpillar_data(ranef: pd.DataFrame, group: str, term: str, level: float, order: str = "value") -> CaterpillarData:
     """Conditional modes of `term` for `group` with `level` intervals from condsd, sorted by value
     (ascending) or by the group's name."""
     if order not in SORT_ORDERS:
@@ -66,9 +68,14 @@ def caterpillar_data(ranef: pd.DataFrame, group: str, term: str, level: float, o
     condsd = rows["condsd"].to_numpy(float)
     half = z_value(level) * condsd
     return CaterpillarData(
-        group=group, term=term, level=level,
+        group=group,
+        term=term,
+        level=level,
         labels=rows["level"].to_numpy(dtype=object).astype(str),
-        condval=condval, lower=condval - half, upper=condval + half, condsd=condsd,
+        condval=condval,
+        lower=condval - half,
+        upper=condval + half,
+        condsd=condsd,
     )
 
 
@@ -135,7 +142,10 @@ def group_panel_data(reader, group: str, term: str, label: str) -> GroupPanelDat
     order = np.argsort(x, kind="stable")
     pick = rows[order]
     return GroupPanelData(
-        label=label, x=x[order], y=reader.response[pick],
-        conditional=reader.fitted_conditional[pick], typical=reader.fitted_typical[pick],
+        label=label,
+        x=x[order],
+        y=reader.response[pick],
+        conditional=reader.fitted_conditional[pick],
+        typical=reader.fitted_typical[pick],
         x_label=x_label,
     )

@@ -32,12 +32,21 @@ def caterpillar_table_html(data: CaterpillarData) -> str:
         if i < 0:
             rows.append(tag("tr", tag("td", "…", colspan="4", style=CELL_LEFT)))
             continue
-        rows.append(tag("tr", tag("td", esc(data.labels[i]), style=CELL_LEFT)
-                        + "".join(tag("td", esc(col[i]), style=CELL) for col in columns)))
-    caption = (f"Conditional modes of {esc(data.term)} for {esc(data.group)} "
-               f"({round(100 * data.level)}% prediction intervals)")
-    return tag("div", tag("b", caption) + tag("table", tag("tr", head) + "".join(rows),
-                                              style="border-collapse:collapse"), style=FONT)
+        rows.append(
+            tag(
+                "tr",
+                tag("td", esc(data.labels[i]), style=CELL_LEFT)
+                + "".join(tag("td", esc(col[i]), style=CELL) for col in columns),
+            )
+        )
+    caption = (
+        f"Conditional modes of {esc(data.term)} for {esc(data.group)} ({round(100 * data.level)}% prediction intervals)"
+    )
+    return tag(
+        "div",
+        tag("b", caption) + tag("table", tag("tr", head) + "".join(rows), style="border-collapse:collapse"),
+        style=FONT,
+    )
 
 
 def fixed_effects_html(model, ddf: str | None = None) -> str:
@@ -47,13 +56,25 @@ def fixed_effects_html(model, ddf: str | None = None) -> str:
     names = [p_name if c == "p_value" else R_NAMES.get(str(c), str(c)) for c in table.columns]
     texts = format_coef_columns({n: table[c].to_numpy(float) for n, c in zip(names, table.columns)})
     head = tag("th", "", style=CELL_LEFT) + "".join(tag("th", esc(n), style=CELL) for n in names)
-    body = "".join(tag("tr", tag("td", esc(name), style=CELL_LEFT)
-                       + "".join(tag("td", esc(texts[n][i]), style=CELL) for n in names))
-                   for i, name in enumerate(table.index))
-    return tag("div", tag("div", tag("b", "Fixed effects"), style="margin-bottom:2px")
-               + tag("table", tag("thead", tag("tr", head)) + tag("tbody", body),
-                     class_="mw-fixef-table", style="border-collapse:collapse;margin:4px 0"),
-               class_="mw-fixef", style=FONT + ";max-width:100%;overflow-x:auto")
+    body = "".join(
+        tag(
+            "tr",
+            tag("td", esc(name), style=CELL_LEFT) + "".join(tag("td", esc(texts[n][i]), style=CELL) for n in names),
+        )
+        for i, name in enumerate(table.index)
+    )
+    return tag(
+        "div",
+        tag("div", tag("b", "Fixed effects"), style="margin-bottom:2px")
+        + tag(
+            "table",
+            tag("thead", tag("tr", head)) + tag("tbody", body),
+            class_="mw-fixef-table",
+            style="border-collapse:collapse;margin:4px 0",
+        ),
+        class_="mw-fixef",
+        style=FONT + ";max-width:100%;overflow-x:auto",
+    )
 
 
 def header_html(model, title: str) -> str:
@@ -65,22 +86,34 @@ def header_html(model, title: str) -> str:
     groups = ", ".join(f"{esc(g)}: {n}" for g, n in model.ngroups.items())
     name = getattr(model, "data_name", None)
     data = (f"data {tag('code', esc(name))}, " if name else "") + f"{model.nobs} observations; {groups} groups"
-    return tag("div", tag("div", esc(title) + ": " + tag("code", esc(model.formula)),
-                          style="font-size:14px;font-weight:600;overflow-wrap:anywhere")
-               + tag("div", data + "; " + figures, style="color:#555;overflow-wrap:anywhere"),
-               class_="mw-header", style=FONT)
+    return tag(
+        "div",
+        tag(
+            "div",
+            esc(title) + ": " + tag("code", esc(model.formula)),
+            style="font-size:14px;font-weight:600;overflow-wrap:anywhere",
+        )
+        + tag("div", data + "; " + figures, style="color:#555;overflow-wrap:anywhere"),
+        class_="mw-header",
+        style=FONT,
+    )
 
 
 def section_html(title: str, body: str) -> str:
-    return tag("div", tag("div", esc(title), style="font-size:13px;font-weight:600;margin:12px 0 4px") + body,
-               class_="mw-section")
+    return tag(
+        "div",
+        tag("div", esc(title), style="font-size:13px;font-weight:600;margin:12px 0 4px") + body,
+        class_="mw-section",
+    )
 
 
 def page_html(title: str, body: str) -> str:
     """A whole self-contained HTML page (no script, no external file)."""
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{escape(title)}</title></head>"
-            f"<body style=\"margin:16px;max-width:1000px;{FONT}\">{body}</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title></head>"
+        f'<body style="margin:16px;max-width:1000px;{FONT}">{body}</body></html>\n'
+    )
 
 
 def model_summary_html(model) -> str:

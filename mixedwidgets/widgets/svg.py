@@ -70,8 +70,9 @@ class Svg:
     parts: list[str] = field(default_factory=list)
 
     def element(self, name: str, text: str = "", **attrs: object) -> None:
-        rendered = "".join(f' {k.rstrip("_").replace("_", "-")}="{esc(_number(v))}"' for k, v in attrs.items()
-                           if v is not None)
+        rendered = "".join(
+            f' {k.rstrip("_").replace("_", "-")}="{esc(_number(v))}"' for k, v in attrs.items() if v is not None
+        )
         self.parts.append(f"<{name}{rendered}>{esc(text)}</{name}>" if text else f"<{name}{rendered}/>")
 
     def line(self, x1: float, y1: float, x2: float, y2: float, stroke: str = "#888", **attrs: Any) -> None:
@@ -83,16 +84,23 @@ class Svg:
     def text(self, x: float, y: float, text: str, anchor: str = "start", **attrs: Any) -> None:
         self.element("text", text, x=x, y=y, text_anchor=anchor, style=attrs.pop("style", FONT), **attrs)
 
-    def path(self, points: Sequence[tuple[float, float]], stroke: str, fill: str = "none", close: bool = False,
-             **attrs: Any) -> None:
+    def path(
+        self, points: Sequence[tuple[float, float]], stroke: str, fill: str = "none", close: bool = False, **attrs: Any
+    ) -> None:
         finite = [(x, y) for x, y in points if math.isfinite(x) and math.isfinite(y)]
         if len(finite) < 2:
             return
         d = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in finite) + (" Z" if close else "")
         self.element("path", d=d, stroke=stroke, fill=fill, **attrs)
 
-    def x_axis(self, scale: Scale, y: float, label: str, ticks: Sequence[float] | None = None,
-               tick_labels: Sequence[str] | None = None) -> None:
+    def x_axis(
+        self,
+        scale: Scale,
+        y: float,
+        label: str,
+        ticks: Sequence[float] | None = None,
+        tick_labels: Sequence[str] | None = None,
+    ) -> None:
         self.line(scale.pixels[0], y, scale.pixels[1], y)
         ticks = nice_ticks(*scale.domain) if ticks is None else list(ticks)
         names = [tick_text(t) for t in ticks] if tick_labels is None else list(tick_labels)
@@ -112,9 +120,11 @@ class Svg:
 
     def render(self) -> str:
         title = f"<title>{esc(self.title)}</title>" if self.title else ""
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
-                f'viewBox="0 0 {self.width} {self.height}" role="img">{title}'
-                f'<rect width="100%" height="100%" fill="white"/>{"".join(self.parts)}</svg>')
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
+            f'viewBox="0 0 {self.width} {self.height}" role="img">{title}'
+            f'<rect width="100%" height="100%" fill="white"/>{"".join(self.parts)}</svg>'
+        )
 
 
 def _number(value: object) -> object:

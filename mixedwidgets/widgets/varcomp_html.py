@@ -27,8 +27,15 @@ def component_rows(varcorr: pd.DataFrame) -> list[dict]:
     rows: list[dict] = []
     for rec in varcorr.to_dict("records"):
         if _is_missing(rec.get("var2")):
-            rows.append({"group": str(rec["group"]), "term": "" if _is_missing(rec.get("var1")) else str(rec["var1"]),
-                         "variance": float(rec["vcov"]), "sd": float(rec["sdcor"]), "corr": []})
+            rows.append(
+                {
+                    "group": str(rec["group"]),
+                    "term": "" if _is_missing(rec.get("var1")) else str(rec["var1"]),
+                    "variance": float(rec["vcov"]),
+                    "sd": float(rec["sdcor"]),
+                    "corr": [],
+                }
+            )
     for rec in varcorr.to_dict("records"):
         if not _is_missing(rec.get("var2")):
             for row in rows:
@@ -53,8 +60,10 @@ def component_table(varcorr: pd.DataFrame) -> str:
     """Variance, SD and correlations per grouping factor, then the residual."""
     rows = component_rows(varcorr)
     total = sum(r["variance"] for r in rows if np.isfinite(r["variance"])) or 1.0
-    head = "".join(tag("th", esc(h), style=CELL_LEFT if i < 2 else CELL)
-                   for i, h in enumerate(["Group", "Term", "Variance", "SD", "Correlation"]))
+    head = "".join(
+        tag("th", esc(h), style=CELL_LEFT if i < 2 else CELL)
+        for i, h in enumerate(["Group", "Term", "Variance", "SD", "Correlation"])
+    )
     body = []
     previous = None
     variances, sds = format_r([r["variance"] for r in rows], 4), format_r([r["sd"] for r in rows], 4)
@@ -69,8 +78,12 @@ def component_table(varcorr: pd.DataFrame) -> str:
         ]
         body.append(tag("tr", "".join(cells)))
         previous = r["group"]
-    return tag("table", tag("thead", tag("tr", head)) + tag("tbody", "".join(body)),
-               class_="mw-varcomp-table", style="border-collapse:collapse;margin:4px 0")
+    return tag(
+        "table",
+        tag("thead", tag("tr", head)) + tag("tbody", "".join(body)),
+        class_="mw-varcomp-table",
+        style="border-collapse:collapse;margin:4px 0",
+    )
 
 
 def share_bar(icc: pd.DataFrame) -> str:
@@ -84,17 +97,35 @@ def share_bar(icc: pd.DataFrame) -> str:
     segments, legend, start = [], [], 0.0
     for i, (name, share) in enumerate(shares + [(residual, rest)]):
         colour = RESIDUAL if i == len(shares) else PALETTE[i % len(PALETTE)]
-        segments.append(tag("rect", tag("title", esc(f"{name}: {pct(share)}")), x=f"{320 * start:.1f}", y="0",
-                            width=f"{320 * share:.1f}", height="14", fill=colour))
+        segments.append(
+            tag(
+                "rect",
+                tag("title", esc(f"{name}: {pct(share)}")),
+                x=f"{320 * start:.1f}",
+                y="0",
+                width=f"{320 * share:.1f}",
+                height="14",
+                fill=colour,
+            )
+        )
         start += share
-        swatch = tag("span", "", style=f"display:inline-block;width:10px;height:10px;background:{colour};"
-                                       "margin:0 4px 0 10px")
+        swatch = tag(
+            "span", "", style=f"display:inline-block;width:10px;height:10px;background:{colour};margin:0 4px 0 10px"
+        )
         legend.append(tag("span", swatch + esc(name) + " " + pct(share), style="white-space:nowrap"))
-    bar = tag("svg", "".join(segments), class_="mw-share-bar", xmlns="http://www.w3.org/2000/svg", width="320",
-              height="14", viewBox="0 0 320 14",
-              style="display:block;max-width:100%;border:1px solid #999;margin:4px 0")
-    return tag("div", "Share of variance" + bar + tag("div", " ".join(legend),
-                                                    style="font-size:11px;white-space:normal"))
+    bar = tag(
+        "svg",
+        "".join(segments),
+        class_="mw-share-bar",
+        xmlns="http://www.w3.org/2000/svg",
+        width="320",
+        height="14",
+        viewBox="0 0 320 14",
+        style="display:block;max-width:100%;border:1px solid #999;margin:4px 0",
+    )
+    return tag(
+        "div", "Share of variance" + bar + tag("div", " ".join(legend), style="font-size:11px;white-space:normal")
+    )
 
 
 def icc_table(icc: pd.DataFrame) -> str:
@@ -102,19 +133,42 @@ def icc_table(icc: pd.DataFrame) -> str:
     head = "".join(tag("th", esc(h), style=CELL_LEFT) for h in ["Group", "ICC", "Scale"])
     records = icc.to_dict("records")
     body = "".join(
-        tag("tr", tag("td", esc(r["group"]), style=CELL_LEFT) + tag("td", fmt(r["icc"], 3), style=CELL)
-            + tag("td", esc(r["scale"]), style=CELL_LEFT))
-        for r in records)
-    notes = "".join(tag("div", esc(f"{r['group']}: ICC {r['note']}"), class_="mw-icc-note",
-                        style="color:#555;white-space:normal;overflow-wrap:anywhere")
-                    for r in records if r.get("note"))
+        tag(
+            "tr",
+            tag("td", esc(r["group"]), style=CELL_LEFT)
+            + tag("td", fmt(r["icc"], 3), style=CELL)
+            + tag("td", esc(r["scale"]), style=CELL_LEFT),
+        )
+        for r in records
+    )
+    notes = "".join(
+        tag(
+            "div",
+            esc(f"{r['group']}: ICC {r['note']}"),
+            class_="mw-icc-note",
+            style="color:#555;white-space:normal;overflow-wrap:anywhere",
+        )
+        for r in records
+        if r.get("note")
+    )
     if any("latent" in str(r["scale"]) for r in records):
-        notes += tag("div", "Latent scale: ICC = τ² / (τ² + π²/3). A logistic model is a latent continuous "
-                            "outcome cut at a threshold; π²/3 ≈ 3.29 is the variance of the standard logistic "
-                            "distribution, which plays the part of the residual variance.",
-                     class_="mw-icc-note", style="color:#555;white-space:normal")
-    return tag("table", tag("thead", tag("tr", head)) + tag("tbody", body),
-               class_="mw-icc-table", style="border-collapse:collapse;margin:4px 0") + notes
+        notes += tag(
+            "div",
+            "Latent scale: ICC = τ² / (τ² + π²/3). A logistic model is a latent continuous "
+            "outcome cut at a threshold; π²/3 ≈ 3.29 is the variance of the standard logistic "
+            "distribution, which plays the part of the residual variance.",
+            class_="mw-icc-note",
+            style="color:#555;white-space:normal",
+        )
+    return (
+        tag(
+            "table",
+            tag("thead", tag("tr", head)) + tag("tbody", body),
+            class_="mw-icc-table",
+            style="border-collapse:collapse;margin:4px 0",
+        )
+        + notes
+    )
 
 
 def status_notes(model) -> str:
@@ -131,11 +185,18 @@ def _safe_icc(model) -> pd.DataFrame | None:
 
 def varcomp_html(model, with_notes: bool = True) -> str:
     """The whole variance-component block as one HTML fragment (the dashboard shows the notes itself)."""
-    parts = [tag("div", tag("b", "Variance components"), style="margin-bottom:2px"),
-             status_notes(model) if with_notes else "", component_table(model.varcorr)]
+    parts = [
+        tag("div", tag("b", "Variance components"), style="margin-bottom:2px"),
+        status_notes(model) if with_notes else "",
+        component_table(model.varcorr),
+    ]
     icc = _safe_icc(model)
     if icc is not None and len(icc):
         parts += [icc_table(icc), share_bar(icc)]
-    return tag("div", "".join(parts), class_="mw-varcomp",
-               style="font-family:var(--jp-ui-font-family,sans-serif);font-size:12px;line-height:1.4;"
-                     "max-width:100%;overflow-x:auto")
+    return tag(
+        "div",
+        "".join(parts),
+        class_="mw-varcomp",
+        style="font-family:var(--jp-ui-font-family,sans-serif);font-size:12px;line-height:1.4;"
+        "max-width:100%;overflow-x:auto",
+    )

@@ -26,7 +26,7 @@ FOLDER = Path(__file__).resolve().parents[1] / "reference" / "sweep"
 CASES = sorted(p.stem for p in FOLDER.glob("*.json"))
 LMM_RELATIVE = 1e-6
 GLMM_ABSOLUTE = 1e-3
-SAME_OPTIMUM = 1e-4     # objectives this close: the estimates must agree too
+SAME_OPTIMUM = 1e-4  # objectives this close: the estimates must agree too
 
 
 def load(name: str) -> tuple[dict, pd.DataFrame]:
@@ -87,7 +87,7 @@ def test_estimates_agree_where_the_optimum_is_the_same(fitted):
     if abs(model.objective - answer["objective"]) > SAME_OPTIMUM:
         pytest.skip("lme4 stopped at a higher optimum than ours (it warns about it)")
     se = np.asarray(answer["se"])
-    share = 0.01 if case["family"] == "gaussian" else 0.02   # GLMM: lme4's PIRLS stops less tightly
+    share = 0.01 if case["family"] == "gaussian" else 0.02  # GLMM: lme4's PIRLS stops less tightly
     assert np.all(np.abs(model.fixef.to_numpy() - np.asarray(answer["fixef"])) <= share * se)
     # θ compared on the scale where a slope's entries are near 1 (a slope on x in hundreds has θ ~ 0.01)
     to_unit = 1.0 / theta_factors(model.engine_fit.structure, scaled_terms(model.design.terms)[1])

@@ -37,11 +37,16 @@ FORMULAS = {
 
 def random_frame(seed: int, n: int = 240) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({
-        "x": rng.normal(size=n) * 2 + 1, "z": rng.uniform(-1, 3, size=n),
-        "g": rng.integers(0, 23, size=n).astype(str), "h": rng.integers(0, 9, size=n).astype(str),
-        "a": rng.integers(0, 6, size=n).astype(str), "b": rng.integers(0, 4, size=n).astype(str),
-    })
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=n) * 2 + 1,
+            "z": rng.uniform(-1, 3, size=n),
+            "g": rng.integers(0, 23, size=n).astype(str),
+            "h": rng.integers(0, 9, size=n).astype(str),
+            "a": rng.integers(0, 6, size=n).astype(str),
+            "b": rng.integers(0, 4, size=n).astype(str),
+        }
+    )
     frame["y"] = 1 + 0.5 * frame.x + rng.normal(size=n) + rng.normal(size=23)[frame.g.astype(int)]
     return frame
 
@@ -82,8 +87,16 @@ def dense_answers(design, structure, theta, weights):
     pwrss = float(np.sum(w * resid**2) + u @ u)
     schur = big[q:, q:] - big[q:, :q] @ np.linalg.solve(a, big[:q, q:])
     a_inv = np.linalg.inv(a)
-    return {"logdet_random": np.linalg.slogdet(a)[1], "logdet_fixed": np.linalg.slogdet(schur)[1],
-            "pwrss": pwrss, "beta": beta, "b": lam @ u, "cond_cov": lam @ a_inv @ lam.T, "n": len(y), "p": p}
+    return {
+        "logdet_random": np.linalg.slogdet(a)[1],
+        "logdet_fixed": np.linalg.slogdet(schur)[1],
+        "pwrss": pwrss,
+        "beta": beta,
+        "b": lam @ u,
+        "cond_cov": lam @ a_inv @ lam.T,
+        "n": len(y),
+        "p": p,
+    }
 
 
 def engine_answers(design, structure, theta, weights):
@@ -127,7 +140,7 @@ def test_blocked_engine_equals_dense_linear_algebra(name, seed, weighted, tail_p
     np.testing.assert_allclose(np.concatenate([bk.ravel() for bk in b]), expected["b"], rtol=1e-7, atol=1e-10)
     start = 0
     for layout, cov in zip(structure.terms, covs):
-        block = expected["cond_cov"][start:start + layout.size, start:start + layout.size]
+        block = expected["cond_cov"][start : start + layout.size, start : start + layout.size]
         for level in range(layout.n_levels):
             s = slice(level * layout.q, (level + 1) * layout.q)
             np.testing.assert_allclose(cov[level], block[s, s], rtol=1e-7, atol=1e-11)

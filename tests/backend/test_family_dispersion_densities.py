@@ -25,8 +25,9 @@ def test_gamma_log_density_is_scipys_gamma(link):
     shape, mu = 3.3, RNG.uniform(0.2, 20, 50)
     y = RNG.gamma(2.0, 2.0, 50)
     fam = make_family("gamma", link, dispersion=shape)
-    np.testing.assert_allclose(fam.log_density(y, mu, np.ones(50)), stats.gamma.logpdf(y, shape, scale=mu / shape),
-                               rtol=1e-11)
+    np.testing.assert_allclose(
+        fam.log_density(y, mu, np.ones(50)), stats.gamma.logpdf(y, shape, scale=mu / shape), rtol=1e-11
+    )
     np.testing.assert_allclose(fam.variance(mu), stats.gamma.var(shape, scale=mu / shape), rtol=1e-12)
 
 
@@ -36,8 +37,14 @@ def test_prior_weights_multiply_the_log_density():
     np.testing.assert_allclose(fam.log_density(y, mu, w), w * fam.log_density(y, mu, np.ones(3)))
 
 
-@pytest.mark.parametrize("name,link,y", [("negative_binomial", "log", [0.0, 2.0, 15.0]),
-                                         ("gamma", "log", [0.3, 2.0, 9.0]), ("gamma", "inverse", [0.3, 2.0, 9.0])])
+@pytest.mark.parametrize(
+    "name,link,y",
+    [
+        ("negative_binomial", "log", [0.0, 2.0, 15.0]),
+        ("gamma", "log", [0.3, 2.0, 9.0]),
+        ("gamma", "inverse", [0.3, 2.0, 9.0]),
+    ],
+)
 def test_observed_weights_are_minus_the_second_derivative_in_eta(name, link, y):
     fam = make_family(name, link, dispersion=2.4)
     y, w = np.array(y), np.ones(3)
@@ -55,8 +62,10 @@ def test_with_dispersion_gives_a_new_family_and_keeps_the_link():
     assert fam.dispersion == 1.0
 
 
-@pytest.mark.parametrize("name,link", [("negative_binomial", "logit"), ("negative_binomial", "inverse"),
-                                       ("gamma", "logit"), ("nbinom", None)])
+@pytest.mark.parametrize(
+    "name,link",
+    [("negative_binomial", "logit"), ("negative_binomial", "inverse"), ("gamma", "logit"), ("nbinom", None)],
+)
 def test_bad_family_or_link_is_refused(name, link):
     with pytest.raises(MixedModelError):
         make_family(name, link)

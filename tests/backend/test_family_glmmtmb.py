@@ -41,8 +41,13 @@ def fitted(request):
 def test_the_stored_cases_cover_both_families_and_a_slope_each():
     answers = [_case(name)[0] for name in CASES]
     kinds = {(a["family"], a["link"], "(1 + x | g)" in a["formula"]) for a in answers}
-    assert {("negative_binomial", "log", False), ("negative_binomial", "log", True), ("gamma", "log", False),
-            ("gamma", "log", True), ("gamma", "inverse", False)} <= kinds
+    assert {
+        ("negative_binomial", "log", False),
+        ("negative_binomial", "log", True),
+        ("gamma", "log", False),
+        ("gamma", "log", True),
+        ("gamma", "inverse", False),
+    } <= kinds
 
 
 def test_minus_two_log_likelihood_matches_glmmtmb(fitted):
@@ -104,7 +109,8 @@ def test_glmer_nb_objective_is_the_expected_information_laplace():
     answer, data = _case("nb_intercept")
     point = _glmer_nb_point(answer)
     assert _deviance(answer, data, point, expected_information=True) == pytest.approx(
-        answer["glmer.nb"]["objective"], abs=3e-3)   # lme4's PIRLS tolerance, as in test_glmm_reference
+        answer["glmer.nb"]["objective"], abs=3e-3
+    )  # lme4's PIRLS tolerance, as in test_glmm_reference
 
 
 def test_our_optimum_beats_glmer_nb_on_the_exact_laplace_and_on_quadrature():

@@ -37,8 +37,18 @@ def random_frame(seed: int, n: int = 160) -> pd.DataFrame:
     trials = rng.integers(1, 6, size=n)
     t = rng.uniform(0.5, 3, size=n)
     s = rng.binomial(trials, p)
-    return pd.DataFrame({"x": x, "g": g.astype(str), "h": h.astype(str), "y": rng.binomial(1, p),
-                         "s": s, "f": trials - s, "t": t, "c": rng.poisson(t * np.exp(eta))})
+    return pd.DataFrame(
+        {
+            "x": x,
+            "g": g.astype(str),
+            "h": h.astype(str),
+            "y": rng.binomial(1, p),
+            "s": s,
+            "f": trials - s,
+            "t": t,
+            "c": rng.poisson(t * np.exp(eta)),
+        }
+    )
 
 
 def dense_z_lambda(problem, theta):
@@ -55,7 +65,7 @@ def dense_z_lambda(problem, theta):
     lam = np.zeros((sum(a.shape[0] for a in lams),) * 2)
     start = 0
     for block in lams:
-        lam[start:start + block.shape[0], start:start + block.shape[0]] = block
+        lam[start : start + block.shape[0], start : start + block.shape[0]] = block
         start += block.shape[0]
     return np.hstack(zs) @ lam
 
@@ -85,8 +95,12 @@ def test_pirls_modes_minimize_the_penalized_deviance(name, seed):
     zl = dense_z_lambda(problem, theta)
     result = pirls(problem, theta, beta, np.zeros(zl.shape[1]))
     assert result.converged
-    reference = optimize.minimize(lambda u: penalized_deviance(problem, zl, beta, u), np.zeros(zl.shape[1]),
-                                  method="BFGS", options={"gtol": 1e-9, "maxiter": 5000})
+    reference = optimize.minimize(
+        lambda u: penalized_deviance(problem, zl, beta, u),
+        np.zeros(zl.shape[1]),
+        method="BFGS",
+        options={"gtol": 1e-9, "maxiter": 5000},
+    )
     assert penalized_deviance(problem, zl, beta, result.u) <= reference.fun + 1e-8
     np.testing.assert_allclose(result.u, reference.x, atol=2e-4)
 
@@ -98,8 +112,12 @@ def test_pirls_with_beta_minimizes_over_both(name):
     zl = dense_z_lambda(problem, theta)
     q, p = zl.shape[1], problem.X.shape[1]
     result = pirls(problem, theta, beta, np.zeros(q), update_beta=True)
-    reference = optimize.minimize(lambda v: penalized_deviance(problem, zl, v[q:], v[:q]), np.zeros(q + p),
-                                  method="BFGS", options={"gtol": 1e-9, "maxiter": 5000})
+    reference = optimize.minimize(
+        lambda v: penalized_deviance(problem, zl, v[q:], v[:q]),
+        np.zeros(q + p),
+        method="BFGS",
+        options={"gtol": 1e-9, "maxiter": 5000},
+    )
     assert penalized_deviance(problem, zl, result.beta, result.u) <= reference.fun + 1e-8
     np.testing.assert_allclose(result.beta, reference.x[q:], atol=2e-4)
 
@@ -132,13 +150,20 @@ def quadrature_deviance(problem, theta, beta) -> float:
             mu = problem.family.link.inverse(fixed[rows] + z[rows] * theta[0] * u)
             log_p = problem.family.log_density(problem.y[rows], mu, problem.prior_weights[rows]).sum()
             return np.exp(log_p) * stats.norm.pdf(u)
+
         value, _ = integrate.quad(integrand, -12, 12, epsabs=0, epsrel=1e-12, limit=200)
         total += -2 * np.log(value)
     return total
 
 
-@pytest.mark.parametrize("family, formula", [("binomial", "y ~ x + (1 | g)"), ("binomial", "cbind(s, f) ~ x + (1 | g)"),
-                                             ("poisson", "c ~ x + offset(log(t)) + (1 | g)")])
+@pytest.mark.parametrize(
+    "family, formula",
+    [
+        ("binomial", "y ~ x + (1 | g)"),
+        ("binomial", "cbind(s, f) ~ x + (1 | g)"),
+        ("poisson", "c ~ x + offset(log(t)) + (1 | g)"),
+    ],
+)
 def test_adaptive_quadrature_equals_numerical_integration(family, formula):
     design = build_design(parse_formula(formula), random_frame(8), family=family)
     problem = make_problem(design, get_family(family))

@@ -71,7 +71,7 @@ def test_fixed_effects_match_lme4(fitted):
     ref_se = np.array(list(case.answer["se"].values()))
     assert list(model.fixef.index) == list(case.answer["fixef"])
     gap = case.answer["objective"] - model.objective if case.nagq == 1 else 0.0
-    tol = 0.01 if gap < 2e-3 else 0.05      # lme4 stopped short of the optimum: allow its distance
+    tol = 0.01 if gap < 2e-3 else 0.05  # lme4 stopped short of the optimum: allow its distance
     np.testing.assert_array_less(np.abs(model.fixef.to_numpy() - ref_b), tol * ref_se)
     se = np.sqrt(np.diag(model.vcov.to_numpy()))
     np.testing.assert_allclose(se, ref_se, rtol=0.0001 if case.nagq > 1 else 0.02)

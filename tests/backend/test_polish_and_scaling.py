@@ -23,12 +23,12 @@ def rosenbrock_like(x: np.ndarray) -> float:
 
 
 def test_polish_finishes_what_the_optimizer_left():
-    start = np.array([0.9, 0.8, 0.31])   # objective ~0.02 above the minimum at (1, 1, 0.3)
+    start = np.array([0.9, 0.8, 0.31])  # objective ~0.02 above the minimum at (1, 1, 0.3)
     lower = np.array([0.0, -np.inf, -np.inf])
     assert not check_convergence(rosenbrock_like, start, lower, rosenbrock_like(start), True, "").converged
     opt, report = polish_and_check(rosenbrock_like, summary_at(start, rosenbrock_like), lower)
     assert report.converged, report.messages
-    assert opt.fmin < POLISH_BELOW**2   # ½‖L⁻¹g‖² with ‖L⁻¹g‖∞ ≤ POLISH_BELOW, 3 parameters
+    assert opt.fmin < POLISH_BELOW**2  # ½‖L⁻¹g‖² with ‖L⁻¹g‖∞ ≤ POLISH_BELOW, 3 parameters
     assert np.allclose(opt.final, [1.0, 1.0, 0.3], atol=1e-3)
     assert opt.evaluations > 0
 
@@ -44,6 +44,7 @@ def test_a_parameter_on_its_bound_is_not_judged_by_its_gradient():
     # minimum at x0 = -1 with the bound 0: the optimum is x0 = 0, where the derivative is 2 (not 0)
     def f(x):
         return float((x[0] + 1) ** 2 + (x[1] - 2) ** 2)
+
     at = np.array([0.0, 2.0])
     opt, report = polish_and_check(f, summary_at(at, f), np.array([0.0, -np.inf]), ["a", "b"])
     assert report.converged and report.singular and np.array_equal(opt.final, at)
@@ -55,6 +56,7 @@ def test_escape_from_a_bound_when_the_interior_is_lower():
     # inside, reached when the column holding x0 and x1 changes sign (the same covariance as x0 = -δ)
     def f(x):
         return float((x[0] * x[1] - 0.5) ** 2 + 0.2 * x[0] + 0.1 * (x[1] ** 2 - 1) ** 2)
+
     at = np.array([0.0, -1.0])
     escape = boundary_escape(f, at, f(at), np.array([0.0, -np.inf]), None, np.array([0, 0]))
     assert escape is not None and escape[0] > 0 and escape[1] > 0
@@ -64,6 +66,7 @@ def test_escape_from_a_bound_when_the_interior_is_lower():
 def test_no_escape_from_a_true_boundary_optimum():
     def f(x):
         return float((x[0] + 1) ** 2 + x[1] ** 2)
+
     at = np.array([0.0, 0.0])
     assert boundary_escape(f, at, f(at), np.array([0.0, -np.inf]), None, np.array([0, 0])) is None
 
@@ -110,6 +113,7 @@ def test_a_boundary_optimum_flat_to_fourth_order_is_reached():
     # f(θ) = f(−θ) and quartic at the bound: Newton steps alone shrink θ0 by a third per step
     def f(x):
         return float(1000 * x[0] ** 4 + (x[1] - 1) ** 2)
+
     start = np.array([0.06, 1.0])
     opt, report = polish_and_check(f, summary_at(start, f), np.array([0.0, -np.inf]), ["a", "b"])
     assert opt.final[0] == 0.0 and report.singular and report.converged

@@ -26,13 +26,15 @@ def unbalanced(n: int = 240, groups: int = 16, seed: int = 5) -> pd.DataFrame:
     x = rng.normal(size=n)
     b0, b1 = rng.normal(scale=0.8, size=groups), rng.normal(scale=0.4, size=groups)
     eta = -0.3 + 0.8 * x + b0[g] + b1[g] * x
-    return pd.DataFrame({
-        "y": 2.0 + eta + rng.normal(size=n),
-        "b": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int),
-        "c": rng.poisson(np.exp(eta / 2)),
-        "x": x,
-        "g": [f"g{k}" for k in g],
-    })
+    return pd.DataFrame(
+        {
+            "y": 2.0 + eta + rng.normal(size=n),
+            "b": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int),
+            "c": rng.poisson(np.exp(eta / 2)),
+            "x": x,
+            "g": [f"g{k}" for k in g],
+        }
+    )
 
 
 def fit_recording(formula, data, **options):
@@ -94,9 +96,11 @@ def rescaled_fit_is_right(m, base, scale: float) -> bool:
     """x·scale is the same model: REML criterion + 2 log(scale) (from log|X'V⁻¹X|), slope rows of Λ / scale."""
     theta = m.theta.copy()
     theta[1:] *= scale
-    return bool(abs(m.objective - (base.objective + 2 * np.log(scale))) < 1e-3
-                and np.allclose(theta, base.theta, rtol=0.01, atol=1e-3 * np.max(base.theta))
-                and np.isclose(m.fixef["x"] * scale, base.fixef["x"], rtol=1e-3))
+    return bool(
+        abs(m.objective - (base.objective + 2 * np.log(scale))) < 1e-3
+        and np.allclose(theta, base.theta, rtol=0.01, atol=1e-3 * np.max(base.theta))
+        and np.isclose(m.fixef["x"] * scale, base.fixef["x"], rtol=1e-3)
+    )
 
 
 @pytest.mark.parametrize("scale", [10.0, 0.1, 1 / 30])
@@ -310,8 +314,9 @@ def test_starting_values_do_not_depend_on_the_response_scale(data):
     starts = []
     for scale in (1.0, 1e-8):
         design = build_design(parse_formula("y ~ x + (1 | g)"), data.assign(y=data["y"] * scale))
-        starts.append(starting_theta(build_structure(design.terms), design.terms, np.asarray(design.X),
-                                     np.asarray(design.y)))
+        starts.append(
+            starting_theta(build_structure(design.terms), design.terms, np.asarray(design.X), np.asarray(design.y))
+        )
     np.testing.assert_allclose(starts[1], starts[0], rtol=1e-6)
 
 

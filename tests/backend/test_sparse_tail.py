@@ -63,6 +63,7 @@ def test_sparse_objective_equals_dense_at_the_same_theta(fitted, monkeypatch):
     from mixedwidgets.backend.lmm import profiled_deviance
     from mixedwidgets.backend.reterms import build_structure
     from mixedwidgets.design.build import build_design
+
     case = fitted[0]
     if case.family != "gaussian":
         pytest.skip("LMM objective")
@@ -83,12 +84,19 @@ def test_nested_designs_choose_the_sparse_tail():
     """Nested factors eliminate without fill, so the sparse tail is chosen by itself; crossed do not."""
     from mixedwidgets.backend.reterms import build_structure
     from mixedwidgets.design.build import build_design
+
     rng = np.random.default_rng(5)
     school = np.repeat(np.arange(300), 20)
     klass = np.tile(np.repeat(np.arange(4), 5), 300)
-    data = pd.DataFrame({"y": rng.normal(size=school.size), "x": rng.normal(size=school.size),
-                         "school": school.astype(str), "class": klass.astype(str),
-                         "rater": rng.integers(0, 300, school.size).astype(str)})
+    data = pd.DataFrame(
+        {
+            "y": rng.normal(size=school.size),
+            "x": rng.normal(size=school.size),
+            "school": school.astype(str),
+            "class": klass.astype(str),
+            "rater": rng.integers(0, 300, school.size).astype(str),
+        }
+    )
     for formula, sparse in (("y ~ x + (1 | school/class)", True), ("y ~ x + (1 | school:class) + (1 | rater)", False)):
         design = build_design(parse_formula(formula), data)
         structure = build_structure(design.terms)
@@ -100,12 +108,24 @@ def _random_design(seed):
     """A small random design: nested or crossed, scalar or vector terms in the tail, with or without weights."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(200, 600))
-    data = pd.DataFrame({"y": rng.normal(size=n), "x": rng.normal(size=n), "w": rng.uniform(0.3, 3.0, n),
-                         "a": rng.integers(0, int(rng.integers(20, 60)), n).astype(str),
-                         "b": rng.integers(0, int(rng.integers(3, 12)), n).astype(str),
-                         "c": rng.integers(0, int(rng.integers(2, 5)), n).astype(str)})
-    formulas = ["y ~ x + (1 | a/b)", "y ~ x + (1 | c/a/b)", "y ~ x + (1 | a) + (1 + x | b)",
-                "y ~ x + (1 | a:b) + (1 + x | a)", "y ~ x + (1 | a) + (1 | b) + (1 | c)", "y ~ x + (1 + x || b:c) + (1 | c)"]
+    data = pd.DataFrame(
+        {
+            "y": rng.normal(size=n),
+            "x": rng.normal(size=n),
+            "w": rng.uniform(0.3, 3.0, n),
+            "a": rng.integers(0, int(rng.integers(20, 60)), n).astype(str),
+            "b": rng.integers(0, int(rng.integers(3, 12)), n).astype(str),
+            "c": rng.integers(0, int(rng.integers(2, 5)), n).astype(str),
+        }
+    )
+    formulas = [
+        "y ~ x + (1 | a/b)",
+        "y ~ x + (1 | c/a/b)",
+        "y ~ x + (1 | a) + (1 + x | b)",
+        "y ~ x + (1 | a:b) + (1 + x | a)",
+        "y ~ x + (1 | a) + (1 | b) + (1 | c)",
+        "y ~ x + (1 + x || b:c) + (1 | c)",
+    ]
     formula = formulas[seed % len(formulas)]
     design = build_design(parse_formula(formula), data, weights="w" if seed % 2 else None)
     return formula, design
@@ -117,11 +137,15 @@ def test_random_designs_sparse_equals_dense_at_random_theta(seed, monkeypatch):
     from mixedwidgets.backend.lmm import profiled_deviance
     from mixedwidgets.backend.reterms import build_structure
     from mixedwidgets.backend.solve import conditional_covariances, fixed_effects, spherical_modes
+
     formula, design = _random_design(seed)
     structure = build_structure(design.terms)
     rng = np.random.default_rng(100 + seed)
-    theta = np.where(structure.is_diagonal_entry(), rng.uniform(0.2, 2.0, structure.n_theta),
-                     rng.uniform(-0.8, 0.8, structure.n_theta))
+    theta = np.where(
+        structure.is_diagonal_entry(),
+        rng.uniform(0.2, 2.0, structure.n_theta),
+        rng.uniform(-0.8, 0.8, structure.n_theta),
+    )
     sqrt_w = None if design.weights is None else np.sqrt(design.weights)
     out = {}
     for tail in ("dense", "sparse"):

@@ -34,8 +34,7 @@ def run_cell(page: Page, index: int, timeout_ms: int = 180_000) -> None:
     prompt.click()
     page.keyboard.press("Escape")
     page.keyboard.press("Shift+Enter")
-    page.wait_for_function("el => /\\[\\d+\\]/.test(el.textContent)", arg=prompt.element_handle(),
-                           timeout=timeout_ms)
+    page.wait_for_function("el => /\\[\\d+\\]/.test(el.textContent)", arg=prompt.element_handle(), timeout=timeout_ms)
 
 
 def code_cell(page: Page, index: int):

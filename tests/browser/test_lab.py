@@ -100,15 +100,17 @@ def hover_and_click_explorer(page, dashboard, screenshots):
     explorer = dashboard.locator(".mw-cov")
     point = explorer.locator(".mw-cov-points circle").nth(3)
     point.hover()
-    page.wait_for_function("el => el.textContent.length > 0",
-                           arg=explorer.locator(".mw-cov-hover").element_handle(), timeout=5_000)
+    page.wait_for_function(
+        "el => el.textContent.length > 0", arg=explorer.locator(".mw-cov-hover").element_handle(), timeout=5_000
+    )
     assert explorer.locator(".hover-line").get_attribute("d").startswith("M")
     point.click()
     explorer.locator("circle.selected").wait_for(timeout=10_000)
     dashboard.locator(".mw-caterpillar").locator(".object_grp").last.wait_for()
     caption = dashboard.locator(".mw-group-caption")
-    page.wait_for_function("el => el.textContent.includes('observations')",
-                           arg=caption.element_handle(), timeout=10_000)
+    page.wait_for_function(
+        "el => el.textContent.includes('observations')", arg=caption.element_handle(), timeout=10_000
+    )
     dashboard.screenshot(path=str(screenshots / "quickstart_linked_from_explorer.png"))
 
 
@@ -118,13 +120,16 @@ def click_caterpillar(page, dashboard, screenshots):
     page.wait_for_function(
         """() => [...document.querySelectorAll('.bqplot_tooltip_div')].some(
              d => d.textContent.includes('conditional SD') && d.textContent.includes('95% interval'))""",
-        timeout=10_000)
+        timeout=10_000,
+    )
     dots.first.click()
     explorer = dashboard.locator(".mw-cov")
     page.wait_for_function(
         "el => el.querySelectorAll('circle.selected').length === 1"
         " && el.querySelector('.selected-line').getAttribute('d')",
-        arg=explorer.element_handle(), timeout=10_000)
+        arg=explorer.element_handle(),
+        timeout=10_000,
+    )
     dashboard.locator(".mw-caterpillar").screenshot(path=str(screenshots / "caterpillar_selected.png"))
 
 
@@ -132,8 +137,7 @@ def find_box_and_lines_select(page, dashboard, screenshots):
     """Typing a name selects that subject everywhere; clicking its line in the explorer picks it again."""
     dashboard.locator(".mw-find input").fill("331")
     caption = dashboard.locator(".mw-group-caption")
-    page.wait_for_function("el => el.textContent.includes('Subject 331')", arg=caption.element_handle(),
-                           timeout=10_000)
+    page.wait_for_function("el => el.textContent.includes('Subject 331')", arg=caption.element_handle(), timeout=10_000)
     explorer = dashboard.locator(".mw-cov")
     explorer.locator("circle.selected").wait_for(timeout=10_000)
     path = explorer.locator(".selected-line").get_attribute("d")
@@ -143,8 +147,9 @@ def find_box_and_lines_select(page, dashboard, screenshots):
     scale = box["width"] / float(lines.get_attribute("width"))
     t = 0.8  # near the right end, where the subjects' lines fan out most
     lines.click(position={"x": (x1 + t * (x2 - x1)) * scale, "y": (y1 + t * (y2 - y1)) * scale})
-    page.wait_for_function("el => !el.textContent.includes('Subject 331')", arg=caption.element_handle(),
-                           timeout=10_000)  # clicking the chosen subject's line un-chooses it (or picks a neighbour)
+    page.wait_for_function(
+        "el => !el.textContent.includes('Subject 331')", arg=caption.element_handle(), timeout=10_000
+    )  # clicking the chosen subject's line un-chooses it (or picks a neighbour)
 
 
 def shrinkage_switch(page, dashboard, screenshots):
@@ -165,8 +170,7 @@ def glmm_curves_follow_the_chosen_herd(page, screenshots):
     before = curves.evaluate(drawn)  # typical and marginal (and their legend swatches)
     assert before >= 2
     glmm.locator(".mw-caterpillar .object_grp").first.click()  # adds the chosen herd's curve
-    page.wait_for_function(f"el => ({drawn})(el) === {before + 1}", arg=curves.element_handle(),
-                           timeout=10_000)
+    page.wait_for_function(f"el => ({drawn})(el) === {before + 1}", arg=curves.element_handle(), timeout=10_000)
     glmm.screenshot(path=str(screenshots / "quickstart_glmm.png"))
 
 

@@ -59,14 +59,30 @@ def _assert_same_numbers(out: dict, model):
 CASES = [
     ("sleep.csv", "Reaction ~ Days + (Days | Subject)", [], {}),
     ("sleep.csv", "Reaction ~ Days + (Days | Subject)", ["--ml"], {"reml": False}),
-    ("cbpp.csv", "cbind(incidence, size - incidence) ~ period + (1 | herd)", ["--family", "binomial"],
-     {"family": "binomial"}),
-    ("cbpp.csv", "incidence ~ period + (1 | herd)", ["--family", "poisson", "--nagq", "5", "--weights", "w"],
-     {"family": "poisson", "nagq": 5, "weights": "w"}),
-    (FAMILIES / "nb_slope.csv", "y ~ x + (1 + x | g)", ["--family", "negative_binomial"],
-     {"family": "negative_binomial"}),
-    (FAMILIES / "gamma_inverse_intercept.csv", "y ~ x + (1 | g)", ["--family", "gamma", "--link", "inverse"],
-     {"family": "gamma", "link": "inverse"}),
+    (
+        "cbpp.csv",
+        "cbind(incidence, size - incidence) ~ period + (1 | herd)",
+        ["--family", "binomial"],
+        {"family": "binomial"},
+    ),
+    (
+        "cbpp.csv",
+        "incidence ~ period + (1 | herd)",
+        ["--family", "poisson", "--nagq", "5", "--weights", "w"],
+        {"family": "poisson", "nagq": 5, "weights": "w"},
+    ),
+    (
+        FAMILIES / "nb_slope.csv",
+        "y ~ x + (1 + x | g)",
+        ["--family", "negative_binomial"],
+        {"family": "negative_binomial"},
+    ),
+    (
+        FAMILIES / "gamma_inverse_intercept.csv",
+        "y ~ x + (1 | g)",
+        ["--family", "gamma", "--link", "inverse"],
+        {"family": "gamma", "link": "inverse"},
+    ),
 ]
 
 
@@ -94,15 +110,15 @@ def test_parquet_gives_the_same_answer_as_csv(files):
     pytest.importorskip("pyarrow")
     pd.read_csv(FAMILIES / "nb_intercept.csv").to_parquet(files / "nb.parquet")
     from_parquet = run("fit", str(files / "nb.parquet"), "y ~ x + (1 | g)", "--family", "negative_binomial", "--json")
-    from_csv = run("fit", str(FAMILIES / "nb_intercept.csv"), "y ~ x + (1 | g)", "--family", "negative_binomial",
-                   "--json")
+    from_csv = run(
+        "fit", str(FAMILIES / "nb_intercept.csv"), "y ~ x + (1 | g)", "--family", "negative_binomial", "--json"
+    )
     assert from_parquet.returncode == 0, from_parquet.stderr
     assert json.loads(from_parquet.stdout) == json.loads(from_csv.stdout)
 
 
 def test_parquet_without_pyarrow_is_a_clear_user_error(files):
-    code = ("import sys; sys.modules['pyarrow'] = None; from mixedwidgets.cli import main; "
-            "sys.exit(main(sys.argv[1:]))")
+    code = "import sys; sys.modules['pyarrow'] = None; from mixedwidgets.cli import main; sys.exit(main(sys.argv[1:]))"
     (files / "x.parquet").write_bytes(b"PAR1")
     result = run("fit", str(files / "x.parquet"), "y ~ x", code=code)
     assert result.returncode == 2 and result.stdout == ""
@@ -118,8 +134,10 @@ USER_ERRORS = [
     (["fit", "{f}/sleep.csv", "Reaction ~ Days + (1 | Subject)", "--nagq", "two"], "--nagq"),
     (["fit", "{f}/sleep.csv", "Reaction ~ Days + (1 | Subject)", "--weights", "nope"], "nope"),
     (["fit", "{f}/sleep.csv", "Reaction ~ Days + (1 | Subject)", "--ddf", "magic"], "--ddf"),
-    (["fit", "{f}/cbpp.csv", "incidence ~ period + (1 | herd)", "--family", "poisson", "--ddf", "satterthwaite"],
-     "Gaussian"),
+    (
+        ["fit", "{f}/cbpp.csv", "incidence ~ period + (1 | herd)", "--family", "poisson", "--ddf", "satterthwaite"],
+        "Gaussian",
+    ),
     (["fit", "{f}/sleep.csv", "Reaction ~ Days + (1 | Subject)", "--family", "gamma", "--link", "logit"], "link"),
     (["fit", "{f}/empty.csv", "y ~ x"], "could not read"),
     (["fit", "{f}/sleep.xlsx", "y ~ x"], ".csv or .parquet"),
@@ -150,8 +168,10 @@ def test_warnings_go_to_stderr_and_stdout_stays_json(files):
 
 def test_ddf_is_used_when_coef_table_has_it(files):
     from inspect import signature
-    result = run("fit", str(files / "sleep.csv"), "Reaction ~ Days + (Days | Subject)", "--ddf", "satterthwaite",
-                 "--json")
+
+    result = run(
+        "fit", str(files / "sleep.csv"), "Reaction ~ Days + (Days | Subject)", "--ddf", "satterthwaite", "--json"
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     model = _api(files / "sleep.csv", "Reaction ~ Days + (Days | Subject)")
@@ -164,16 +184,34 @@ def test_ddf_is_used_when_coef_table_has_it(files):
 
 def test_runs_from_a_fresh_install(tmp_path, files):
     target = tmp_path / "site"
-    install = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
-                              str(ROOT)], capture_output=True, text=True, timeout=600)
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert install.returncode == 0, install.stderr[-2000:]
-    result = run("fit", str(FAMILIES / "gamma_log_slope.csv"), "y ~ x + (1 + x | g)", "--family", "gamma", "--json",
-                 cwd=tmp_path, pythonpath=str(target))
+    result = run(
+        "fit",
+        str(FAMILIES / "gamma_log_slope.csv"),
+        "y ~ x + (1 + x | g)",
+        "--family",
+        "gamma",
+        "--json",
+        cwd=tmp_path,
+        pythonpath=str(target),
+    )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     model = _api(FAMILIES / "gamma_log_slope.csv", "y ~ x + (1 + x | g)", family="gamma")
     _assert_same_numbers(out, model)
-    script = run("fit", str(files / "sleep.csv"), "Reaction ~ Days + (1 | Subject)", cwd=tmp_path,
-                 pythonpath=str(target), code="import runpy, sys; sys.argv[0] = 'mixedwidgets'; "
-                 f"runpy.run_path({str(target / 'bin' / 'mixedwidgets')!r}, run_name='__main__')")
+    script = run(
+        "fit",
+        str(files / "sleep.csv"),
+        "Reaction ~ Days + (1 | Subject)",
+        cwd=tmp_path,
+        pythonpath=str(target),
+        code="import runpy, sys; sys.argv[0] = 'mixedwidgets'; "
+        f"runpy.run_path({str(target / 'bin' / 'mixedwidgets')!r}, run_name='__main__')",
+    )
     assert script.returncode == 0 and script.stdout.startswith("Linear mixed model fit by REML")

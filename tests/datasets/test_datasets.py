@@ -76,9 +76,7 @@ def test_each_load_is_a_fresh_copy():
 def test_designs_match_lme4_reference(case):
     """nobs, fixed-effect names, grouping factors, their levels and columns as lme4 has them."""
     expected = json.loads((REFERENCE / f"{case['name']}.json").read_text())
-    design = build_design(
-        parse_formula(case["formula"]), datasets.load(case["csv"]), family=case["family"]
-    )
+    design = build_design(parse_formula(case["formula"]), datasets.load(case["csv"]), family=case["family"])
     assert len(design.y) == expected["nobs"]
     assert design.fixed_names == tuple(expected["fixef"])
     ranef = expected["ranef"]

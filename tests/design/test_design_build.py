@@ -303,9 +303,7 @@ def test_binomial_response_forms(frame, column, expected):
 
 def test_binomial_cbind_gives_proportions_and_trials():
     cbpp = datasets.load("cbpp")
-    design = build(
-        "cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp, family="binomial"
-    )
+    design = build("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp, family="binomial")
     assert design.fixed_names == ("(Intercept)", "period2", "period3", "period4")
     np.testing.assert_allclose(design.y, cbpp["incidence"] / cbpp["size"])
     np.testing.assert_array_equal(design.weights, cbpp["size"].to_numpy(float))

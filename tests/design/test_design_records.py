@@ -14,14 +14,23 @@ from mixedwidgets.formula import parse_formula
 def frame() -> pd.DataFrame:
     rng = np.random.default_rng(2)
     n = 120
-    return pd.DataFrame({"y": rng.normal(size=n), "A": rng.normal(size=n), "my x": rng.normal(size=n),
-                         "g": rng.integers(0, 12, n).astype(str), "h": rng.integers(0, 3, n).astype(str)})
+    return pd.DataFrame(
+        {
+            "y": rng.normal(size=n),
+            "A": rng.normal(size=n),
+            "my x": rng.normal(size=n),
+            "g": rng.integers(0, 12, n).astype(str),
+            "h": rng.integers(0, 3, n).astype(str),
+        }
+    )
 
 
 def test_the_design_lists_its_split_columns_in_order():
     design = build_design(parse_formula("y ~ within(A, g) + between(A, g) + `my x` + (1 | g)"), frame())
-    assert design.split_columns == (SplitColumn("within(A, g)", "within", "A", "g"),
-                                    SplitColumn("between(A, g)", "between", "A", "g"))
+    assert design.split_columns == (
+        SplitColumn("within(A, g)", "within", "A", "g"),
+        SplitColumn("between(A, g)", "between", "A", "g"),
+    )
 
 
 def test_two_grouping_factors_and_backticks():

@@ -16,8 +16,9 @@ distributed = pytest.importorskip("dask.distributed")
 def client():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                           dashboard_address=None)
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        )
         with cluster, distributed.Client(cluster) as c:
             yield c
 
@@ -27,16 +28,27 @@ def slopes_data(seed=1, n=20_000, groups=300):
     codes = rng.integers(0, groups, n)
     x = rng.normal(size=n)
     b = rng.normal(size=(groups, 2)) * [1.0, 0.5]
-    return pd.DataFrame({"y": 1 + 0.5 * x + b[codes, 0] + b[codes, 1] * x + rng.normal(size=n), "x": x,
-                         "z": rng.choice(["lo", "mid", "hi"], n), "g": np.char.add("g", codes.astype(str))})
+    return pd.DataFrame(
+        {
+            "y": 1 + 0.5 * x + b[codes, 0] + b[codes, 1] * x + rng.normal(size=n),
+            "x": x,
+            "z": rng.choice(["lo", "mid", "hi"], n),
+            "g": np.char.add("g", codes.astype(str)),
+        }
+    )
 
 
 def nested_data(seed=2, n=20_000, schools=150, classes=6):
     rng = np.random.default_rng(seed)
     school, klass = rng.integers(0, schools, n), rng.integers(0, classes, n)
     x = rng.normal(size=n)
-    y = (0.5 * x + rng.normal(0, 1, schools)[school] + rng.normal(0, 0.5, (schools, classes))[school, klass]
-         + rng.normal(0, 0.4, classes)[klass] + rng.normal(size=n))
+    y = (
+        0.5 * x
+        + rng.normal(0, 1, schools)[school]
+        + rng.normal(0, 0.5, (schools, classes))[school, klass]
+        + rng.normal(0, 0.4, classes)[klass]
+        + rng.normal(size=n)
+    )
     return pd.DataFrame({"y": y, "x": x, "school": school, "class": klass})
 
 
@@ -58,21 +70,28 @@ def assert_same_fit(ours, ref):
     assert ours.nobs == ref.nobs
 
 
-DASK_UNSCALED = pytest.mark.xfail(strict=False, reason=(
-    "issue 12, open: the in-memory engine now scales the random-effect columns and polishes the optimum, the dask "
-    "path polishes without that scaling; on flat optima the two stop up to 1e-5 (SD) / 1e-3 (a near-zero "
-    "correlation) apart, above this test's 1e-5"))
+DASK_UNSCALED = pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "issue 12, open: the in-memory engine now scales the random-effect columns and polishes the optimum, the dask "
+        "path polishes without that scaling; on flat optima the two stop up to 1e-5 (SD) / 1e-3 (a near-zero "
+        "correlation) apart, above this test's 1e-5"
+    ),
+)
 
 
-@pytest.mark.parametrize("formula, make", [
-    ("y ~ x + (1 + x | g)", slopes_data),
-    ("y ~ x + z + (1 | g)", slopes_data),
-    pytest.param("y ~ x + (1 | school/class)", nested_data, marks=DASK_UNSCALED),
-    ("y ~ x + (1 | school) + (1 | class)", nested_data),
-    # tails too large for the small dense layout: summed as TailRowSums, sparse (nested) or dense (crossed)
-    ("y ~ x + (1 | school/class)", lambda: nested_data(seed=8, schools=400, classes=10)),
-    ("y ~ x + (1 | a) + (1 | b)", crossed_data),
-])
+@pytest.mark.parametrize(
+    "formula, make",
+    [
+        ("y ~ x + (1 + x | g)", slopes_data),
+        ("y ~ x + z + (1 | g)", slopes_data),
+        pytest.param("y ~ x + (1 | school/class)", nested_data, marks=DASK_UNSCALED),
+        ("y ~ x + (1 | school) + (1 | class)", nested_data),
+        # tails too large for the small dense layout: summed as TailRowSums, sparse (nested) or dense (crossed)
+        ("y ~ x + (1 | school/class)", lambda: nested_data(seed=8, schools=400, classes=10)),
+        ("y ~ x + (1 | a) + (1 | b)", crossed_data),
+    ],
+)
 def test_dask_fit_equals_the_in_memory_fit(client, formula, make):
     data = make()
     ours = mw.fit(formula, dd.from_pandas(data, npartitions=5))
@@ -98,7 +117,9 @@ def test_predict_returns_a_dask_series_equal_to_the_in_memory_one(client):
     np.testing.assert_allclose(predicted.compute().to_numpy(), ref.predict(), rtol=1e-7, atol=1e-7)
     new = data.head(50).assign(g="a level never seen")
     np.testing.assert_allclose(ours.predict(new), ref.predict(new), rtol=1e-7)
-    np.testing.assert_allclose(ours.predict(ddf, kind="typical").compute(), ref.predict(kind="typical"), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(
+        ours.predict(ddf, kind="typical").compute(), ref.predict(kind="typical"), rtol=1e-7, atol=1e-9
+    )
     assert "Scaled residuals" in ours.summary()
 
 

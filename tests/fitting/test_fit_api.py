@@ -11,12 +11,13 @@ import pytest
 import mixedwidgets as mw
 
 
-
 def test_import_pulls_in_no_display_code():
-    code = ("import sys, mixedwidgets as mw; m = mw.fit('Reaction ~ Days + (Days | Subject)', "
-            "mw.datasets.load('sleepstudy')); m.summary(); m._repr_html_(); "
-            "bad = [k for k in sys.modules if k.split('.')[0] in "
-            "('IPython', 'ipywidgets', 'bqplot', 'anywidget', 'traitlets', 'ipykernel')]; print(bad)")
+    code = (
+        "import sys, mixedwidgets as mw; m = mw.fit('Reaction ~ Days + (Days | Subject)', "
+        "mw.datasets.load('sleepstudy')); m.summary(); m._repr_html_(); "
+        "bad = [k for k in sys.modules if k.split('.')[0] in "
+        "('IPython', 'ipywidgets', 'bqplot', 'anywidget', 'traitlets', 'ipykernel')]; print(bad)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -48,7 +49,7 @@ def test_icc_says_when_it_depends_on_x(sleep_fit, sleep):
     icc = sleep_fit.icc()
     assert "depends on Days" in icc.note.iloc[0]
     cov = sleep_fit.covariance("Subject").to_numpy()
-    at5 = (cov[0, 0] + 10 * cov[0, 1] + 25 * cov[1, 1])
+    at5 = cov[0, 0] + 10 * cov[0, 1] + 25 * cov[1, 1]
     assert sleep_fit.icc_at("Subject", Days=5) == pytest.approx(at5 / (at5 + sleep_fit.sigma**2))
     intercept_only = mw.fit("Reaction ~ Days + (1 | Subject)", sleep)
     vc = intercept_only.varcorr
@@ -79,8 +80,16 @@ def test_predict_rejects_bad_arguments(sleep_fit):
 
 def test_summary_reads_like_lme4(sleep_fit):
     text = sleep_fit.summary()
-    for piece in ["Linear mixed model fit by REML", "REML criterion", "Scaled residuals",
-                  "Random effects:", "Subject", "Residual", "Fixed effects:", "Number of obs: 180"]:
+    for piece in [
+        "Linear mixed model fit by REML",
+        "REML criterion",
+        "Scaled residuals",
+        "Random effects:",
+        "Subject",
+        "Residual",
+        "Fixed effects:",
+        "Number of obs: 180",
+    ]:
         assert piece in text
 
 
@@ -149,15 +158,24 @@ def test_weights_match_replicated_rows_for_ml():
     assert weighted.fixef.to_numpy() == pytest.approx(mw.fit("y ~ x + (1 | g)", data, reml=False).fixef.to_numpy())
 
 
-@pytest.mark.parametrize("reml, objective, fixef, sigma", [
-    (True, 322.6999, [0.09375163, -0.2685316], 1.369598),     # lme4 1.1-31: lmer(y ~ x + (1|g), weights = w)
-    (False, 318.6522, [0.09391543, -0.2684005], 1.361707),
-])
+@pytest.mark.parametrize(
+    "reml, objective, fixef, sigma",
+    [
+        (True, 322.6999, [0.09375163, -0.2685316], 1.369598),  # lme4 1.1-31: lmer(y ~ x + (1|g), weights = w)
+        (False, 318.6522, [0.09391543, -0.2684005], 1.361707),
+    ],
+)
 def test_prior_weights_match_lme4(reml, objective, fixef, sigma):
     rng = np.random.default_rng(4)
     g = np.repeat(np.arange(20), 5)
-    data = pd.DataFrame({"y": rng.normal(size=100) + rng.normal(size=20)[g], "x": rng.normal(size=100), "g": g,
-                         "w": rng.uniform(0.5, 3, 100)})
+    data = pd.DataFrame(
+        {
+            "y": rng.normal(size=100) + rng.normal(size=20)[g],
+            "x": rng.normal(size=100),
+            "g": g,
+            "w": rng.uniform(0.5, 3, 100),
+        }
+    )
     m = mw.fit("y ~ x + (1 | g)", data, weights="w", reml=reml)
     assert m.objective == pytest.approx(objective, abs=2e-3)
     np.testing.assert_allclose(m.fixef, fixef, atol=1e-5)

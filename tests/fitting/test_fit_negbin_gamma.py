@@ -92,8 +92,15 @@ def test_simulate_from_a_fitted_model_uses_the_dispersion(nb):
 @pytest.mark.parametrize("family,dispersion", [("negative_binomial", 2.0), ("gamma", 3.0)])
 def test_simulate_data_draws_from_the_family(family, dispersion):
     frame = pd.DataFrame({"x": np.zeros(40000), "g": np.repeat(np.arange(200), 200)})
-    out = mw.simulate("y ~ 1 + (1 | g)", frame, fixed={"(Intercept)": 1.0}, random={"g": {"(Intercept)": 1e-6}},
-                      family=family, dispersion=dispersion, seed=5)
+    out = mw.simulate(
+        "y ~ 1 + (1 | g)",
+        frame,
+        fixed={"(Intercept)": 1.0},
+        random={"g": {"(Intercept)": 1e-6}},
+        family=family,
+        dispersion=dispersion,
+        seed=5,
+    )
     mu = np.e
     variance = mu + mu**2 / dispersion if family == "negative_binomial" else mu**2 / dispersion
     assert out.y.mean() == pytest.approx(mu, rel=0.02)
@@ -112,17 +119,30 @@ def test_simulate_data_needs_the_dispersion_and_refuses_it_elsewhere():
 
 def test_fit_recovers_simulated_values_roughly():
     frame = pd.DataFrame({"x": np.random.default_rng(1).normal(size=3000), "g": np.repeat(np.arange(100), 30)})
-    data = mw.simulate("y ~ x + (1 | g)", frame, fixed={"(Intercept)": 0.5, "x": 0.3},
-                       random={"g": {"(Intercept)": 0.5}}, family="negative_binomial", dispersion=2.0, seed=9)
+    data = mw.simulate(
+        "y ~ x + (1 | g)",
+        frame,
+        fixed={"(Intercept)": 0.5, "x": 0.3},
+        random={"g": {"(Intercept)": 0.5}},
+        family="negative_binomial",
+        dispersion=2.0,
+        seed=9,
+    )
     m = mw.fit("y ~ x + (1 | g)", data, family="negative_binomial")
     assert m.dispersion == pytest.approx(2.0, rel=0.15)
     assert m.fixef["x"] == pytest.approx(0.3, abs=4 * m.coef_table().loc["x", "std_error"])
 
 
-@pytest.mark.parametrize("family,values,match", [
-    ("negative_binomial", [1, -1, 2, 3], "non-negative"), ("negative_binomial", [1, 0.5, 2, 3], "whole"),
-    ("gamma", [1.0, 0.0, 2.0, 3.0], "positive"), ("negative_binomial", [0, 0, 0, 0], "0 in every row"),
-    ("gamma", [2.0, 2.0, 2.0, 2.0], "same value")])
+@pytest.mark.parametrize(
+    "family,values,match",
+    [
+        ("negative_binomial", [1, -1, 2, 3], "non-negative"),
+        ("negative_binomial", [1, 0.5, 2, 3], "whole"),
+        ("gamma", [1.0, 0.0, 2.0, 3.0], "positive"),
+        ("negative_binomial", [0, 0, 0, 0], "0 in every row"),
+        ("gamma", [2.0, 2.0, 2.0, 2.0], "same value"),
+    ],
+)
 def test_responses_the_family_cannot_model_are_refused(family, values, match):
     frame = pd.DataFrame({"y": values, "g": [0, 0, 1, 1]})
     before = frame.copy()
@@ -140,8 +160,15 @@ def test_the_poisson_overdispersion_warning_names_the_negative_binomial():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         frame = pd.DataFrame({"x": np.linspace(-1, 1, 600), "g": np.repeat(np.arange(30), 20)})
-        data = mw.simulate("y ~ x + (1 | g)", frame, fixed={"(Intercept)": 1.5, "x": 0.3},
-                           random={"g": {"(Intercept)": 0.3}}, family="negative_binomial", dispersion=1.0, seed=4)
+        data = mw.simulate(
+            "y ~ x + (1 | g)",
+            frame,
+            fixed={"(Intercept)": 1.5, "x": 0.3},
+            random={"g": {"(Intercept)": 0.3}},
+            family="negative_binomial",
+            dispersion=1.0,
+            seed=4,
+        )
         m = mw.fit("y ~ x + (1 | g)", data, family="poisson")
     note = [n for n in m.messages if "overdispersion" in n]
     assert note and 'family="negative_binomial"' in note[0]
@@ -165,9 +192,14 @@ def test_stored_answers_are_json():
         assert "glmmTMB" in json.loads(path.read_text())
 
 
-@pytest.mark.parametrize("name,family,link", [("nb_intercept", "negative_binomial", "log"),
-                                              ("gamma_log_intercept", "gamma", "log"),
-                                              ("gamma_inverse_intercept", "gamma", "inverse")])
+@pytest.mark.parametrize(
+    "name,family,link",
+    [
+        ("nb_intercept", "negative_binomial", "log"),
+        ("gamma_log_intercept", "gamma", "log"),
+        ("gamma_inverse_intercept", "gamma", "inverse"),
+    ],
+)
 def test_gee_comparison_for_the_new_families(name, family, link):
     pytest.importorskip("statsmodels")
     m = mw.fit("y ~ x + (1 | g)", _data(name), family=family, link=link)
@@ -177,14 +209,15 @@ def test_gee_comparison_for_the_new_families(name, family, link):
 
 def test_a_negative_binomial_without_overdispersion_says_so():
     rng = np.random.default_rng(6)
-    data = pd.DataFrame({"y": rng.binomial(6, 0.4, size=300), "x": rng.normal(size=300),
-                         "g": np.repeat(np.arange(30), 10)})
+    data = pd.DataFrame(
+        {"y": rng.binomial(6, 0.4, size=300), "x": rng.normal(size=300), "g": np.repeat(np.arange(30), 10)}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = mw.fit("y ~ x + (1 | g)", data, family="negative_binomial")
         poisson = mw.fit("y ~ x + (1 | g)", data, family="poisson")
     assert m.dispersion > 1e4 and any("θ is very large" in note for note in m.messages)
-    assert m.objective == pytest.approx(poisson.objective, abs=1e-3)   # the Poisson limit θ → ∞
+    assert m.objective == pytest.approx(poisson.objective, abs=1e-3)  # the Poisson limit θ → ∞
 
 
 def test_an_inverse_link_fit_keeps_every_mean_positive():

@@ -17,16 +17,18 @@ def _fit_recording(formula, data, family="poisson"):
     return model, [str(w.message) for w in caught]
 
 
-@pytest.mark.parametrize("formula_key, answer_key, expected", [("formula", "overdispersion", False),
-                                                               ("od_formula", "od_overdispersion", True)])
+@pytest.mark.parametrize(
+    "formula_key, answer_key, expected",
+    [("formula", "overdispersion", False), ("od_formula", "od_overdispersion", True)],
+)
 def test_overdispersion_ratio_and_warning_match_performance(formula_key, answer_key, expected):
     case = oracle()["poisson"]
     answer = case[answer_key]
     model, caught = _fit_recording(case[formula_key], load("poisson"))
     ratio = overdispersion_ratio(model.design, model.engine_fit)
     assert model.nobs - len(model.fixef) - len(model.theta) == answer["rdf"]
-    assert ratio == pytest.approx(answer["ratio"], rel=1e-3)     # only the optimum differs
-    assert (answer["p"] < 0.05) == expected                      # performance's verdict
+    assert ratio == pytest.approx(answer["ratio"], rel=1e-3)  # only the optimum differs
+    assert (answer["p"] < 0.05) == expected  # performance's verdict
     assert (ratio > OVERDISPERSION_RATIO) == expected
     noted = [m for m in model.messages if "overdispersion" in m]
     assert bool(noted) == expected

@@ -21,15 +21,17 @@ N = 60
 def df():
     rng = np.random.default_rng(6)
     g = np.repeat(np.arange(6), 10)
-    return pd.DataFrame({
-        "y": rng.normal(size=N) + rng.normal(size=6)[g],
-        "x": rng.normal(size=N),
-        "z": rng.normal(size=N),
-        "g": np.array(list("abcdef"))[g],
-        "h": np.tile(list("pqrs"), 15),
-        "b": rng.integers(0, 2, N),
-        "c": rng.poisson(2.0, N),
-    })
+    return pd.DataFrame(
+        {
+            "y": rng.normal(size=N) + rng.normal(size=6)[g],
+            "x": rng.normal(size=N),
+            "z": rng.normal(size=N),
+            "g": np.array(list("abcdef"))[g],
+            "h": np.tile(list("pqrs"), 15),
+            "b": rng.integers(0, 2, N),
+            "c": rng.poisson(2.0, N),
+        }
+    )
 
 
 def fit_error(formula, data, **options) -> str:
@@ -318,9 +320,12 @@ def test_progress_that_is_not_callable(df):
 
 def test_crossed_factors_beyond_memory_are_refused_with_the_estimate(monkeypatch):
     import mixedwidgets.backend.crossprod as crossprod
-    monkeypatch.setattr(crossprod, "physical_memory", lambda: 2**30)    # a machine with 1 GiB
+
+    monkeypatch.setattr(crossprod, "physical_memory", lambda: 2**30)  # a machine with 1 GiB
     rng = np.random.default_rng(0)
     n = 30_000
     data = pd.DataFrame({"y": rng.normal(size=n), "a": rng.integers(0, 12_000, n), "b": rng.integers(0, 9_000, n)})
-    with pytest.raises(mw.MixedModelError, match=r"8,650 effects .* about 1\.7 GiB .* more than this machine's 1\.0 GiB"):
+    with pytest.raises(
+        mw.MixedModelError, match=r"8,650 effects .* about 1\.7 GiB .* more than this machine's 1\.0 GiB"
+    ):
         mw.fit("y ~ 1 + (1 | a) + (1 | b)", data)

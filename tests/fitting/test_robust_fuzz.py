@@ -23,8 +23,13 @@ import mixedwidgets as mw
 from mixedwidgets import MixedModelError
 from mixedwidgets.formula import parse_formula
 
-ROBUST = settings(derandomize=True, database=None, deadline=timedelta(seconds=10), print_blob=True,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+ROBUST = settings(
+    derandomize=True,
+    database=None,
+    deadline=timedelta(seconds=10),
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 SECONDS_PER_EXAMPLE = 30
 FRAME = formula_frame()
 FAMILIES = st.sampled_from(["gaussian", "gaussian", "binomial", "poisson"])
@@ -114,8 +119,9 @@ MODELS = ["y ~ x + (1 | g)", "y ~ x + (1 + x | g)", "y ~ 1 + (1 | g) + (1 | h)",
 
 
 @settings(ROBUST, max_examples=300)
-@given(frame=random_frame(), formula=st.sampled_from(MODELS), family=st.sampled_from(["gaussian", "binomial",
-                                                                                       "poisson"]))
+@given(
+    frame=random_frame(), formula=st.sampled_from(MODELS), family=st.sampled_from(["gaussian", "binomial", "poisson"])
+)
 def test_fit_on_random_data_frames(frame, formula, family):
     before = frame.copy(deep=True)
     fit_or_refuse(formula, frame, family=family)
@@ -130,13 +136,18 @@ def fitted():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = formula_frame().assign(g=lambda d: d["g"].str.replace("g", "a"), h=lambda d: d["h"] % 3)
-        return {"lmm": mw.fit("y ~ x + (1 + x | g)", data.assign(x=data["x"] * 2)),
-                "glmm": mw.fit("b ~ x + (1 | g) + (1 | h)", data, family="binomial")}
+        return {
+            "lmm": mw.fit("y ~ x + (1 + x | g)", data.assign(x=data["x"] * 2)),
+            "glmm": mw.fit("b ~ x + (1 | g) + (1 | h)", data, family="binomial"),
+        }
 
 
 @settings(ROBUST, max_examples=150)
-@given(frame=random_frame(), which=st.sampled_from(["lmm", "glmm"]),
-       kind=st.sampled_from(["conditional", "typical", "marginal"]))
+@given(
+    frame=random_frame(),
+    which=st.sampled_from(["lmm", "glmm"]),
+    kind=st.sampled_from(["conditional", "typical", "marginal"]),
+)
 def test_predictions_on_random_new_data(fitted, frame, which, kind):
     model = fitted[which]
     with warnings.catch_warnings(), time_limit(SECONDS_PER_EXAMPLE):

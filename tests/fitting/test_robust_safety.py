@@ -27,17 +27,20 @@ def caller_frame(n_groups: int = 12, size: int = 8, seed: int = 3) -> pd.DataFra
     g = np.repeat(np.arange(n_groups), size)
     x = rng.normal(size=n)
     eta = 0.3 + 0.6 * x + rng.normal(scale=0.7, size=n_groups)[g]
-    frame = pd.DataFrame({
-        "y": eta + rng.normal(size=n),
-        "x": x,
-        "count": rng.poisson(np.exp(eta / 2)).astype("int64"),
-        "hit": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype("int64"),
-        "g": pd.Categorical([f"G{k}" for k in g], categories=[f"G{k}" for k in range(n_groups + 2)]),
-        "label": np.array([f"s{k}" for k in range(n)], dtype=object),
-        "flag": rng.random(n) < 0.5,
-        "dose": pd.array(rng.integers(0, 5, n), dtype="Int64"),
-        "w": rng.uniform(0.5, 2.0, n),
-    }, index=pd.Index([f"r{k}" for k in range(n)], name="row"))
+    frame = pd.DataFrame(
+        {
+            "y": eta + rng.normal(size=n),
+            "x": x,
+            "count": rng.poisson(np.exp(eta / 2)).astype("int64"),
+            "hit": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype("int64"),
+            "g": pd.Categorical([f"G{k}" for k in g], categories=[f"G{k}" for k in range(n_groups + 2)]),
+            "label": np.array([f"s{k}" for k in range(n)], dtype=object),
+            "flag": rng.random(n) < 0.5,
+            "dose": pd.array(rng.integers(0, 5, n), dtype="Int64"),
+            "w": rng.uniform(0.5, 2.0, n),
+        },
+        index=pd.Index([f"r{k}" for k in range(n)], name="row"),
+    )
     frame.loc["r5", "x"] = np.nan
     frame.loc["r9", "dose"] = pd.NA
     frame.attrs["source"] = "caller"
@@ -49,8 +52,9 @@ def snapshot(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def assert_unchanged(frame: pd.DataFrame, before: pd.DataFrame) -> None:
-    pd.testing.assert_frame_equal(frame, before, check_exact=True, check_categorical=True,
-                                  check_index_type=True, check_column_type=True)
+    pd.testing.assert_frame_equal(
+        frame, before, check_exact=True, check_categorical=True, check_index_type=True, check_column_type=True
+    )
     assert list(frame.dtypes) == list(before.dtypes)
     assert list(frame["g"].cat.categories) == list(before["g"].cat.categories)
     assert frame.attrs == before.attrs
@@ -82,8 +86,12 @@ def test_binomial_and_poisson_fits_leave_the_data_unchanged(frame):
     before = snapshot(frame)
     quietly(mw.fit, "hit ~ x + flag + (1 | g)", frame, family="binomial")
     quietly(mw.fit, "count ~ x + (1 | g)", frame, family="poisson", nagq=5)
-    quietly(mw.fit, "cbind(count, 6 - count) ~ x + (1 | g)", frame.assign(count=frame["count"].clip(upper=6)),
-            family="binomial")
+    quietly(
+        mw.fit,
+        "cbind(count, 6 - count) ~ x + (1 | g)",
+        frame.assign(count=frame["count"].clip(upper=6)),
+        family="binomial",
+    )
     assert_unchanged(frame, before)
 
 
@@ -114,8 +122,15 @@ def test_simulation_leaves_the_data_unchanged(frame):
     m = quietly(mw.fit, "y ~ x + (1 | g)", frame)
     before = snapshot(frame)
     mw.simulate(m, nsim=3, seed=1)
-    made = quietly(mw.simulate, "sim ~ x + (1 | g)", frame, fixed={"(Intercept)": 1.0, "x": 0.5},
-                   random={"g": {"(Intercept)": 0.5}}, sigma=1.0, seed=2)
+    made = quietly(
+        mw.simulate,
+        "sim ~ x + (1 | g)",
+        frame,
+        fixed={"(Intercept)": 1.0, "x": 0.5},
+        random={"g": {"(Intercept)": 0.5}},
+        sigma=1.0,
+        seed=2,
+    )
     assert "sim" in made and "sim" not in frame
     assert_unchanged(frame, before)
 
@@ -247,6 +262,7 @@ def test_an_interrupt_at_any_evaluation_comes_out_as_keyboard_interrupt(case):
 
 def test_the_optimizer_passes_an_exception_from_its_last_evaluation_through():
     from mixedwidgets.backend.optimizer import minimize_bounded
+
     calls = []
 
     def objective(x):

@@ -30,7 +30,9 @@ ATTACKS = {
     "compile": 'Reaction ~ I(exec(compile("' + WRITE + "\", 'f', 'exec')) or Days) + (1 | Subject)",
     "open": "Reaction ~ I(" + WRITE + " * 0 + Days) + (1 | Subject)",
     "import": "Reaction ~ I(__import__('pathlib').Path(TARGET).write_text('x') * 0 + Days) + (1 | Subject)",
-    "getattr_builtins": "Reaction ~ I(getattr(__builtins__, 'open')(TARGET, 'w').write('x') * 0 + Days) + (1 | Subject)",
+    "getattr_builtins": (
+        "Reaction ~ I(getattr(__builtins__, 'open')(TARGET, 'w').write('x') * 0 + Days) + (1 | Subject)"
+    ),
     "dunder_walk_popen": "Reaction ~ I([c for c in ().__class__.__bases__[0].__subclasses__() if c.__name__ == "
     "'Popen'][0](['touch', TARGET]) and Days) + (1 | Subject)",
     "dunder_subclasses": "Reaction ~ I(().__class__.__bases__[0].__subclasses__()) + (1 | Subject)",
@@ -161,8 +163,9 @@ def test_contrast_classes_by_name_are_not_columns():
     import mixedwidgets as mw
 
     rng = np.random.default_rng(1)
-    data = pd.DataFrame({"y": rng.normal(size=120), "f": rng.choice(list("abc"), 120),
-                         "g": rng.integers(0, 10, 120).astype(str)})
+    data = pd.DataFrame(
+        {"y": rng.normal(size=120), "f": rng.choice(list("abc"), 120), "g": rng.integers(0, 10, 120).astype(str)}
+    )
     by_name = mw.fit("y ~ C(f, Sum) + (1 | g)", data)
     called = mw.fit("y ~ C(f, Sum()) + (1 | g)", data)
     np.testing.assert_allclose(by_name.fixef.to_numpy(), called.fixef.to_numpy())

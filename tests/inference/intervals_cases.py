@@ -24,18 +24,30 @@ CASES = {
     "sleepstudy": (lambda: mw.datasets.load("sleepstudy"), "Reaction ~ Days + (Days | Subject)", {}),
     "unbalanced": (lambda: pd.read_csv(HERE / "data" / "intervals_unbalanced.csv"), "y ~ f * x + (1 + x | g)", {}),
     "cake": (_cake, "angle ~ recipe * temperature + (1 | recipe:replicate)", {}),
-    "cbpp": (lambda: mw.datasets.load("cbpp"), "cbind(incidence, size - incidence) ~ period + (1 | herd)",
-             {"family": "binomial"}),
+    "cbpp": (
+        lambda: mw.datasets.load("cbpp"),
+        "cbind(incidence, size - incidence) ~ period + (1 | herd)",
+        {"family": "binomial"},
+    ),
     # fresh cases of our own (two crossed or nested terms, ||, a 3 × 3 term, GLMMs), profile intervals only
     "fresh_penicillin": (lambda: mw.datasets.load("penicillin"), "diameter ~ 1 + (1 | plate) + (1 | sample)", {}),
     "fresh_uncorrelated": (lambda: mw.datasets.load("sleepstudy"), "Reaction ~ Days + (Days || Subject)", {}),
     "fresh_q3": (lambda: pd.read_csv(HERE / "data" / "intervals_fresh_q3.csv"), "y ~ x1 + x2 + (1 + x1 + x2 | g)", {}),
-    "fresh_nested": (lambda: pd.read_csv(HERE / "data" / "intervals_fresh_nested.csv"),
-                     "y ~ x + (1 | school) + (1 | school:cls)", {"reml": False}),
-    "fresh_poisson": (lambda: pd.read_csv(HERE / "data" / "intervals_fresh_glmm.csv"), "count ~ x + (1 | g)",
-                      {"family": "poisson"}),
-    "fresh_binary": (lambda: pd.read_csv(HERE / "data" / "intervals_fresh_glmm.csv"), "yes ~ x + (1 | g)",
-                     {"family": "binomial"}),
+    "fresh_nested": (
+        lambda: pd.read_csv(HERE / "data" / "intervals_fresh_nested.csv"),
+        "y ~ x + (1 | school) + (1 | school:cls)",
+        {"reml": False},
+    ),
+    "fresh_poisson": (
+        lambda: pd.read_csv(HERE / "data" / "intervals_fresh_glmm.csv"),
+        "count ~ x + (1 | g)",
+        {"family": "poisson"},
+    ),
+    "fresh_binary": (
+        lambda: pd.read_csv(HERE / "data" / "intervals_fresh_glmm.csv"),
+        "yes ~ x + (1 | g)",
+        {"family": "binomial"},
+    ),
 }
 
 

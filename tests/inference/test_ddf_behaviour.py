@@ -147,8 +147,9 @@ def test_a_degenerate_fit_gets_missing_df_not_a_crash(last_x):
     derivatives break down (or overflow) there; the tables must still come out, with NaN df and a warning."""
     import warnings
 
-    data = pd.DataFrame({"y": [0.0] * 3 + [1.0] + [0.0] * 9, "x": [0.0] * 12 + [last_x],
-                         "g": ["a"] * 4 + [None] * 8 + ["b"]})
+    data = pd.DataFrame(
+        {"y": [0.0] * 3 + [1.0] + [0.0] * 9, "x": [0.0] * 12 + [last_x], "g": ["a"] * 4 + [None] * 8 + ["b"]}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = mw.fit("y ~ x + (1 | g)", data)

@@ -28,8 +28,10 @@ ANOVAS = [(c, k, t) for c, k in CASE_METHODS for t in (3, 1)]
 OPTIMUM_DIFFERS = {"random_7": "lme4's deviance is 3.8e-7 lower; intercept p 0.08082 here vs 0.08076"}
 #: cases where the design layer parametrizes X differently from lme4 (same column space): the coefficients
 #: differ, the F tests of the terms do not (compared below)
-CODING_DIFFERS = {"variant_3": "a:c without main effects: formulaic codes it as cv, cw, aa1:cu, ..., lme4 as "
-                               "the cells aa0:cu ... aa1:cw"}
+CODING_DIFFERS = {
+    "variant_3": "a:c without main effects: formulaic codes it as cv, cw, aa1:cu, ..., lme4 as "
+    "the cells aa0:cu ... aa1:cw"
+}
 #: the same columns under other names: a logical b is a 0/1 number to formulaic, "bTRUE" to lme4
 RENAMED = {"variant_5": {"bTRUE": "b", "bTRUE:x": "b:x"}}
 
@@ -58,9 +60,14 @@ def inference_at_theta(model, theta) -> LmmInference:
     f = factorize(problem.cross_products, problem.structure, np.asarray(theta, float))
     parts = theta_parts(problem, theta)
     sigma2 = parts.pwrss / problem.residual_dof
-    record = SimpleNamespace(reml=model.reml, theta=np.asarray(theta, float), beta=fixed_effects(f),
-                             sigma=math.sqrt(sigma2), vcov=sigma2 * parts.unscaled_vcov,
-                             structure=model.engine_fit.structure)
+    record = SimpleNamespace(
+        reml=model.reml,
+        theta=np.asarray(theta, float),
+        beta=fixed_effects(f),
+        sigma=math.sqrt(sigma2),
+        vcov=sigma2 * parts.unscaled_vcov,
+        structure=model.engine_fit.structure,
+    )
     return LmmInference(model.design, record)
 
 
@@ -76,7 +83,7 @@ def test_coefficient_table_matches_lmertest(case, key):
     assert np.all(np.abs(ours.estimate - theirs["estimate"]) <= 1e-2 * np.array(theirs["std_error"]))
     if case in OPTIMUM_DIFFERS:
         pytest.skip(OPTIMUM_DIFFERS[case])
-    moderate = np.array(theirs["p_value"]) > 1e-6   # tinier ones: see the test at lme4's θ
+    moderate = np.array(theirs["p_value"]) > 1e-6  # tinier ones: see the test at lme4's θ
     assert same_to_3_digits(ours.p_value[moderate], np.array(theirs["p_value"])[moderate])
 
 

@@ -27,7 +27,7 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
 def allowed(level: int, module: str) -> bool:
     parts = module.split(".")
     if level == 1:
-        return True                     # inside inference
+        return True  # inside inference
     if level == 2:
         return parts[0] in ALLOWED_INTERNAL
     if parts[0] == "mixedwidgets":
@@ -36,6 +36,10 @@ def allowed(level: int, module: str) -> bool:
 
 
 def test_inference_imports_only_backend_design_and_libraries():
-    bad = [(path.name, module) for path in PACKAGE.glob("*.py")
-           for level, module in imported_modules(path) if not allowed(level, module)]
+    bad = [
+        (path.name, module)
+        for path in PACKAGE.glob("*.py")
+        for level, module in imported_modules(path)
+        if not allowed(level, module)
+    ]
     assert not bad

@@ -72,8 +72,9 @@ def test_ctrl_c_stops_the_workers_and_comes_out(n_jobs):
     assert mp.active_children() == []
 
 
-@pytest.mark.parametrize("kwargs", [{"nsim": 0}, {"nsim": 2.5}, {"seed": -1}, {"seed": "a"}, {"n_jobs": 0},
-                                    {"progress": "yes"}])
+@pytest.mark.parametrize(
+    "kwargs", [{"nsim": 0}, {"nsim": 2.5}, {"seed": -1}, {"seed": "a"}, {"n_jobs": 0}, {"progress": "yes"}]
+)
 def test_bad_bootstrap_arguments_name_the_problem(kwargs):
     with pytest.raises(MixedModelError):
         fitted("sleepstudy").bootstrap(**{"nsim": 5, "progress": False, **kwargs})

@@ -21,8 +21,11 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture(scope="module")
 def sleep():
     d = mw.datasets.load("sleepstudy")
-    return (mw.fit("Reaction ~ Days + (1 | Subject)", d), mw.fit("Reaction ~ Days + (Days | Subject)", d),
-            mw.fit("Reaction ~ 1 + (1 | Subject)", d))
+    return (
+        mw.fit("Reaction ~ Days + (1 | Subject)", d),
+        mw.fit("Reaction ~ Days + (Days | Subject)", d),
+        mw.fit("Reaction ~ 1 + (1 | Subject)", d),
+    )
 
 
 def test_refits_by_ml_are_said_in_the_table_its_text_and_its_html(sleep):

@@ -77,7 +77,7 @@ def test_profile_curve_points_agree_with_lme4s_zeta_curve():
 def test_a_singular_fit_profiles_down_to_zero():
     d = mw.datasets.load("sleepstudy")
     rng = np.random.default_rng(5)
-    d = d.assign(Reaction=250 + 10 * d.Days + rng.normal(0, 30, len(d)))   # no subject effect at all
+    d = d.assign(Reaction=250 + 10 * d.Days + rng.normal(0, 30, len(d)))  # no subject effect at all
     m = mw.fit("Reaction ~ Days + (1 | Subject)", d)
     ci = m.confint("profile")
     assert ci.loc["sd_(Intercept)|Subject", "lower"] == 0.0

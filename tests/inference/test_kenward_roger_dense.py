@@ -44,12 +44,16 @@ def dense_vcov_adj(model):
     sigma_inv = np.linalg.inv(sum(g * m for g, m in zip(gamma, G)))
     phi = np.linalg.inv(X.T @ sigma_inv @ X)
     H = [g @ sigma_inv for g in G]
-    O = [h @ X for h in H]
+    O = [h @ X for h in H]  # noqa: E741 (pbkrtest's name)
     P = [-(o.T @ sigma_inv @ X) for o in O]
     Q = {(i, j): O[i].T @ sigma_inv @ O[j] for i in range(len(G)) for j in range(len(G))}
     k = len(G)
-    info = np.array([[np.sum(H[i].T * H[j]) - 2 * np.sum(phi * Q[i, j]) + np.sum((phi @ P[i]) * (P[j] @ phi))
-                      for j in range(k)] for i in range(k)])
+    info = np.array(
+        [
+            [np.sum(H[i].T * H[j]) - 2 * np.sum(phi * Q[i, j]) + np.sum((phi @ P[i]) * (P[j] @ phi)) for j in range(k)]
+            for i in range(k)
+        ]
+    )
     W = 2 * np.linalg.inv(info)
     U = sum(W[i, j] * (Q[i, j] - P[i] @ phi @ P[j]) for i in range(k) for j in range(i + 1, k))
     U = U + U.T + sum(W[i, i] * (Q[i, i] - P[i] @ phi @ P[i]) for i in range(k))
@@ -64,8 +68,11 @@ def weighted_model():
         return mw.fit("y ~ f * x + (1 + x | g)", data, weights="w")
 
 
-@pytest.mark.parametrize("get_model", [lambda: fitted("factor_slope_reml"), lambda: fitted("random_2"),
-                                       weighted_model], ids=["slope", "crossed", "weighted"])
+@pytest.mark.parametrize(
+    "get_model",
+    [lambda: fitted("factor_slope_reml"), lambda: fitted("random_2"), weighted_model],
+    ids=["slope", "crossed", "weighted"],
+)
 def test_woodbury_kenward_roger_equals_the_dense_formulas(get_model):
     model = get_model()
     phi, phi_adj, P, W = dense_vcov_adj(model)
@@ -82,5 +89,6 @@ def test_weighted_satterthwaite_uses_the_weighted_deviance():
     # lmerTest 3.1.3, lmer(y ~ f * x + (1 + x | g), d, weights = w): summary(m) df column
     model = weighted_model()
     assert variance_problem(model.design, True).n == model.nobs
-    np.testing.assert_allclose(model.coef_table().df,
-                               [68.32556, 223.71739, 222.93038, 71.62681, 224.36842, 223.21875], rtol=2e-3)
+    np.testing.assert_allclose(
+        model.coef_table().df, [68.32556, 223.71739, 222.93038, 71.62681, 224.36842, 223.21875], rtol=2e-3
+    )

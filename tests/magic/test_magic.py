@@ -46,8 +46,10 @@ def shown_types(cap):
 
 
 def test_importing_the_package_does_not_import_ipython_or_widgets():
-    code = ("import sys, mixedwidgets; bad = [m for m in ('IPython', 'ipywidgets', 'traitlets', 'bqplot', "
-            "'anywidget') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, mixedwidgets; bad = [m for m in ('IPython', 'ipywidgets', 'traitlets', 'bqplot', "
+        "'anywidget') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -74,8 +76,15 @@ def test_default_view_shows_the_dashboard_once_with_the_summary_as_text(ip, monk
     assert "<svg" in html and bundle["image/svg+xml"].startswith("<svg")
 
 
-@pytest.mark.parametrize("view, kind", [("summary", "Summary"), ("ranef", "RanefInspector"),
-                                        ("varcomp", "VarianceTable"), ("covariance", "CovariancePanel")])
+@pytest.mark.parametrize(
+    "view, kind",
+    [
+        ("summary", "Summary"),
+        ("ranef", "RanefInspector"),
+        ("varcomp", "VarianceTable"),
+        ("covariance", "CovariancePanel"),
+    ],
+)
 def test_view_option(ip, monkeypatch, view, kind):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
@@ -101,6 +110,7 @@ def test_weights_name_a_column(ip):
 def test_loading_twice_registers_once(ip):
     ip.run_line_magic("load_ext", "mixedwidgets")
     from mixedwidgets.magic import load_ipython_extension
+
     load_ipython_extension(ip)
     kinds = [type(m).__name__ for m in ip.configurables]
     assert kinds.count("MixedModelMagics") == 1
@@ -124,15 +134,18 @@ def test_config_default_view_and_interval_level(ip, monkeypatch):
     assert magics.interval_level == 0.8
 
 
-@pytest.mark.parametrize("line, cell, words", [
-    ("--data nowhere --out fit_bad", FORMULA, "no variable named 'nowhere'"),
-    ("--data not_a_frame --out fit_bad", FORMULA, "not a pandas DataFrame"),
-    ("--data sleep --out fit_bad", "Reaction ~ Days + (Days | Subject", "never closed"),
-    ("--data sleep --out fit_bad", "Reaction ~ Dayz + (1 | Subject)", "Dayz"),
-    ("--data sleep --out fit_bad --nagq 3", FORMULA, "nagq"),
-    ("--data sleep --out fit_bad --weights nothing", FORMULA, "--weights nothing"),
-    ("--data sleep --out fit_bad --view nope", FORMULA, "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "line, cell, words",
+    [
+        ("--data nowhere --out fit_bad", FORMULA, "no variable named 'nowhere'"),
+        ("--data not_a_frame --out fit_bad", FORMULA, "not a pandas DataFrame"),
+        ("--data sleep --out fit_bad", "Reaction ~ Days + (Days | Subject", "never closed"),
+        ("--data sleep --out fit_bad", "Reaction ~ Dayz + (1 | Subject)", "Dayz"),
+        ("--data sleep --out fit_bad --nagq 3", FORMULA, "nagq"),
+        ("--data sleep --out fit_bad --weights nothing", FORMULA, "--weights nothing"),
+        ("--data sleep --out fit_bad --view nope", FORMULA, "invalid choice"),
+    ],
+)
 def test_mistakes_are_usage_errors_and_change_nothing(ip, line, cell, words):
     ip.user_ns["not_a_frame"] = [1, 2, 3]
     ip.user_ns["fit_bad"] = "keep me"
@@ -194,6 +207,7 @@ def test_fast_fit_shows_no_progress():
 def test_fit_warnings_become_notes(ip, monkeypatch):
     def warn_fit(formula, data, **kwargs):
         import warnings
+
         warnings.warn(mw.MixedModelWarning("3 rows dropped for missing values"), stacklevel=2)
         return mw.fit(formula, data, **kwargs)
 

@@ -26,18 +26,22 @@ def test_ddf_option_is_parsed():
     assert parse_magic("--data d", FORMULA).ddf is None
 
 
-@pytest.mark.parametrize("line, reason", [
-    ("--data d --ddf kenward-roger --ml", "REML"),
-    ("--data d --family binomial --ddf satterthwaite", "z tests"),
-    ("--data d --ddf containment", "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ("--data d --ddf kenward-roger --ml", "REML"),
+        ("--data d --family binomial --ddf satterthwaite", "z tests"),
+        ("--data d --ddf containment", "invalid choice"),
+    ],
+)
 def test_ddf_choices_that_cannot_apply_are_refused(line, reason):
     with pytest.raises(MagicArgumentError, match=reason):
         parse_magic(line, FORMULA)
 
 
-@pytest.mark.parametrize("option, title", [("", "Satterthwaite's method"),
-                                           ("--ddf kenward-roger", "Kenward-Roger's method")])
+@pytest.mark.parametrize(
+    "option, title", [("", "Satterthwaite's method"), ("--ddf kenward-roger", "Kenward-Roger's method")]
+)
 def test_summary_names_the_chosen_method(ip, option, title):
     with capture_output() as cap:
         result = ip.run_cell(f"%%mixedmodel --data sleep --view summary {option}\n{FORMULA}")

@@ -20,14 +20,15 @@ def ip():
 
 def test_proportion_without_trials_names_the_weights_option(ip):
     with pytest.raises(UsageError) as caught:
-        ip.run_cell_magic("mixedmodel", "--data cbpp --family binomial --quiet",
-                          "incidence/size ~ period + (1 | herd)")
+        ip.run_cell_magic("mixedmodel", "--data cbpp --family binomial --quiet", "incidence/size ~ period + (1 | herd)")
     message = str(caught.value)
     assert "--weights" in message and "weights=" not in message
 
 
 def test_fit_keywords_become_options_and_other_words_stay():
-    assert in_magic_words("give the number of trials with weights=, or") == "give the number of trials with --weights, or"
+    assert (
+        in_magic_words("give the number of trials with weights=, or") == "give the number of trials with --weights, or"
+    )
     assert in_magic_words("nagq applies to binomial and Poisson models only").startswith("--nagq")
     assert in_magic_words("the column 'weights_total' is used") == "the column 'weights_total' is used"
 

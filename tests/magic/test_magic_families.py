@@ -20,9 +20,13 @@ def ip():
     return shell
 
 
-@pytest.mark.parametrize("name,options,family,link", [
-    ("nb_intercept", "--family negative_binomial", "negative_binomial", "log"),
-    ("gamma_inverse_intercept", "--family gamma --link inverse", "gamma", "inverse")])
+@pytest.mark.parametrize(
+    "name,options,family,link",
+    [
+        ("nb_intercept", "--family negative_binomial", "negative_binomial", "log"),
+        ("gamma_inverse_intercept", "--family gamma --link inverse", "gamma", "inverse"),
+    ],
+)
 def test_the_magic_fits_the_new_families(ip, name, options, family, link):
     ip.user_ns["frame"] = pd.read_csv(DATA / f"{name}.csv")
     with capture_output():

@@ -49,7 +49,7 @@ def test_glmm_loglik_aic_bic_match_lme4(glmm_pair):
     model, case = glmm_pair
     answer = case["laplace"]
     assert model.nobs == answer["nobs"]
-    assert model.n_parameters == answer["npar"]        # β and θ, no σ for binomial and Poisson
+    assert model.n_parameters == answer["npar"]  # β and θ, no σ for binomial and Poisson
     assert -2 * answer["logLik"] - LME4_PIRLS_SLACK <= model.objective <= -2 * answer["logLik"] + 2e-3
     assert model.loglik == pytest.approx(-model.objective / 2, abs=1e-12)
     assert model.aic == pytest.approx(model.objective + 2 * answer["npar"], abs=1e-9)
@@ -60,6 +60,7 @@ def test_glmm_loglik_aic_bic_match_lme4(glmm_pair):
 
 def test_summary_statistics_are_those_of_the_model(glmm_pair, lmm_pair):
     from mixedwidgets.results.tables import fit_statistics
+
     for model in (glmm_pair[0], lmm_pair[0]):
         shown = fit_statistics(model)
         assert shown["AIC"] == model.aic and shown["BIC"] == model.bic and shown["logLik"] == model.loglik
@@ -71,8 +72,11 @@ def test_agq_objective_is_lme4s_plus_twice_the_saturated_loglik(name):
     in R from dbinom/dpois; ours is −2 log L. So ours = lme4's − 2·log L(saturated), to 1e-3."""
     case = oracle()[name]
     if name == "cbpp_agq25":
-        data, formula, family = mw.datasets.load("cbpp"), "cbind(incidence, size - incidence) ~ period + (1 | herd)", \
-            "binomial"
+        data, formula, family = (
+            mw.datasets.load("cbpp"),
+            "cbind(incidence, size - incidence) ~ period + (1 | herd)",
+            "binomial",
+        )
     else:
         data, formula, family = load(name), case["formula"], GLMM_CASES[name]
     agq = case if name == "cbpp_agq25" else case["agq"]
@@ -97,7 +101,7 @@ def test_wald_interval_has_its_stated_level(glmm_pair, lmm_pair, level):
 def test_lmm_wald_interval_at_90_percent_matches_lme4(lmm_data):
     model = quiet_fit(oracle()["lmm"]["formula"], lmm_data)
     answer = oracle()["lmm"]["wald90"]
-    table = model.coef_table(level=0.9, ddf="asymptotic")   # lme4's confint(method="Wald"): normal quantiles
+    table = model.coef_table(level=0.9, ddf="asymptotic")  # lme4's confint(method="Wald"): normal quantiles
     np.testing.assert_allclose(table.conf_low, answer["conf_low"], atol=1e-5)
     np.testing.assert_allclose(table.conf_high, answer["conf_high"], atol=1e-5)
     np.testing.assert_allclose(table.t_value, answer["statistic"], rtol=1e-5)

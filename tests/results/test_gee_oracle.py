@@ -17,7 +17,7 @@ pytest.importorskip("statsmodels")
 def test_gee_matches_geepack_on_unsorted_data(name, family):
     case = oracle()[name]
     data = load(name)
-    assert not data["g"].astype(str).is_monotonic_increasing       # the point of the test
+    assert not data["g"].astype(str).is_monotonic_increasing  # the point of the test
     table = quiet_fit(case["formula"], data, family=family).gee_comparison()
     theirs = case["gee"]
     np.testing.assert_allclose(table["gee"], list(theirs["coef"].values()), atol=2e-4)
@@ -26,9 +26,12 @@ def test_gee_matches_geepack_on_unsorted_data(name, family):
     assert table.attrs["gee_groups"] == "g"
 
 
-@pytest.mark.xfail(strict=True, reason="binomial with trials (cbind): statsmodels' GEE takes the trials as case "
-                   "weights, geepack as variance weights; with an exchangeable working correlation the "
-                   "estimates differ (slope -0.5806 against geepack's -0.5726, 0.14 SE). Reported, not fixed.")
+@pytest.mark.xfail(
+    strict=True,
+    reason="binomial with trials (cbind): statsmodels' GEE takes the trials as case "
+    "weights, geepack as variance weights; with an exchangeable working correlation the "
+    "estimates differ (slope -0.5806 against geepack's -0.5726, 0.14 SE). Reported, not fixed.",
+)
 def test_gee_with_trials_matches_geepack():
     case = oracle()["cbind"]
     table = quiet_fit(case["formula"], load("cbind"), family="binomial").gee_comparison()

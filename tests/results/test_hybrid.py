@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import mixedwidgets as mw
-from mixedwidgets.errors import MixedModelError, MixedModelWarning
 from mixedwidgets.demean import demean
+from mixedwidgets.errors import MixedModelError, MixedModelWarning
 from mixedwidgets.results.contextual import ContextualEffect, contextual_effect
 from mixedwidgets.widgets.hybrid_view import HybridView, hybrid_view
 
@@ -99,8 +99,9 @@ def test_predict_new_data_reuses_the_stored_group_means(data, model):
         for a, g in zip(new["A"], new["g"])
     ]
     np.testing.assert_allclose(model.predict(new), expected)
-    typical = [beta.iloc[0] + beta.iloc[1] * (a - means[g]) + beta.iloc[2] * means[g]
-               for a, g in zip(new["A"], new["g"])]
+    typical = [
+        beta.iloc[0] + beta.iloc[1] * (a - means[g]) + beta.iloc[2] * means[g] for a, g in zip(new["A"], new["g"])
+    ]
     np.testing.assert_allclose(model.predict(new, kind="typical"), typical)
 
 
@@ -171,8 +172,12 @@ def test_demean_ignores_missing_values_and_missing_groups():
 
 @pytest.mark.parametrize(
     "columns, by, message",
-    [(["nope"], "g", "'nope' is not in the data"), (["A"], "A", "both a variable and a grouping"),
-     ([], "g", "empty"), (["g"], "z", "numeric")],
+    [
+        (["nope"], "g", "'nope' is not in the data"),
+        (["A"], "A", "both a variable and a grouping"),
+        ([], "g", "empty"),
+        (["g"], "z", "numeric"),
+    ],
 )
 def test_demean_errors(data, columns, by, message):
     with pytest.raises(MixedModelError, match=message):

@@ -74,7 +74,7 @@ def test_poisson_icc_differs_from_performance_only_in_lambda():
     # ... and our τ² with performance's σ²_d gives performance's ICC
     tau2 = model.covariance("g").iloc[0, 0]
     assert tau2 / (tau2 + performance_residual) == pytest.approx(case["icc"]["icc_adjusted"], abs=1e-4)
-    assert abs(ours - case["icc"]["icc_adjusted"]) > 1e-3     # the documented difference is real
+    assert abs(ours - case["icc"]["icc_adjusted"]) > 1e-3  # the documented difference is real
 
 
 def _lme4_covariance(answer: dict, group: str) -> pd.DataFrame:

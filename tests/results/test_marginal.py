@@ -25,8 +25,10 @@ def test_marginal_prediction_matches_an_independent_integral(logistic_fit):
     tau = np.sqrt(m.covariance("g").iloc[0, 0])
     new = pd.DataFrame({"x": [-2.0, 0.0, 1.5], "g": [0, 0, 0]})
     eta = m.predict(new, kind="typical", scale="link")
-    expected = [integrate.quad(lambda b: special.expit(e + b) * stats.norm.pdf(b, scale=tau), -np.inf, np.inf)[0]
-                for e in eta]
+    expected = [
+        integrate.quad(lambda b, e=e: special.expit(e + b) * stats.norm.pdf(b, scale=tau), -np.inf, np.inf)[0]
+        for e in eta
+    ]
     np.testing.assert_allclose(m.predict(new, kind="marginal"), expected, rtol=1e-7)
 
 
@@ -80,8 +82,9 @@ def test_poisson_marginal_mean_has_the_lognormal_closed_form():
     y = rng.poisson(np.exp(0.3 + 0.4 * x + rng.normal(0, 0.6, 80)[g]))
     m = mw.fit("y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}), family="poisson")
     tau2 = m.covariance("g").iloc[0, 0]
-    np.testing.assert_allclose(m.predict(kind="marginal"), np.exp(m.predict(kind="typical", scale="link") + tau2 / 2),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        m.predict(kind="marginal"), np.exp(m.predict(kind="typical", scale="link") + tau2 / 2), rtol=1e-9
+    )
     # on the log link the marginal slope equals the conditional one
     table = m.marginal_coefs()
     assert table.loc["x", "marginal"] == pytest.approx(table.loc["x", "conditional"], rel=1e-6)

@@ -13,8 +13,8 @@ import pytest
 from oracles import load, oracle, quiet_fit
 from scipy.special import expit
 
-GRID = np.linspace(-9.0, 9.0, 4001)     # standard normal quantiles, trapezoid rule
-DENSITY = np.exp(-GRID**2 / 2) / np.sqrt(2 * np.pi)
+GRID = np.linspace(-9.0, 9.0, 4001)  # standard normal quantiles, trapezoid rule
+DENSITY = np.exp(-(GRID**2) / 2) / np.sqrt(2 * np.pi)
 CASES = {"bernoulli": ("binomial", expit, lambda m: np.log(m / (1 - m))), "poisson": ("poisson", np.exp, np.log)}
 
 
@@ -56,6 +56,7 @@ def _coefficients(X, inverse_link, link):
     def coefs(params):
         mean = _marginal_means(X, params[0], params[1:], inverse_link)
         return np.linalg.lstsq(X, link(mean), rcond=None)[0]
+
     return coefs
 
 
@@ -84,6 +85,7 @@ def test_average_effect_and_its_se_against_an_independent_delta_method(case):
         m0 = _marginal_means(X, p[0], p[1:], inverse_link).mean()
         m1 = _marginal_means(shifted, p[0], p[1:], inverse_link).mean()
         return np.array([m0, m1, m1 - m0])
+
     expected = effect(params)
     result = model.average_effect("x", delta=0.5)
     assert result["mean_before"] == pytest.approx(expected[0], rel=1e-6)
@@ -92,4 +94,4 @@ def test_average_effect_and_its_se_against_an_independent_delta_method(case):
     se = _delta_se(effect, params, model.engine_fit.parameter_cov)
     assert result["average_difference_se"] == pytest.approx(se[2], rel=1e-3)
     assert result["average_difference_se"] == pytest.approx(_delta_se(effect, params, lme4_cov)[2], rel=0.03)
-    assert abs(se[2] - se[0]) > 0.05 * se[2] and abs(se[2] - se[1]) > 0.05 * se[2]   # rows tell apart
+    assert abs(se[2] - se[0]) > 0.05 * se[2] and abs(se[2] - se[1]) > 0.05 * se[2]  # rows tell apart

@@ -27,12 +27,18 @@ def json_objective(name):
     import json
 
     from golden import REFERENCE
+
     return json.loads((REFERENCE / f"{name}.json").read_text())["objective"]
 
 
 def test_refit_without_a_refit_function_says_how(sleep_fit):
-    bare = LinearMixedModel(formula=sleep_fit.formula, design=sleep_fit.design, fit=sleep_fit.engine_fit,
-                            data=sleep_fit.data, settings=sleep_fit.fit_settings)
+    bare = LinearMixedModel(
+        formula=sleep_fit.formula,
+        design=sleep_fit.design,
+        fit=sleep_fit.engine_fit,
+        data=sleep_fit.data,
+        settings=sleep_fit.fit_settings,
+    )
     with pytest.raises(mw.MixedModelError, match="refit function"):
         bare.refit(reml=False)
     assert bare.loglik == sleep_fit.loglik
@@ -59,7 +65,7 @@ def test_marginal_prediction_on_new_rows_is_the_marginal_mean(logistic):
     tau = logistic.theta[0]
     eta = logistic.fixef["(Intercept)"] + logistic.fixef["x"] * new["x"].to_numpy()
     grid = np.linspace(-9, 9, 4001)
-    density = np.exp(-grid**2 / 2) / np.sqrt(2 * np.pi)
+    density = np.exp(-(grid**2) / 2) / np.sqrt(2 * np.pi)
     expected = np.trapezoid(1 / (1 + np.exp(-(eta[:, None] + tau * grid))) * density, grid, axis=1)
     np.testing.assert_allclose(mean, expected, rtol=1e-6)
 
@@ -72,7 +78,7 @@ def test_ratios_only_for_a_coefficient_of_the_variable(logistic):
     data = load("bernoulli").assign(x2=lambda d: d["x"] ** 2)
     squared = quiet_fit("y ~ x2 + (1 | g)", data, family="binomial")
     assert "conditional_odds_ratio" in squared.average_effect("x2")
-    assert not any("ratio" in k for k in squared.average_effect("x").index)   # x is not a coefficient here
+    assert not any("ratio" in k for k in squared.average_effect("x").index)  # x is not a coefficient here
 
 
 def test_average_effect_refuses_a_categorical_variable(logistic):
@@ -84,6 +90,7 @@ def test_average_effect_refuses_a_categorical_variable(logistic):
 
 def test_contextual_effect_through_the_model_is_the_function():
     from mixedwidgets.results.contextual import contextual_effect
+
     data = load("lmm")
     model = quiet_fit("y ~ within(x, g) + between(x, g) + (1 | g)", data)
     via_model, direct = model.contextual_effect("x"), contextual_effect(model, "x")
@@ -103,6 +110,7 @@ def test_contextual_effect_se_is_that_of_the_difference():
     """Var(β_b − β_w) = e'Ve with e = (−1, 1) over (within, between): the covariance counts, with its sign.
     (In an LMM with random intercepts only the two are uncorrelated; in a GLMM the weights make them not.)"""
     from scipy import stats
+
     model = quiet_fit("y ~ within(x, g) + between(x, g) + (1 | g)", load("bernoulli"), family="binomial")
     effect = model.contextual_effect("x")
     names = [effect.within_name, effect.between_name]
@@ -117,6 +125,7 @@ def test_contextual_effect_se_is_that_of_the_difference():
 @pytest.mark.parametrize("theta, zero", [([1.0, 0.0, 0.0], "Days"), ([0.0, 0.0, 1.0], "(Intercept)")])
 def test_correlation_with_a_zero_sd_is_nan_as_in_lme4(sleep_fit, theta, zero):
     from mixedwidgets.results.varcorr import varcorr_frame
+
     frame = varcorr_frame(sleep_fit.engine_fit.structure, np.array(theta), 2.0, residual=True)
     sds = frame[frame.var2.isna() & (frame.group == "Subject")].set_index("var1").sdcor
     assert sds[zero] == 0.0 and sds.drop(zero).iloc[0] == pytest.approx(2.0)
@@ -166,13 +175,15 @@ def test_lrt_of_a_useless_predictor_is_twice_the_loglik_gain():
 
 def test_gee_clusters_by_the_group_asked_for():
     from golden import REFERENCE
-    data = pd.read_csv(REFERENCE / "extra" / "data" / "glmm_poisson_offset3.csv").astype({"a": "category",
-                                                                                           "b": "category"})
+
+    data = pd.read_csv(REFERENCE / "extra" / "data" / "glmm_poisson_offset3.csv").astype(
+        {"a": "category", "b": "category"}
+    )
     model = quiet_fit("count ~ x + offset(log(exposure)) + (1 | a) + (1 | b)", data, family="poisson")
     by_a, by_b = model.gee_comparison("a"), model.gee_comparison("b")
     assert by_a.attrs["gee_groups"] == "a" and by_b.attrs["gee_groups"] == "b"
     assert abs(by_a["gee_se"].iloc[1] - by_b["gee_se"].iloc[1]) > 1e-4
-    assert model.gee_comparison().attrs["gee_groups"] == by_a.attrs["gee_groups"]   # the first term by default
+    assert model.gee_comparison().attrs["gee_groups"] == by_a.attrs["gee_groups"]  # the first term by default
 
 
 def test_ranef_frame_has_a_fresh_index(sleep_fit):

@@ -19,10 +19,12 @@ def test_random_effects_table_is_lme4s_varcorr_layout(sleep_fit):
     assert list(table.Groups) == ["Subject", "", "Residual"]
     assert list(table.Name) == ["(Intercept)", "Days", ""]
     assert list(table.columns) == ["Groups", "Name", "Variance", "Std.Dev.", "Corr"]
-    np.testing.assert_allclose(table.Variance[:2], [vc[("(Intercept)", None)]["vcov"], vc[("Days", None)]["vcov"]],
-                               rtol=0.02)
-    np.testing.assert_allclose(table["Std.Dev."][:2], [vc[("(Intercept)", None)]["sdcor"],
-                                                       vc[("Days", None)]["sdcor"]], rtol=0.01)
+    np.testing.assert_allclose(
+        table.Variance[:2], [vc[("(Intercept)", None)]["vcov"], vc[("Days", None)]["vcov"]], rtol=0.02
+    )
+    np.testing.assert_allclose(
+        table["Std.Dev."][:2], [vc[("(Intercept)", None)]["sdcor"], vc[("Days", None)]["sdcor"]], rtol=0.01
+    )
     assert table.Corr[0] == [] and table.Corr[2] == []
     assert table.Corr[1] == [pytest.approx(vc[("(Intercept)", "Days")]["sdcor"], rel=0.01)]
     assert table["Std.Dev."][2] == pytest.approx(answer["sigma"], rel=1e-3)
@@ -35,7 +37,7 @@ def test_random_effects_table_of_two_factors_and_a_glmm():
     assert list(table.Groups) == ["g", "h", "Residual"] and all(c == [] for c in table.Corr)
     glmm = quiet_fit(oracle()["bernoulli"]["formula"], load("bernoulli"), family="binomial")
     table = tables.random_effects_table(glmm)
-    assert list(table.Groups) == ["g"]            # no residual row for a binomial model
+    assert list(table.Groups) == ["g"]  # no residual row for a binomial model
     assert table["Std.Dev."][0] == pytest.approx(glmm.theta[0], rel=1e-12)
 
 

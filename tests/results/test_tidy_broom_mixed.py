@@ -1,5 +1,5 @@
-"""m.tidy() and m.glance() against broom.mixed 0.2.9.4 on lme4 fits (LMMs through lmerTest) (tests/reference/tidy/, written by
-tools/r/broom_tidy.R)."""
+"""m.tidy() and m.glance() against broom.mixed 0.2.9.4 on lme4 fits, LMMs through lmerTest
+(tests/reference/tidy/, written by tools/r/broom_tidy.R)."""
 
 import json
 from pathlib import Path
@@ -24,8 +24,11 @@ def _answer(name):
 @pytest.fixture(scope="module")
 def models():
     sleep, cbpp = mw.datasets.load("sleepstudy"), mw.datasets.load("cbpp")
-    return {"sleepstudy_reml": mw.fit(SLEEP, sleep), "sleepstudy_ml": mw.fit(SLEEP, sleep, reml=False),
-            "cbpp": mw.fit(CBPP, cbpp, family="binomial")}
+    return {
+        "sleepstudy_reml": mw.fit(SLEEP, sleep),
+        "sleepstudy_ml": mw.fit(SLEEP, sleep, reml=False),
+        "cbpp": mw.fit(CBPP, cbpp, family="binomial"),
+    }
 
 
 @pytest.mark.parametrize("name", ["sleepstudy_reml", "sleepstudy_ml", "cbpp"])
@@ -48,12 +51,13 @@ def test_tidy_numbers_match_broom_mixed(models, name):
     np.testing.assert_allclose(ours.estimate[~fixed], np.array(ref["estimate"])[~fixed], rtol=0.01, atol=1e-3)
     np.testing.assert_allclose(se, np.array(ref["std.error"], dtype=float)[fixed], rtol=0.015)
     for ours_col, ref_col in (("statistic", "statistic"), ("conf_low", "conf.low"), ("conf_high", "conf.high")):
-        np.testing.assert_allclose(ours[ours_col][fixed], np.array(ref[ref_col], dtype=float)[fixed],
-                                   rtol=0.015, atol=0.01 * se.max())
-    if "df" in ref:   # LMMs through lmerTest: Satterthwaite df and t tests
+        np.testing.assert_allclose(
+            ours[ours_col][fixed], np.array(ref[ref_col], dtype=float)[fixed], rtol=0.015, atol=0.01 * se.max()
+        )
+    if "df" in ref:  # LMMs through lmerTest: Satterthwaite df and t tests
         np.testing.assert_allclose(ours.df[fixed], np.array(ref["df"], dtype=float)[fixed], rtol=2e-3)
         np.testing.assert_allclose(ours.p_value[fixed], np.array(ref["p.value"], dtype=float)[fixed], rtol=5e-3)
-    elif "p.value" in ref:   # our z is within 1.5% of lme4's (SEs from another Hessian, see test_glmm_reference)
+    elif "p.value" in ref:  # our z is within 1.5% of lme4's (SEs from another Hessian, see test_glmm_reference)
         np.testing.assert_allclose(ours.p_value[fixed], 2 * stats.norm.sf(np.abs(ours.statistic[fixed])))
     assert ours.loc[~fixed, TIDY_COLUMNS[4:]].isna().all().all()
 
@@ -71,7 +75,7 @@ def test_glance_matches_broom_mixed(models, name):
         assert row.reml_criterion == pytest.approx(ref["REMLcrit"], abs=2e-3) and np.isnan(row.deviance)
     else:
         assert np.isnan(row.reml_criterion)
-        assert row.deviance == pytest.approx(-2 * ref["logLik"], abs=2e-3)   # −2 log L (lme4's deviance
+        assert row.deviance == pytest.approx(-2 * ref["logLik"], abs=2e-3)  # −2 log L (lme4's deviance
         # of a GLMM is the sum of squared deviance residuals instead; see results/tidy.py)
 
 

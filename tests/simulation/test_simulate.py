@@ -63,8 +63,9 @@ def test_same_seed_same_draws_and_generators_are_accepted():
 
 def test_return_effects_gives_the_drawn_random_effects():
     frame = predictors()
-    data, effects = simulate(SLOPES, frame, fixed=TRUE_FIXED, random=TRUE_RANDOM, sigma=0.0, seed=4,
-                             return_effects=True)
+    data, effects = simulate(
+        SLOPES, frame, fixed=TRUE_FIXED, random=TRUE_RANDOM, sigma=0.0, seed=4, return_effects=True
+    )
     b = effects["g"]
     assert list(b.columns) == ["(Intercept)", "x"] and b.shape == (30, 2)
     u = b.loc[frame["g"].astype(str)].to_numpy()
@@ -100,15 +101,17 @@ def test_covariance_matrix_dataframe_and_uncorrelated_terms():
     pd.testing.assert_frame_equal(a, b)
     with pytest.raises(MixedModelError, match="uncorrelated in the formula"):
         simulate("y ~ x + (x || g)", frame, fixed=TRUE_FIXED, random={"g": matrix}, sigma=1.0)
-    ok = simulate("y ~ x + (x || g)", frame, fixed=TRUE_FIXED, random={"g": {"(Intercept)": 1, "x": 0.5}},
-                  sigma=1.0, seed=3)
+    ok = simulate(
+        "y ~ x + (x || g)", frame, fixed=TRUE_FIXED, random={"g": {"(Intercept)": 1, "x": 0.5}}, sigma=1.0, seed=3
+    )
     assert np.isfinite(ok["y"]).all()
 
 
 def test_poisson_marginal_mean_is_recovered():
     frame = predictors(groups=400, size=5)
-    out = simulate("y ~ x + (1 | g)", frame, fixed={"(Intercept)": 0.5, "x": 0.3},
-                   random={"g": [[0.36]]}, family="poisson", seed=9)
+    out = simulate(
+        "y ~ x + (1 | g)", frame, fixed={"(Intercept)": 0.5, "x": 0.3}, random={"g": [[0.36]]}, family="poisson", seed=9
+    )
     assert out["y"].dtype == np.int64 and (out["y"] >= 0).all()
     expected = np.exp(0.5 + 0.3 * frame["x"] + 0.36 / 2)
     counts = out["y"].to_numpy()

@@ -20,8 +20,9 @@ def sleep_fit():
 
 @pytest.fixture(scope="module")
 def cbpp_fit():
-    return mw.fit("cbind(incidence, size - incidence) ~ period + (1 | herd)", mw.datasets.load("cbpp"),
-                  family="binomial")
+    return mw.fit(
+        "cbind(incidence, size - incidence) ~ period + (1 | herd)", mw.datasets.load("cbpp"), family="binomial"
+    )
 
 
 def test_own_least_squares_fits_are_each_subjects_own_line(sleep_fit):
@@ -38,7 +39,7 @@ def test_own_least_squares_fits_are_each_subjects_own_line(sleep_fit):
     # shrinkage: the conditional modes are closer to zero than the groups' own fits, on the whole
     modes = sleep_fit.ranef()
     slopes = modes[modes["term"] == "Days"].set_index("level")["condval"].reindex(list(names)).to_numpy(float)
-    assert np.sum(slopes ** 2) < np.sum(own1 ** 2)
+    assert np.sum(slopes**2) < np.sum(own1**2)
 
 
 def test_own_fits_take_other_fixed_effects_out_and_mark_collinear_groups():
@@ -78,8 +79,7 @@ def test_glmm_gets_curves_and_no_own_fits_and_intercept_only_no_explorer(cbpp_fi
 
 def test_each_widget_carries_a_static_picture(sleep_fit, cbpp_fit):
     dash = explore(sleep_fit)
-    views = [dash, dash.inspector, dash.covariance, dash.covariance.explorer, dash.varcomp,
-             explore(cbpp_fit).curves]
+    views = [dash, dash.inspector, dash.covariance, dash.covariance.explorer, dash.varcomp, explore(cbpp_fit).curves]
     for view in views:
         bundle = data_of(view._repr_mimebundle_())
         assert "application/vnd.jupyter.widget-view+json" in bundle

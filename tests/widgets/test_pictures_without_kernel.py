@@ -11,14 +11,18 @@ REPO = Path(__file__).resolve().parents[2]
 CELLS = [
     "import mixedwidgets as mw\nsleep = mw.datasets.load('sleepstudy')\ncbpp = mw.datasets.load('cbpp')",
     "lmm = mw.fit('Reaction ~ Days + (Days | Subject)', sleep)\nmw.explore(lmm)",
-    ("glmm = mw.fit('cbind(incidence, size - incidence) ~ period + (1 | herd)', cbpp, family='binomial')\n"
-    "mw.explore(glmm)"),
+    (
+        "glmm = mw.fit('cbind(incidence, size - incidence) ~ period + (1 | herd)', cbpp, family='binomial')\n"
+        "mw.explore(glmm)"
+    ),
     "%load_ext mixedwidgets",
     "%%mixedmodel --data sleep --out fit\nReaction ~ Days + (Days | Subject)",
-    ("from mixedwidgets.widgets import (RanefInspector, VarianceTable, CovariancePanel, CovarianceExplorer,\n"
-     "                                  MarginalCurves)\n"
-     "display(RanefInspector(lmm), VarianceTable(lmm), CovariancePanel(lmm), CovarianceExplorer(lmm),\n"
-     "        MarginalCurves(glmm))"),
+    (
+        "from mixedwidgets.widgets import (RanefInspector, VarianceTable, CovariancePanel, CovarianceExplorer,\n"
+        "                                  MarginalCurves)\n"
+        "display(RanefInspector(lmm), VarianceTable(lmm), CovariancePanel(lmm), CovarianceExplorer(lmm),\n"
+        "        MarginalCurves(glmm))"
+    ),
 ]
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -32,18 +36,25 @@ def has_picture(data: dict) -> bool:
 def executed():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(REPO)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(REPO)}}
+    ).execute()
     return nb
 
 
 def widget_outputs(cell) -> list[dict]:
-    return [o["data"] for o in cell.outputs if o.get("output_type") in ("display_data", "execute_result")
-            and WIDGET in o.get("data", {})]
+    return [
+        o["data"]
+        for o in cell.outputs
+        if o.get("output_type") in ("display_data", "execute_result") and WIDGET in o.get("data", {})
+    ]
 
 
-@pytest.mark.parametrize("index, count", [(1, 1), (2, 1), (4, 1), (5, 5)],
-                         ids=["explore LMM", "explore GLMM", "%%mixedmodel", "single views"])
+@pytest.mark.parametrize(
+    "index, count",
+    [(1, 1), (2, 1), (4, 1), (5, 5)],
+    ids=["explore LMM", "explore GLMM", "%%mixedmodel", "single views"],
+)
 def test_every_widget_output_carries_a_picture(executed, index, count):
     outputs = widget_outputs(executed.cells[index])
     assert len(outputs) == count

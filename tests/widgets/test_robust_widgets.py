@@ -31,12 +31,14 @@ def hostile_frame(n_groups: int = 14, size: int = 10, seed: int = 4) -> pd.DataF
     b0, b1 = rng.normal(scale=0.8, size=n_groups), rng.normal(scale=0.4, size=n_groups)
     eta = 0.2 + 0.7 * x + b0[g] + b1[g] * x
     levels = np.array([EVIL, SCRIPT] + [f"L{k}" for k in range(2, n_groups)], dtype=object)
-    return pd.DataFrame({
-        "y": eta + rng.normal(scale=0.5, size=len(g)),
-        "hit": (rng.random(len(g)) < 1 / (1 + np.exp(-eta))).astype(int),
-        PREDICTOR: x,
-        GROUP: levels[g],
-    })
+    return pd.DataFrame(
+        {
+            "y": eta + rng.normal(scale=0.5, size=len(g)),
+            "hit": (rng.random(len(g)) < 1 / (1 + np.exp(-eta))).astype(int),
+            PREDICTOR: x,
+            GROUP: levels[g],
+        }
+    )
 
 
 FORMULA_RHS = f"`{PREDICTOR}` + (1 + `{PREDICTOR}` | `{GROUP}`)"
@@ -50,6 +52,7 @@ def lmm():
 @pytest.fixture(scope="module")
 def glmm():
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mw.MixedModelWarning)
         return mw.fit(f"hit ~ {FORMULA_RHS}", hostile_frame(), family="binomial")
@@ -144,8 +147,7 @@ def test_dashboard_and_its_static_html_escape_everything(glmm):
 
 def test_hybrid_view_escapes_names():
     frame = hostile_frame()
-    m = mw.fit(f"y ~ within(`{PREDICTOR}`, `{GROUP}`) + between(`{PREDICTOR}`, `{GROUP}`) + (1 | `{GROUP}`)",
-               frame)
+    m = mw.fit(f"y ~ within(`{PREDICTOR}`, `{GROUP}`) + between(`{PREDICTOR}`, `{GROUP}`) + (1 | `{GROUP}`)", frame)
     view = mw.hybrid_view(m, PREDICTOR)
     view.centres._handle_custom_msgs(None, {"event": "hover", "data": {"index": 0}})
     assert_no_markup_from_data(html_values(view))
@@ -153,6 +155,7 @@ def test_hybrid_view_escapes_names():
 
 def test_magic_summary_and_notes_are_escaped(lmm):
     from mixedwidgets.magic.display import Notes, Summary
+
     bundle = Summary(lmm)._repr_mimebundle_()
     assert_no_markup_from_data([bundle["text/html"]])
     assert GROUP in bundle["text/plain"]
@@ -163,21 +166,26 @@ def test_magic_summary_and_notes_are_escaped(lmm):
 def test_hover_messages_from_the_browser_are_validated(lmm):
     view = RanefInspector(lmm)
     before = view.plot.tooltip.value
-    for bad in ({"event": "hover", "data": {"index": "0; alert(1)"}}, {"event": "hover", "data": {"index": 10**9}},
-                {"event": "hover", "data": {"index": True}}, {"event": "hover"}, {"event": "hover", "data": None}):
+    for bad in (
+        {"event": "hover", "data": {"index": "0; alert(1)"}},
+        {"event": "hover", "data": {"index": 10**9}},
+        {"event": "hover", "data": {"index": True}},
+        {"event": "hover"},
+        {"event": "hover", "data": None},
+    ):
         view.plot.points._handle_custom_msgs(None, bad)
     assert view.plot.tooltip.value == before
 
 
 def test_hybrid_view_accepts_an_unusual_group_name_without_backticks():
     frame = hostile_frame()
-    m = mw.fit(f"y ~ within(`{PREDICTOR}`, `{GROUP}`) + between(`{PREDICTOR}`, `{GROUP}`) + (1 | `{GROUP}`)",
-               frame)
+    m = mw.fit(f"y ~ within(`{PREDICTOR}`, `{GROUP}`) + between(`{PREDICTOR}`, `{GROUP}`) + (1 | `{GROUP}`)", frame)
     mw.hybrid_view(m, PREDICTOR, GROUP)
 
 
 def test_reader_keeps_one_row_per_observation_when_index_labels_repeat():
     from mixedwidgets.widgets.reader import ModelReader
+
     frame = hostile_frame().set_axis(np.zeros(140, dtype=int), axis=0)
     m = mw.fit(f"y ~ {FORMULA_RHS}", frame)
     assert len(ModelReader(m).used_data) == m.nobs

@@ -13,9 +13,13 @@ REACH = re.compile(r"\bmodel\.design\b|\bmodel\.data\b")
 
 
 def test_no_view_reaches_around_the_reader():
-    offenders = [f"{path.name}:{number}" for path in sorted(WIDGETS.glob("*.py")) if path.name != "reader.py"
-                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 if REACH.search(line)]
+    offenders = [
+        f"{path.name}:{number}"
+        for path in sorted(WIDGETS.glob("*.py"))
+        if path.name != "reader.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if REACH.search(line)
+    ]
     assert offenders == []
 
 

@@ -16,8 +16,6 @@ from mixedwidgets.widgets.covariance import NO_SLOPE_NOTE
 REPO = Path(__file__).resolve().parents[2]
 
 
-
-
 @pytest.fixture
 def explorer(sleep_fit):
     return CovarianceExplorer(sleep_fit)
@@ -56,10 +54,21 @@ def test_centring_formulas(explorer):
     assert explorer.centred()["tau01"] == pytest.approx(t01 + 4.5 * t11)
 
 
-@pytest.mark.parametrize("value, expected", [
-    (100.0, 9.0), (-3, 0.0), ("4", 0.0), (float("nan"), 0.0), (float("inf"), 0.0), (True, 0.0),
-    ([1], 0.0), ({"__class__": 1}, 0.0), (None, 0.0), ("__import__('os')", 0.0),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (100.0, 9.0),
+        (-3, 0.0),
+        ("4", 0.0),
+        (float("nan"), 0.0),
+        (float("inf"), 0.0),
+        (True, 0.0),
+        ([1], 0.0),
+        ({"__class__": 1}, 0.0),
+        (None, 0.0),
+        ("__import__('os')", 0.0),
+    ],
+)
 def test_centre_messages_are_validated(explorer, value, expected):
     explorer._front_end_message(None, {"kind": "centre", "value": value})
     assert explorer.centre == expected

@@ -7,8 +7,6 @@ from mixedwidgets.widgets import Dashboard, MarginalCurves, explore
 from mixedwidgets.widgets.marginal import GAUSSIAN_NOTE
 
 
-
-
 @pytest.fixture
 def dash(sleep_fit):
     return explore(sleep_fit)
@@ -80,8 +78,9 @@ def test_gaussian_curves_alone_give_a_clean_note(sleep_fit):
 
 def glmm_or_skip():
     try:
-        return mw.fit("cbind(incidence, size - incidence) ~ period + (1 | herd)", mw.datasets.load("cbpp"),
-                      family="binomial")
+        return mw.fit(
+            "cbind(incidence, size - incidence) ~ period + (1 | herd)", mw.datasets.load("cbpp"), family="binomial"
+        )
     except (mw.MixedModelError, NotImplementedError, ImportError) as exc:
         pytest.skip(f"GLMM fitting is not available yet: {exc}")
 

@@ -62,5 +62,6 @@ def test_messages_and_notes_are_escaped(evil_fit):
 
 def test_name_with_nul_and_newline_survives_the_byte_encoding():
     from mixedwidgets.widgets.covariance_data import names_to_bytes
+
     raw = names_to_bytes(["a\0b", "c\nd", "é"]).decode("utf-8").split("\0")
     assert raw == ["a\ufffdb", "c\nd", "é"]

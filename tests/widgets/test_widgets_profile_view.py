@@ -29,6 +29,7 @@ def test_the_view_draws_the_chosen_parameters_curve_and_interval(view):
 def test_choosing_a_group_shows_its_first_variance_parameter_and_links(view):
     class Other(tl.HasTraits):
         group = tl.Unicode("")
+
     other = Other()
     view.parameter = "sigma"
     link = view.link_to(other)
@@ -50,6 +51,6 @@ def test_link_to_the_dashboard_follows_its_group(view):
     dashboard = mw.explore(view_model := mw.fit("Reaction ~ Days + (Days | Subject)", mw.datasets.load("sleepstudy")))
     assert dashboard.group == "Subject" and view_model.ngroups == {"Subject": 18}
     view.parameter = "Days"
-    link = view.link_to(dashboard)          # the link copies the dashboard's group at once
+    link = view.link_to(dashboard)  # the link copies the dashboard's group at once
     assert view.group == "Subject" and view.parameter == "sd_(Intercept)|Subject"
     link.unlink()

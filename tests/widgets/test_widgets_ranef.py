@@ -94,15 +94,18 @@ def test_click_selects_a_level_and_shows_its_data(sleep_fit):
     assert view.selected_level == "" and len(view.plot.selected.x) == 0
 
 
-@pytest.mark.parametrize("content", [
-    {"event": "element_click", "data": {"index": 18}},
-    {"event": "element_click", "data": {"index": -1}},
-    {"event": "element_click", "data": {"index": True}},
-    {"event": "element_click", "data": {"index": "0"}},
-    {"event": "element_click", "data": {"index": 1.0}},
-    {"event": "element_click", "data": "__import__('os').system('true')"},
-    {"event": "element_click"},
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"event": "element_click", "data": {"index": 18}},
+        {"event": "element_click", "data": {"index": -1}},
+        {"event": "element_click", "data": {"index": True}},
+        {"event": "element_click", "data": {"index": "0"}},
+        {"event": "element_click", "data": {"index": 1.0}},
+        {"event": "element_click", "data": "__import__('os').system('true')"},
+        {"event": "element_click"},
+    ],
+)
 def test_bad_click_messages_are_ignored(sleep_fit, content):
     view = RanefInspector(sleep_fit)
     view.plot.points._handle_custom_msgs(None, content)

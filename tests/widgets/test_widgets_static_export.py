@@ -21,8 +21,9 @@ mw.explore(m)"""
 def exported():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CODE)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3", store_widget_state=False,
-                                     resources={"metadata": {"path": str(REPO)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=180, kernel_name="python3", store_widget_state=False, resources={"metadata": {"path": str(REPO)}}
+    )
     client.execute()
     body, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
     return nb, body

@@ -9,12 +9,13 @@ from mixedwidgets.widgets import VarianceTable
 from mixedwidgets.widgets.varcomp_html import SINGULAR_TEXT, component_rows, status_notes
 
 
-
-
 def test_rows_hold_variance_sd_and_correlation(sleep_fit):
     rows = component_rows(sleep_fit.varcorr)
     assert [(r["group"], r["term"]) for r in rows] == [
-        ("Subject", "(Intercept)"), ("Subject", "Days"), ("Residual", "")]
+        ("Subject", "(Intercept)"),
+        ("Subject", "Days"),
+        ("Residual", ""),
+    ]
     assert rows[0]["variance"] == pytest.approx(612.09, rel=1e-3)
     assert rows[1]["corr"][0][0] == "(Intercept)"
     assert rows[1]["corr"][0][1] == pytest.approx(0.0656, abs=1e-3)
@@ -23,8 +24,20 @@ def test_rows_hold_variance_sd_and_correlation(sleep_fit):
 
 def test_table_html_shows_everything(sleep_fit):
     html = VarianceTable(sleep_fit).value
-    for text in ("612.09", "24.740", "35.07", "5.922", "0.07 with (Intercept)", "Residual", "654.94",
-                 "ICC", "0.483", "depends on Days", "Share of variance", "residual 51.7%"):
+    for text in (
+        "612.09",
+        "24.740",
+        "35.07",
+        "5.922",
+        "0.07 with (Intercept)",
+        "Residual",
+        "654.94",
+        "ICC",
+        "0.483",
+        "depends on Days",
+        "Share of variance",
+        "residual 51.7%",
+    ):
         assert text in html, text
     assert "mw-share-bar" in html and "Singular" not in html
 
