@@ -47,8 +47,11 @@ class Dashboard(ipw.VBox):
     group = tl.Unicode("")
     selected_level = tl.Unicode("")
 
-    def __init__(self, model, interval_level: float = 0.95, notes=(), ddf: str | None = None, **kwargs):
+    def __init__(
+        self, model, interval_level: float = 0.95, notes=(), ddf: str | None = None, profile: bool = False, **kwargs
+    ):
         self.ddf = ddf
+        self.profile = _profile_view(model, interval_level) if profile else None
         self.reader = ModelReader(model)
         self.notes = gather_notes(model, notes)
         self.varcomp = VarianceTable(self.reader, with_notes=False)
@@ -63,6 +66,8 @@ class Dashboard(ipw.VBox):
         self.group = self.inspector.group
         for view in self.linked_views():
             self._link(view)
+        if self.profile is not None:  # choosing a grouping factor shows its first variance parameter's profile
+            self.profile.link_to(self)
 
     def linked_views(self) -> list[ipw.Widget]:
         """The views that share the grouping factor and the chosen group."""
@@ -87,7 +92,13 @@ class Dashboard(ipw.VBox):
             layout=ipw.Layout(flex="0 0 auto", margin="0 28px 0 0", max_width="100%"),
         )
         self.varcomp.layout = ipw.Layout(flex="0 0 auto", max_width="100%")
-        parts.append(ipw.HBox([fixed, self.varcomp], layout=ipw.Layout(flex_flow="row wrap", width="100%")))
+        wrap = ipw.Layout(flex_flow="row wrap", width="100%")
+        if self.profile is None:
+            parts.append(ipw.HBox([fixed, self.varcomp], layout=wrap))
+        else:  # the profiles of the variance parameters beside their table, sharing the row
+            self.varcomp.layout = ipw.Layout(flex="1 1 420px", min_width="0", max_width="100%")
+            self.profile.layout = ipw.Layout(flex="1 1 340px", min_width="0", max_width="100%", margin="0 0 0 20px")
+            parts += [fixed, ipw.HBox([self.varcomp, self.profile], layout=wrap)]
         parts += [_heading(RANEF_TITLE), self.inspector]
         if self.covariance is not None:  # the explorer carries its own title
             parts += [self.covariance]
@@ -150,8 +161,15 @@ class Dashboard(ipw.VBox):
         )
 
 
-def explore(model, interval_level: float = 0.95, notes=(), ddf: str | None = None) -> Dashboard:
+def _profile_view(model, level: float):
+    from .profile_view import ProfileView
+
+    return ProfileView(model, level=level)
+
+
+def explore(model, interval_level: float = 0.95, notes=(), ddf: str | None = None, profile: bool = False) -> Dashboard:
     """All views of a fitted model, linked: choosing a group in one highlights it in the others.
 
-    ddf chooses the t tests' degrees of freedom of an LMM (Satterthwaite's by default, as lmerTest)."""
-    return Dashboard(model, interval_level=interval_level, notes=notes, ddf=ddf)
+    ddf chooses the t tests' degrees of freedom of an LMM (Satterthwaite's by default, as lmerTest);
+    profile=True adds the likelihood profiles (mw.profile_view) beside the variance table."""
+    return Dashboard(model, interval_level=interval_level, notes=notes, ddf=ddf, profile=profile)

@@ -65,7 +65,9 @@ class ProfileView(ipw.VBox):
         self.curves = model.profile(zeta_max=max(self.z, 2.0) + 0.3)
         self.intervals = model.confint("profile", level=self.level)
         names = list(self.intervals.index)
-        self.selector = ipw.Dropdown(options=names, description="parameter", layout=ipw.Layout(width="420px"))
+        self.selector = ipw.Dropdown(
+            options=names, description="parameter", layout=ipw.Layout(width="95%", max_width="420px")
+        )
         self.caption = ipw.HTML()
         self.figure = self._build_figure()
         self.table = ipw.HTML(interval_table(self.intervals, self.level))

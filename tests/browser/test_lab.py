@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 FIT_CELL = 2  # code-cell index of the %%mixedmodel cell for sleepstudy
 GLMM_CELL = 5  # code-cell index of the cbpp (binomial) cell
 VARCOMP_CELL = 3  # code-cell index of the --view varcomp line magic
+PROFILE_CELL = 6  # code-cell index of mw.explore(fit, profile=True)
 
 RENDER_CLOCK = """([cellIndex, expected]) => new Promise((resolve) => {
   const cells = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell');
@@ -204,6 +205,29 @@ def test_quickstart_glmm_and_intercept_only_fit_their_boxes(lab, page, screensho
     assert count_in(varcomp, ".mw-varcomp-table") == 1
     assert not layout_problems(varcomp)
     page.screenshot(path=str(screenshots / "quickstart_glmm_page.png"), full_page=True)
+    assert_no_front_end_errors(page)
+
+
+def test_profile_view_drawn_beside_the_variance_table(lab, page, screenshots):
+    """mw.explore(fit, profile=True): the zeta curves drawn to the right of the variance table, in one row."""
+    open_notebook(page, lab, "01_quickstart.ipynb")
+    run_all_cells(page)
+    output = code_cell(page, PROFILE_CELL).locator(".jp-OutputArea")
+    dashboard = output.locator(".mw-dashboard")
+    dashboard.wait_for(timeout=90_000)
+    profile, table = dashboard.locator(".mw-profile-view"), dashboard.locator(".mw-varcomp-table")
+    profile.locator(".mw-profile-figure").wait_for(timeout=30_000)
+    page.wait_for_timeout(1_500)
+    assert "profile interval" in profile.inner_text() and "sd_(Intercept)|Subject" in profile.inner_text()
+    curve = profile.locator(".mw-profile-figure path.line").evaluate_all("els => els.map(e => e.getAttribute('d'))")
+    assert max(len(d or "") for d in curve) > 200  # the zeta curve is drawn through its points, not empty
+    p_box, t_box = profile.bounding_box(), table.bounding_box()
+    assert p_box and t_box
+    assert p_box["x"] >= t_box["x"] + t_box["width"] - 1  # to the right of the table ...
+    assert p_box["y"] < t_box["y"] + t_box["height"]  # ... in the same row
+    assert not layout_problems(output)
+    page.wait_for_timeout(500)
+    output.screenshot(path=str(screenshots / "quickstart_profile_view.png"))
     assert_no_front_end_errors(page)
 
 
