@@ -24,6 +24,7 @@ import scipy.linalg as la
 from ..backend.crossprod import CrossProducts, build_cross_products
 from ..backend.factor import factorize
 from ..backend.reterms import RandomEffectsStructure, build_structure
+from ..errors import MixedModelError
 from .blas import one_blas_thread
 
 #: relative step of the central differences in θ (halved once for the Richardson step)
@@ -155,6 +156,9 @@ def _variance_curvature(problem: VarianceProblem, theta: np.ndarray, sigma: floa
     h[:k, k] = h[k, :k] = -2.0 * grad[:, 1] / sigma**3
     h[k, k] = 6.0 * center.pwrss / sigma**4 - 2.0 * problem.residual_dof / s2
     jacobian = np.concatenate([s2 * jac, (2.0 * sigma * center.unscaled_vcov)[None]], axis=0)
+    if not (np.all(np.isfinite(h)) and np.all(np.isfinite(jacobian))):
+        raise MixedModelError("Satterthwaite's df need the curvature of the deviance near the estimates, and the "
+                              "deviance is not finite there; use ddf='asymptotic'")
     covariance, notes = covariance_from_hessian(h)
     return VarianceCurvature(np.append(theta, sigma), h, covariance, s2 * center.unscaled_vcov, jacobian, notes)
 
