@@ -141,8 +141,12 @@ class VarianceCurvature:
 
 def variance_curvature(problem: VarianceProblem, theta: np.ndarray, sigma: float) -> VarianceCurvature:
     """Everything Satterthwaite's method needs, at θ̂ and σ̂ (one BLAS thread: the matrices are small)."""
-    with one_blas_thread():
-        return _variance_curvature(problem, theta, sigma)
+    try:
+        with one_blas_thread():
+            return _variance_curvature(problem, theta, sigma)
+    except (np.linalg.LinAlgError, la.LinAlgError, FloatingPointError) as exc:
+        raise MixedModelError("Satterthwaite's df could not be computed: the model's matrices are not positive "
+                              f"definite near the estimates ({exc}); use ddf='asymptotic'") from exc
 
 
 def _variance_curvature(problem: VarianceProblem, theta: np.ndarray, sigma: float) -> VarianceCurvature:
