@@ -28,6 +28,7 @@ CASES = [
     ("sleepstudy_reml", "Reaction ~ Days + (Days | Subject)", ["Subject"]),
     ("cake_reml", "angle ~ recipe * temp + (1 | recipe:replicate)", ["recipe", "temp", "replicate"]),
     ("factor_slope_reml", "y ~ f * x + (1 + x | g)", ["f", "g"]),
+    ("variant_4", "y ~ c * a * x + (1 | h) + (1 | g)", ["a", "c", "g", "h"]),
 ]
 
 

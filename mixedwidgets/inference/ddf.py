@@ -92,10 +92,9 @@ class LmmInference:
         as in degenerate fits whose factorization breaks down next to the estimates."""
         try:
             return self.curvature
-        except NUMERICAL_FAILURES as exc:
+        except (*NUMERICAL_FAILURES, MixedModelError) as exc:  # variance_curvature says why, and the way out
             warnings.warn(
-                f"Satterthwaite's degrees of freedom could not be computed ({exc}); the df and p-values "
-                "of the t and F tests are missing (NaN). The fit may be degenerate.",
+                f"{exc}. The df and p-values of the t and F tests are missing (NaN); the fit may be degenerate.",
                 MixedModelWarning,
                 stacklevel=4,
             )

@@ -25,6 +25,7 @@ from ..backend.crossprod import CrossProducts, build_cross_products
 from ..backend.factor import factorize
 from ..backend.reterms import RandomEffectsStructure, build_structure
 from ..backend.threads import single_blas_thread as one_blas_thread
+from ..errors import MixedModelError
 
 #: relative step of the central differences in θ (halved once for the Richardson step)
 RELATIVE_STEP = 1e-2
@@ -140,8 +141,14 @@ class VarianceCurvature:
 
 def variance_curvature(problem: VarianceProblem, theta: np.ndarray, sigma: float) -> VarianceCurvature:
     """Everything Satterthwaite's method needs, at θ̂ and σ̂ (one BLAS thread: the matrices are small)."""
-    with one_blas_thread():
-        return _variance_curvature(problem, theta, sigma)
+    try:
+        with one_blas_thread():
+            return _variance_curvature(problem, theta, sigma)
+    except (np.linalg.LinAlgError, la.LinAlgError, FloatingPointError) as exc:
+        raise MixedModelError(
+            "Satterthwaite's df could not be computed: the model's matrices are not positive "
+            f"definite near the estimates ({exc}); use ddf='asymptotic'"
+        ) from exc
 
 
 def _variance_curvature(problem: VarianceProblem, theta: np.ndarray, sigma: float) -> VarianceCurvature:
@@ -155,6 +162,11 @@ def _variance_curvature(problem: VarianceProblem, theta: np.ndarray, sigma: floa
     h[:k, k] = h[k, :k] = -2.0 * grad[:, 1] / sigma**3
     h[k, k] = 6.0 * center.pwrss / sigma**4 - 2.0 * problem.residual_dof / s2
     jacobian = np.concatenate([s2 * jac, (2.0 * sigma * center.unscaled_vcov)[None]], axis=0)
+    if not (np.all(np.isfinite(h)) and np.all(np.isfinite(jacobian))):
+        raise MixedModelError(
+            "Satterthwaite's df need the curvature of the deviance near the estimates, and the "
+            "deviance is not finite there; use ddf='asymptotic'"
+        )
     covariance, notes = covariance_from_hessian(h)
     return VarianceCurvature(np.append(theta, sigma), h, covariance, s2 * center.unscaled_vcov, jacobian, notes)
 
