@@ -125,8 +125,14 @@ def assemble(lay: Layout, sums: np.ndarray, fixed_cross: np.ndarray):
 
 
 def _fixed_cross(X, y, w):
-    fixed = np.column_stack([X, y])
-    return fixed.T @ (fixed * w[:, None])
+    """[X y]'W[X y] without forming [X y] (a copy that costs twice the products for a row-major X)."""
+    p = X.shape[1]
+    wx = X * w[:, None]
+    out = np.empty((p + 1, p + 1))
+    out[:p, :p] = X.T @ wx
+    out[:p, p] = out[p, :p] = wx.T @ y
+    out[p, p] = (w * y) @ y
+    return out
 
 
 def dense_cross_products(structure, design_terms, X, y, weights):
