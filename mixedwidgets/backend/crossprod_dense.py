@@ -125,14 +125,11 @@ def assemble(lay: Layout, sums: np.ndarray, fixed_cross: np.ndarray):
 
 
 def _fixed_cross(X, y, w):
-    """[X y]'W[X y] without forming [X y] (a copy that costs twice the products for a row-major X)."""
-    p = X.shape[1]
-    wx = X * w[:, None]
-    out = np.empty((p + 1, p + 1))
-    out[:p, :p] = X.T @ wx
-    out[:p, p] = out[p, :p] = wx.T @ y
-    out[p, p] = (w * y) @ y
-    return out
+    """[X y]'W[X y]; [X y] laid out column by column (column_stack of a row-major X costs twice the products)."""
+    fixed = np.empty((X.shape[0], X.shape[1] + 1), order="F")
+    fixed[:, :-1] = X
+    fixed[:, -1] = y
+    return fixed.T @ (fixed * w[:, None])
 
 
 def dense_cross_products(structure, design_terms, X, y, weights):
