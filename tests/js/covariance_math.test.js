@@ -141,3 +141,21 @@ test("linearScale.invert undoes the scale (used to pick a line by a click)", () 
   for (const v of [2, 5.5, 12, -3]) assert.ok(Math.abs(s.invert(s(v)) - v) < 1e-12);
   assert.equal(linearScale([1, 1], [0, 10]).invert(4), 1);
 });
+
+test("a negative intercept-slope covariance gives a negative correlation and an ellipse tilted downwards", () => {
+  // tau01 < 0: corr = tau01 / sqrt(tau00 tau11) = -12 / sqrt(400 * 1) = -0.6 (not clamped at 0)
+  const r = centredCovariance(400, -12, 1, 0);
+  close(r.corr, -0.6, 1e-12);
+  // centring moves it through zero to positive values past c = 12 (tau01 + c tau11 = 0 at c = 12)
+  close(centredCovariance(400, -12, 1, 12).corr, 0, 1e-12);
+  assert.ok(centredCovariance(400, -12, 1, 20).corr > 0);
+  // the long axis of the ellipse of [[400, -12], [-12, 1]] points down-right: x and y of opposite sign
+  const { v1, l1, l2 } = eigenSym2(400, -12, 1);
+  assert.ok(v1[0] * v1[1] < 0, `v1 = ${v1}`);
+  close(l1 + l2, 401, 1e-9);
+  close(l1 * l2, 400 - 144, 1e-9);
+  const points = ellipsePoints(400, -12, 1, 1);
+  const cov = points.reduce((s, [x, y]) => s + x * y, 0) / (points.length - 1);
+  assert.ok(cov < 0, `sample covariance of the ellipse points ${cov}`);
+  close(centredCovariance(1, -1, 1, 0).corr, -1, 1e-12);  // a singular r = -1 keeps its sign
+});
