@@ -21,12 +21,11 @@ from .agq import agq_deviance, require_single_scalar_term
 from .convergence import ConvergenceReport, check_convergence
 from .family import DispersionFamily
 from .fit_record import GlmmFit
-from .glmm import HESSIAN_STEP, MAX_EVALUATIONS, WHITENED_STEP, ModesCache, make_problem, starting_beta
+from .glmm import HESSIAN_STEP, MAX_EVALUATIONS, WHITENED_STEP, ModesCache, answers_at, make_problem, starting_beta
 from .lmm import theta_names
 from .optimizer import OptSummary, minimize_bounded
 from .pirls import GlmmProblem, laplace_deviance, pirls
-from .scaling import theta_factors, unscale_ranef
-from .solve import conditional_covariances, split_tail
+from .scaling import theta_factors
 from .threads import single_blas_thread
 
 #: stage two's first step in log φ
@@ -210,21 +209,7 @@ def _finish(problem: DispersionProblem, nagq, opt, report, cache) -> GlmmFit:
         unscale = np.concatenate([theta_factor[free_all[:k]], 1.0 / scale])
         parameter_cov = full_cov[keep, keep] * np.outer(unscale, unscale)
         vcov, source = full_cov[n_free_theta : n_free_theta + p, n_free_theta : n_free_theta + p], "hessian"
-    u_terms = [modes.u[: s.terms[0].size].reshape(s.terms[0].n_levels, s.terms[0].q)]
-    u_terms += split_tail(modes.u[s.terms[0].size :], s)
-    ranef = tuple(u @ t.T for u, t in zip(u_terms, s.factors(theta)))
-    ranef_cov = tuple(conditional_covariances(modes.factor, s, 1.0))
-    if term_scales is not None:  # back from the scaled random-effect columns to the caller's units
-        ranef, ranef_cov = unscale_ranef(s, term_scales, ranef, ranef_cov)
-    laplace = laplace_deviance(at_phi, modes)
-    objective = agq_deviance(at_phi, theta, beta, modes, nagq) if nagq > 1 else laplace
-    if not np.isfinite(objective):
-        hint = (
-            "; the inverse link needs a positive linear predictor in every row: try link='log'"
-            if at_phi.family.link.name == "inverse"
-            else ""
-        )
-        raise MixedModelError("the likelihood could not be evaluated at the estimates" + hint)
+    ranef, ranef_cov, laplace, objective = answers_at(at_phi, theta, beta, modes, nagq)
     scaled = np.concatenate([1.0 / theta_factor, scale, [1.0]])
     opt = replace(opt, initial=opt.initial / scaled, final=opt.final / scaled)
     return GlmmFit(

@@ -249,18 +249,9 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
     else:
         first = parameter_cov.shape[0] - len(beta)  # not [-len(beta):], which is everything when p = 0
         vcov, source = parameter_cov[first:, first:], "hessian"
-    u_terms = [modes.u[: s.terms[0].size].reshape(s.terms[0].n_levels, s.terms[0].q)]
-    u_terms += split_tail(modes.u[s.terms[0].size :], s)
-    ranef = tuple(u @ t.T for u, t in zip(u_terms, s.factors(theta)))
-    ranef_cov = tuple(conditional_covariances(modes.factor, s, 1.0))
-    laplace = laplace_deviance(problem, modes)
-    objective = agq_deviance(problem, theta, beta, modes, nagq) if nagq > 1 else laplace
-    if not np.isfinite(objective):
-        raise MixedModelError("the likelihood could not be evaluated at the estimates")
+    ranef, ranef_cov, laplace, objective = answers_at(problem, theta, beta, modes, nagq)
     # back from scaled columns (X / scale, Z / term scales) to the caller's units
     factors = _parameter_factors(problem)
-    if problem.term_scales is not None:
-        ranef, ranef_cov = unscale_ranef(s, problem.term_scales, ranef, ranef_cov)
     if parameter_cov is not None:
         parameter_cov = parameter_cov * np.outer(factors[free], factors[free])
     opt = replace(opt, initial=opt.initial * factors, final=opt.final * factors)
@@ -283,6 +274,25 @@ def _finish(problem, nagq, opt, report, cache) -> GlmmFit:
         parameter_cov=parameter_cov,
         free_parameters=free,
     )
+
+
+def answers_at(problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, modes: PirlsResult, nagq: int):
+    """(ranef, ranef_cov in the caller's units, Laplace deviance, objective) at the optimum's modes; a
+    MixedModelError when the likelihood cannot be evaluated there."""
+    s = problem.structure
+    u_terms = [modes.u[: s.terms[0].size].reshape(s.terms[0].n_levels, s.terms[0].q)]
+    u_terms += split_tail(modes.u[s.terms[0].size :], s)
+    ranef = tuple(u @ t.T for u, t in zip(u_terms, s.factors(theta)))
+    ranef_cov = tuple(conditional_covariances(modes.factor, s, 1.0))
+    if problem.term_scales is not None:
+        ranef, ranef_cov = unscale_ranef(s, problem.term_scales, ranef, ranef_cov)
+    laplace = laplace_deviance(problem, modes)
+    objective = agq_deviance(problem, theta, beta, modes, nagq) if nagq > 1 else laplace
+    if not np.isfinite(objective):
+        hint = "; the inverse link needs a positive linear predictor in every row: try link='log'"
+        inverse = problem.family.link.name == "inverse"
+        raise MixedModelError("the likelihood could not be evaluated at the estimates" + (hint if inverse else ""))
+    return ranef, ranef_cov, laplace, objective
 
 
 def _parameter_factors(problem: GlmmProblem) -> np.ndarray:
