@@ -199,6 +199,19 @@ def lower_cholesky(a: np.ndarray) -> np.ndarray:
     return upper.T
 
 
+def first_block_downdate(t0: np.ndarray, chol0_inv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per level of the largest term: B = T₀ L₀⁻ᵀ and W = B B' = T₀ (T₀'A₀T₀ + I)⁻¹ T₀' (what the
+    elimination of that term removes from the tail)."""
+    b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)
+    return b_blocks, b_blocks @ b_blocks.transpose(0, 2, 1)
+
+
+def block_diagonal(blocks: np.ndarray) -> sp.bsr_matrix:
+    """The sparse block-diagonal matrix of (levels, q, q) blocks."""
+    levels, q = blocks.shape[:2]
+    return sp.bsr_matrix((blocks, np.arange(levels), np.arange(levels + 1)), shape=(levels * q, levels * q))
+
+
 def factorize(
     cp: CrossProducts, structure: RandomEffectsStructure, theta: np.ndarray, with_tail0: bool = False
 ) -> BlockedFactor:
@@ -210,26 +223,22 @@ def factorize(
     factors = structure.factors(theta)
     t0 = factors[0]
     chol0, chol0_inv = first_block(cp.diag0, t0)
-    levels0, q0 = cp.diag0.shape[0], t0.shape[0]
     tail0 = None
     if cp.sparse is not None:
         return _factorize_sparse(cp, structure, theta, factors, chol0, chol0_inv, with_tail0)
     if not isinstance(cp.tail0, np.ndarray):
-        b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)  # T₀ L₀⁻ᵀ per level
-        w = b_blocks @ b_blocks.transpose(0, 2, 1)  # T₀ (T₀'A₀T₀ + I)⁻¹ T₀' per level
+        b_blocks, w = first_block_downdate(t0, chol0_inv)
         assert cp.tailtail is not None  # dense tail
         if cp.pattern is not None:
             core = cp.pattern.downdate(w)  # valid in the lower triangle only
             np.subtract(cp.tailtail, core, out=core)
         else:
-            wmat = sp.bsr_matrix((w, np.arange(levels0), np.arange(levels0 + 1)), shape=(levels0 * q0, levels0 * q0))
+            wmat = block_diagonal(w)
             core = cp.tailtail - (cp.tail0 @ wmat @ cp.tail0.T).toarray()
         scaled = scale_tail(core, structure, factors, cp.p)
         scaled[np.diag_indices(cp.n_random_tail)] += 1.0
         if with_tail0:
-            b = sp.bsr_matrix(
-                (b_blocks, np.arange(levels0), np.arange(levels0 + 1)), shape=(levels0 * q0, levels0 * q0)
-            )
+            b = block_diagonal(b_blocks)
             tail0 = (tail_lambda(structure, factors, cp.p).T @ (cp.tail0 @ b)).tocsr()
     else:
         scaled, tail0 = dense_tail(cp, structure, factors, chol0_inv)
@@ -251,13 +260,12 @@ def _factorize_sparse(
 ) -> BlockedFactor:
     t0 = factors[0]
     levels0, q0 = chol0.shape[:2]
-    b_blocks = t0 @ chol0_inv.transpose(0, 2, 1)  # T₀ L₀⁻ᵀ per level
-    w = b_blocks @ b_blocks.transpose(0, 2, 1)  # T₀ (T₀'A₀T₀ + I)⁻¹ T₀' per level
+    b_blocks, w = first_block_downdate(t0, chol0_inv)
     assert cp.sparse is not None
     sparse = factor_sparse_tail(cp.sparse, structure, factors, w, with_solves=with_tail0)
     tail0 = None
     if with_tail0:
-        b = sp.bsr_matrix((b_blocks, np.arange(levels0), np.arange(levels0 + 1)), shape=(levels0 * q0, levels0 * q0))
+        b = block_diagonal(b_blocks)
         lam = sp.block_diag([tail_lambda_random(structure, factors), sp.identity(cp.p + 1)], format="csr")
         tail0 = (lam.T @ (cp.tail0 @ b)).tocsr()
     return BlockedFactor(
