@@ -259,7 +259,6 @@ def _factorize_sparse(
     cp: CrossProducts, structure, theta, factors, chol0, chol0_inv, with_tail0: bool
 ) -> BlockedFactor:
     t0 = factors[0]
-    levels0, q0 = chol0.shape[:2]
     b_blocks, w = first_block_downdate(t0, chol0_inv)
     assert cp.sparse is not None
     sparse = factor_sparse_tail(cp.sparse, structure, factors, w, with_solves=with_tail0)
