@@ -73,30 +73,16 @@ def _fit(design, family, nagq, progress) -> GlmmFit:
     x0 = np.concatenate([theta1, start_modes.beta, [log_phi1]])
     second = _stage_two(objective, x0, whitening, lower, k, tracker, 1.0)
     names = theta_names(s) + [f"beta[{i}]" for i in range(p)] + ["log(dispersion)"]
-    report = check_convergence(
-        objective,
-        second.final,
-        lower,
-        second.fmin,
-        second.ok,
-        second.return_code,
-        names,
-        keep_hessian=True,
-        step=HESSIAN_STEP,
-    )
+
+    def judge(opt: OptSummary) -> ConvergenceReport:
+        return check_convergence(
+            objective, opt.final, lower, opt.fmin, opt.ok, opt.return_code, names, keep_hessian=True, step=HESSIAN_STEP
+        )
+
+    report = judge(second)
     if not report.converged and second.ok:
         second = _stage_two(objective, second.final, whitening, lower, k, tracker, 0.1)
-        report = check_convergence(
-            objective,
-            second.final,
-            lower,
-            second.fmin,
-            second.ok,
-            second.return_code,
-            names,
-            keep_hessian=True,
-            step=HESSIAN_STEP,
-        )
+        report = judge(second)
     return _finish(problem, nagq, second, report, cache)
 
 
