@@ -125,7 +125,7 @@ def _stage_one(problem: DispersionProblem, cache: ModesCache, log_phi0: float, p
 def _deviance_of(problem: DispersionProblem, nagq: int, cache: ModesCache, k: int, p: int):
     def objective(x):
         theta, beta, at_phi = x[:k], x[k : k + p], problem.at(x[k + p])
-        modes = cache.keep(pirls(at_phi, theta, beta, cache.u))
+        modes = cache.keep(pirls(at_phi, theta, beta, cache.u, modes_only=True))
         if nagq > 1:
             return agq_deviance(at_phi, theta, beta, modes, nagq)
         return laplace_deviance(at_phi, modes)

@@ -29,6 +29,12 @@ class Link:
     inverse: Callable[[np.ndarray], np.ndarray]  # μ = g⁻¹(η)
     mu_eta: Callable[[np.ndarray], np.ndarray]  # dμ/dη
     link: Callable[[np.ndarray], np.ndarray]  # η = g(μ)
+    #: dμ/dη from μ = inverse(η) where that is cheaper than from η (it saves one exp per PIRLS step)
+    mu_eta_of_mu: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def derivative(self, eta: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """dμ/dη at η, given μ = inverse(η)."""
+        return self.mu_eta(eta) if self.mu_eta_of_mu is None else self.mu_eta_of_mu(mu)
 
 
 def _clip_probability(mu: np.ndarray) -> np.ndarray:
@@ -46,6 +52,8 @@ LINKS = {
         lambda eta: _clip_probability(special.expit(eta)),
         lambda eta: np.maximum(_logistic_density(eta), _EPS),
         special.logit,
+        # μ is clipped to [ε, 1 − ε]: μ(1 − μ) then differs from the unclipped p(1 − p) by less than ε²
+        lambda mu: np.maximum(mu * (1.0 - mu), _EPS),
     ),
     "probit": Link(
         "probit",
@@ -70,6 +78,7 @@ LINKS = {
         lambda eta: np.exp(np.minimum(eta, 700)),
         lambda eta: np.maximum(np.exp(np.minimum(eta, 700)), _EPS),
         np.log,
+        lambda mu: np.maximum(mu, _EPS),  # μ = exp(min(η, 700)): the same numbers
     ),
     # μ = 1/η: only η > 0 gives a valid mean; the log density is −∞ elsewhere, so PIRLS step-halves away
     "inverse": Link("inverse", lambda eta: 1.0 / eta, lambda eta: -1.0 / eta**2, lambda mu: 1.0 / mu),

@@ -22,7 +22,7 @@ from .family import Family
 from .fit_record import GlmmFit
 from .lmm import theta_names
 from .optimizer import OptSummary, minimize_bounded
-from .pirls import GlmmProblem, PirlsResult, laplace_deviance, pirls
+from .pirls import GlmmProblem, PirlsResult, laplace_deviance, pirls, random_effects_matrix
 from .polish import polish_and_check
 from .reterms import build_structure
 from .scaling import column_rms, scaled_terms, theta_factors, unscale_ranef
@@ -53,7 +53,9 @@ def make_problem(design, family: Family, scale_columns: bool = False) -> GlmmPro
     scale = column_rms(X) if scale_columns else np.ones(X.shape[1])
     X = X / scale
     terms, term_scales = scaled_terms(design.terms) if scale_columns else (tuple(design.terms), None)
-    plan = CrossProductPlan.build(structure, terms, X) if dense_tail_fits(structure, X.shape[1]) else None
+    dense = dense_tail_fits(structure, X.shape[1])
+    plan = CrossProductPlan.build(structure, terms, X) if dense else None
+    modes_plan = CrossProductPlan.build(structure, terms, X[:, :0]) if dense else None
     y = np.asarray(design.y, dtype=float)
     return GlmmProblem(
         y,
@@ -67,6 +69,8 @@ def make_problem(design, family: Family, scale_columns: bool = False) -> GlmmPro
         family.log_density_constant(y, weights),
         scale,
         term_scales,
+        modes_plan,
+        random_effects_matrix(structure, terms),
     )
 
 
@@ -118,7 +122,7 @@ def _deviance_of(problem, nagq, cache):
     @_inf_on_breakdown
     def objective(x):
         theta, beta = x[:k], x[k:]
-        modes = cache.keep(pirls(problem, theta, beta, cache.u))
+        modes = cache.keep(pirls(problem, theta, beta, cache.u, modes_only=True))
         if nagq > 1:
             return agq_deviance(problem, theta, beta, modes, nagq)
         return laplace_deviance(problem, modes)

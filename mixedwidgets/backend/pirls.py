@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import MixedModelError
 from .crossprod import CrossProducts, build_cross_products
@@ -40,6 +41,11 @@ class GlmmProblem:
     log_density_constants: np.ndarray | None = None  # per row, the part of log p(y|μ) free of μ
     column_scale: np.ndarray | None = None  # X holds the design's columns divided by these
     term_scales: tuple[np.ndarray, ...] | None = None  # terms hold the design's columns divided by these
+    #: the cross-products of the random part alone (X left out), for PIRLS at fixed β: only the modes and
+    #: log|L|² are needed there, and [X y]'W[X y] and Z'WX are most of a step's row work when p is large
+    modes_plan: CrossProductPlan | None = None
+    #: Z (n × q_total, sorted-term order, no Λ): ZΛu is one sparse product
+    z_matrix: sp.csr_matrix | None = None
 
     @property
     def n(self) -> int:
@@ -47,14 +53,27 @@ class GlmmProblem:
 
     def random_part(self, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
         """ZΛu for a flat u in sorted-term order."""
-        out = np.zeros(self.n)
+        b = np.empty_like(u)
         start = 0
         for layout, t in zip(self.structure.terms, self.structure.factors(theta)):
-            term = self.terms[layout.design_position]
-            b = u[start : start + layout.size].reshape(layout.n_levels, layout.q) @ t.T
-            out += np.einsum("ij,ij->i", np.asarray(term.values).reshape(self.n, layout.q), b[term.codes])
-            start += layout.size
-        return out
+            stop = start + layout.size
+            b[start:stop] = (u[start:stop].reshape(layout.n_levels, layout.q) @ t.T).ravel()
+            start = stop
+        z = self.z_matrix if self.z_matrix is not None else random_effects_matrix(self.structure, self.terms)
+        return np.asarray(z @ b)
+
+
+def random_effects_matrix(structure: RandomEffectsStructure, design_terms) -> sp.csr_matrix:
+    """Z, n × q_total, its columns in sorted-term order (level by level, q columns each), without Λ."""
+    blocks = []
+    for layout in structure.terms:
+        term = design_terms[layout.design_position]
+        values = np.asarray(term.values, dtype=float).reshape(len(term.codes), layout.q)
+        n = values.shape[0]
+        columns = np.asarray(term.codes)[:, None] * layout.q + np.arange(layout.q)
+        indptr = np.arange(0, n * layout.q + 1, layout.q)
+        blocks.append(sp.csr_matrix((values.ravel(), columns.ravel(), indptr), shape=(n, layout.size)))
+    return sp.hstack(blocks, format="csr")
 
 
 @dataclass(frozen=True)
@@ -74,7 +93,7 @@ class PirlsResult:
 
 def _working_system(problem: GlmmProblem, eta: np.ndarray, mu: np.ndarray):
     fam = problem.family
-    dmu = fam.link.mu_eta(eta)
+    dmu = fam.link.derivative(eta, mu)
     weights = problem.prior_weights * dmu**2 / np.maximum(fam.variance(mu), 1e-300)
     observed = getattr(fam, "observed_weights", None)
     if observed is not None:  # Newton steps on the observed information (negative binomial, Gamma)
@@ -89,11 +108,18 @@ def _penalized_deviance(problem: GlmmProblem, mu: np.ndarray, u: np.ndarray) -> 
     return float(-2.0 * problem.family.log_density_kernel(problem.y, mu, problem.prior_weights).sum() + u @ u)
 
 
-def _solve_step(problem, theta, eta, mu, u, beta, update_beta):
-    """The PWLS solution (u, β) for the working response at the current η."""
+def _solve_step(problem, theta, eta, mu, u, beta, update_beta, fixed_eta, modes_only):
+    """The PWLS solution (u, β) for the working response at the current η (fixed_eta: offset + Xβ, or
+    the offset alone when β moves). modes_only: β stays put and the factor leaves X out (no R_X)."""
     weights, resid = _working_system(problem, eta, mu)
-    fixed_eta = problem.offset + (0.0 if update_beta else problem.X @ beta)
     working = eta - fixed_eta + resid
+    if modes_only:
+        assert problem.modes_plan is not None
+        diag0, tail0, tailtail, mr = problem.modes_plan.evaluate(working, weights)
+        cp = CrossProducts(diag0, tail0, tailtail, mr, 0, problem.n)
+        f = factorize(cp, problem.structure, theta, with_tail0=True)
+        modes = spherical_modes(f, problem.structure, np.zeros(0))
+        return np.concatenate([x.ravel() for x in modes]), beta, f
     if problem.plan is not None:
         diag0, tail0, tailtail, mr = problem.plan.evaluate(working, weights)
         cp = CrossProducts(diag0, tail0, tailtail, mr, problem.X.shape[1], problem.n)
@@ -110,26 +136,39 @@ def _solve_step(problem, theta, eta, mu, u, beta, update_beta):
 
 
 def pirls(
-    problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, u0: np.ndarray, update_beta: bool = False
+    problem: GlmmProblem,
+    theta: np.ndarray,
+    beta: np.ndarray,
+    u0: np.ndarray,
+    update_beta: bool = False,
+    modes_only: bool = False,
 ) -> PirlsResult:
-    """Iterate to the conditional modes u (and β when update_beta) at θ."""
+    """Iterate to the conditional modes u (and β when update_beta) at θ.
+
+    modes_only (β fixed): the result's factor holds the random block only (p = 0: no R_X), which is all
+    the Laplace and quadrature deviances need; it is cheaper per step when the problem has a modes plan.
+    """
+    modes_only = modes_only and not update_beta and problem.modes_plan is not None
     u, b = u0.copy(), beta.copy()
-    eta = problem.offset + problem.X @ b + problem.random_part(theta, u)
+    offset_and_fixed = problem.offset + problem.X @ b
+    fixed_eta = problem.offset if update_beta else offset_and_fixed
+    eta = offset_and_fixed + problem.random_part(theta, u)
     mu = problem.family.link.inverse(eta)
     pdev = _penalized_deviance(problem, mu, u)
     if not np.isfinite(pdev) and np.any(u):
         # the previous modes overflow at this θ (a trial point far from the last): start from u = 0
         u = np.zeros_like(u)
-        eta = problem.offset + problem.X @ b
+        eta = offset_and_fixed.copy()
         mu = problem.family.link.inverse(eta)
         pdev = _penalized_deviance(problem, mu, u)
     converged = False
     for iteration in range(1, MAX_ITERATIONS + 1):  # noqa: B007 (the count is reported after the loop)
-        u_new, b_new, f = _solve_step(problem, theta, eta, mu, u, b, update_beta)
+        u_new, b_new, f = _solve_step(problem, theta, eta, mu, u, b, update_beta, fixed_eta, modes_only)
         step = 1.0
         for _ in range(MAX_HALVINGS):
             u_try, b_try = u + step * (u_new - u), b + step * (b_new - b)
-            eta_try = problem.offset + problem.X @ b_try + problem.random_part(theta, u_try)
+            fixed_try = problem.offset + problem.X @ b_try if update_beta else offset_and_fixed
+            eta_try = fixed_try + problem.random_part(theta, u_try)
             mu_try = problem.family.link.inverse(eta_try)
             pdev_try = _penalized_deviance(problem, mu_try, u_try)
             if np.isfinite(pdev_try) and pdev_try <= pdev + 1e-10 * abs(pdev):

@@ -189,7 +189,7 @@ def _glmm_deviance(problem, nagq: int, k: int, beta0: np.ndarray):
         if theta is None:
             return np.inf
         try:
-            modes = pirls(problem, theta, x[k:], state["u"])
+            modes = pirls(problem, theta, x[k:], state["u"], modes_only=True)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError):
             return np.inf
         if not modes.converged:

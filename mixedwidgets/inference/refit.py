@@ -183,7 +183,7 @@ class GlmmDrawTask:
 
         def deviance(z):
             theta, beta = z[:k], self.beta + self.whitening @ z[k:]
-            modes = pirls(problem, theta, beta, state["u"])
+            modes = pirls(problem, theta, beta, state["u"], modes_only=True)
             if modes.converged:
                 state["u"] = modes.u
             return (
