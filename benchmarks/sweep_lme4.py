@@ -39,10 +39,8 @@ LMM_TOLERANCE = 1e-6  # relative
 GLMM_TOLERANCE = 1e-3  # absolute, on −2 log L
 
 
-def run_lme4(cases: list[SweepCase], folder: Path) -> subprocess.Popen | None:
-    """Start R on all cases (in the background); None without Rscript."""
-    if shutil.which("Rscript") is None:
-        return None
+def write_manifest(cases: list[SweepCase], folder: Path) -> Path:
+    """Each case's data as CSV in folder, and the manifest R reads (tools/r/sweep_lme4.R)."""
     rows = ["name\tcsv\tformula\tfamily\treml\tfactors"]
     for case in cases:
         csv = folder / f"{case.name}.csv"
@@ -52,6 +50,14 @@ def run_lme4(cases: list[SweepCase], folder: Path) -> subprocess.Popen | None:
         )
     manifest = folder / "manifest.tsv"
     manifest.write_text("\n".join(rows) + "\n")
+    return manifest
+
+
+def run_lme4(cases: list[SweepCase], folder: Path) -> subprocess.Popen | None:
+    """Start R on all cases (in the background); None without Rscript."""
+    if shutil.which("Rscript") is None:
+        return None
+    manifest = write_manifest(cases, folder)
     return subprocess.Popen(
         ["Rscript", str(R_SCRIPT), str(manifest)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )

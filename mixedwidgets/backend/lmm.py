@@ -21,6 +21,7 @@ from .optimizer import OptSummary, minimize_bounded
 from .polish import polish_and_check
 from .reterms import RandomEffectsStructure, build_structure
 from .scaling import scaled_terms, theta_factors, unscale_ranef
+from .single_term import SchurFactor, SingleTermSystem, applies
 from .solve import conditional_covariances, conditional_modes, fixed_effects, spherical_modes
 from .start import starting_theta
 from .threads import single_blas_thread
@@ -34,7 +35,7 @@ XTOL_ABS = 1e-6
 FINE_SETTINGS: dict[str, Any] = dict(initial_step=0.01, ftol_abs=1e-10, ftol_rel=1e-15, xtol_abs=1e-9)
 
 
-def profiled_deviance(f: BlockedFactor, n: int, reml: bool, log_weights: float = 0.0) -> float:
+def profiled_deviance(f: BlockedFactor | SchurFactor, n: int, reml: bool, log_weights: float = 0.0) -> float:
     """−2 log-likelihood (ML) or the REML criterion, with β and σ profiled out."""
     r2 = f.pwrss
     if r2 <= 0:
@@ -47,9 +48,13 @@ def profiled_deviance(f: BlockedFactor, n: int, reml: bool, log_weights: float =
 def make_objective(
     cp: CrossProducts, structure: RandomEffectsStructure, reml: bool, log_weights: float
 ) -> Callable[[np.ndarray], float]:
+    # one term with q ≤ 2 (sleepstudy's shape): the same algebra as factorize, as a dozen array operations
+    single = SingleTermSystem.from_cross_products(cp, structure) if applies(cp, structure) else None
+
     def objective(theta: np.ndarray) -> float:
         try:
-            return profiled_deviance(factorize(cp, structure, theta), cp.n, reml, log_weights)
+            f = single.factor(theta) if single is not None else factorize(cp, structure, theta)
+            return profiled_deviance(f, cp.n, reml, log_weights)
         except (la.LinAlgError, np.linalg.LinAlgError, FloatingPointError):
             return np.inf
 

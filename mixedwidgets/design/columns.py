@@ -18,6 +18,8 @@ def require_columns(names, data: pd.DataFrame, formula_text: str, where: str = "
     for name in names:
         if name not in available:
             raise unknown_column_error(name, data.columns, formula_text, where)
+    if data.columns.is_unique:
+        return
     duplicated = [name for name in dict.fromkeys(names) if (data.columns == name).sum() > 1]
     if duplicated:
         raise MixedModelError(f"column '{duplicated[0]}' appears more than once in {where}")

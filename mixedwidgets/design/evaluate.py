@@ -63,12 +63,19 @@ def _cached_value_names(python: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+@lru_cache(maxsize=256)
+def _formula(rhs: str) -> Formula:
+    """formulaic's parse of a right-hand side, kept: parsing is about half of formulaic's time on small data,
+    and the Formula is only read by model_matrix (its encodings live in the ModelSpec of each matrix)."""
+    return Formula(rhs)
+
+
 def evaluate_rhs(rhs: str, frame: pd.DataFrame, where: str) -> EvaluatedMatrix:
     """Model matrix of a formula right-hand side (rows with NaN are kept)."""
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", DataMismatchWarning)
-            matrix = model_matrix(python_rhs(rhs), frame, context=EVAL_CONTEXT, na_action="ignore")
+            matrix = model_matrix(_formula(python_rhs(rhs)), frame, context=EVAL_CONTEXT, na_action="ignore")
     except MixedModelError:
         raise
     except Exception as exc:

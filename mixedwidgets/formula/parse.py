@@ -8,6 +8,7 @@ and pulls ``offset(...)`` terms out of the fixed part.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from formulaic import Formula
 
@@ -31,6 +32,13 @@ def parse_formula(text: str) -> ParsedFormula:
     """Split an lme4 formula into response, fixed part, offsets and random terms."""
     if not isinstance(text, str):
         raise MixedModelError(f"a formula must be a string like 'y ~ x + (1 | g)', not {type(text).__name__}")
+    return _parse(text)
+
+
+@lru_cache(maxsize=256)
+def _parse(text: str) -> ParsedFormula:
+    """The parse of one formula text (a pure function of it, and its result is immutable: a refit of the
+    same formula, on a slider or in a bootstrap, does not scan it again). Errors are not cached."""
     if not text.strip():
         raise MixedModelError("the formula is empty; write it like 'y ~ x + (1 | g)'")
     scan = scan_text(text)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .single_term import SingleTermSystem
+from ..backend.single_term import SingleTermSystem
 
 STEP = 1e-4
 MAX_ITERATIONS = 40

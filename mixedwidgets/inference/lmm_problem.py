@@ -21,8 +21,8 @@ from ..backend.factor import BlockedFactor, factorize
 from ..backend.lmm import profiled_deviance
 from ..backend.optimizer import minimize_bounded
 from ..backend.reterms import RandomEffectsStructure, build_structure
+from ..backend.single_term import SingleTermSystem, applies
 from ..backend.solve import fixed_effects
-from .single_term import SingleTermSystem, applies
 
 _FAILURES = (la.LinAlgError, np.linalg.LinAlgError, FloatingPointError, ValueError)
 

@@ -23,10 +23,10 @@ from ..backend.glmm import make_problem
 from ..backend.optimizer import minimize_bounded
 from ..backend.pirls import laplace_deviance, pirls
 from ..backend.reterms import RandomEffectsStructure
+from ..backend.single_term import SingleTermSystem
 from .batched_lmm import BatchedSingleTerm, newton_minimize
 from .lmm_problem import LmmProblem
 from .sdcor import sdcor_names, theta_to_sdcor
-from .single_term import SingleTermSystem
 
 #: the refit's first trust region around the fitted θ (a draw's optimum is usually near it)
 REFIT_STEP = 0.1

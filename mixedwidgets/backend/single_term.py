@@ -1,5 +1,5 @@
-"""The deviance pieces of a one-term LMM, vectorized over levels, for the thousands of evaluations of
-profiles and bootstraps.
+"""The deviance pieces of a one-term LMM, vectorized over levels: the LMM objective of such models
+(lmm.make_objective) and the thousands of evaluations of profiles and bootstraps.
 
 With a single random-effect term (levels g, q columns each) the blocked system is: per level
 L_g = chol(T'A_g T + I) and W_g = L_g⁻¹ T'B_g (A_g = Z_g'Z_g, B_g = Z_g'[X y]); then the Schur
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as la
 
-from ..backend.crossprod import CrossProducts
-from ..backend.reterms import RandomEffectsStructure
+from .crossprod import CrossProducts
+from .reterms import RandomEffectsStructure
 
 
 @dataclass(frozen=True)
