@@ -136,8 +136,13 @@ def sim_verbagg(rng, quick):
     )
 
 
-def sim_glmm_slopes(rng, quick):
-    n_g, m = (100, 40) if quick else (500, 40)
+def sim_glmm_slopes_200k(rng, quick):
+    """The 20k case's shape at 200,000 rows and 2,000 groups (100 rows each)."""
+    return sim_glmm_slopes(rng, quick, (200, 100) if quick else (2000, 100))
+
+
+def sim_glmm_slopes(rng, quick, sizes=None):
+    n_g, m = sizes or ((100, 40) if quick else (500, 40))
     gid = np.repeat(np.arange(n_g), m)
     cov = np.array([[1.0, -0.3 * 0.5], [-0.3 * 0.5, 0.25]])
     b = rng.multivariate_normal([0.0, 0.0], cov, n_g)
@@ -214,6 +219,16 @@ CASES = [
         4,
         sm_na="statsmodels MixedLM is Gaussian only (its Bayesian GLMMs are not ML)",
         notes="20,000 rows, 500 groups, Laplace",
+    ),
+    BenchCase(
+        "glmm_slopes_200k",
+        "y ~ x + (1 + x | g)",
+        "binomial",
+        ["g"],
+        sim_glmm_slopes_200k,
+        5,
+        sm_na="statsmodels MixedLM is Gaussian only (its Bayesian GLMMs are not ML)",
+        notes="200,000 rows, 2,000 groups, Laplace",
     ),
 ]
 CASE_NAMES = [c.name for c in CASES]

@@ -245,7 +245,7 @@ def fmt(v, spec):
 
 def print_table(rows: list[Row], reps: int):
     head = (
-        f"{'case':14s} {'engine':13s} {'median s':>9s} {'min s':>9s} {'x mw':>7s} "
+        f"{'case':17s} {'engine':13s} {'median s':>9s} {'min s':>9s} {'x mw':>7s} "
         f"{'objective':>14s} {'obj-lme4':>10s}  note"
     )
     print(head)
@@ -258,12 +258,12 @@ def print_table(rows: list[Row], reps: int):
         l4 = next((r for r in rs if r.engine == "lme4" and r.objective is not None), None)
         for r in rs:
             if r.status != "ok":
-                print(f"{case:14s} {r.engine:13s} {r.status:>9s} {'':9s} {'':7s} {'':14s} {'':10s}  {r.note}")
+                print(f"{case:17s} {r.engine:13s} {r.status:>9s} {'':9s} {'':7s} {'':14s} {'':10s}  {r.note}")
                 continue
             ratio = r.median / mw.median if mw and mw.median else None
             dobj = r.objective - l4.objective if (l4 and r.objective is not None) else None
             print(
-                f"{case:14s} {r.engine:13s} {fmt(r.median, '9.3f')} {fmt(r.minimum, '9.3f')} "
+                f"{case:17s} {r.engine:13s} {fmt(r.median, '9.3f')} {fmt(r.minimum, '9.3f')} "
                 f"{fmt(ratio, '7.2f')} {fmt(r.objective, '14.4f')} {fmt(dobj, '10.2e')}  {r.note}"
             )
     print(
@@ -282,6 +282,14 @@ def main(argv=None):
     ap.add_argument("--oracle", type=Path, default=DEFAULT_ORACLE, help="lme4 oracle script")
     ap.add_argument("--keep-data", type=Path, default=None, help="write the CSVs here instead of a temp dir")
     ap.add_argument("--json", type=Path, default=None, help="also write raw results as JSON")
+    ap.add_argument(
+        "--glmm-sweep",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after the table, N fresh random GLMMs against lme4 (bench_glmm_sweep.py): median and worst ratio",
+    )
+    ap.add_argument("--sweep-seed", type=int, default=None, help="seed of --glmm-sweep (default: from the clock)")
     args = ap.parse_args(argv)
 
     names = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -354,6 +362,12 @@ def main(argv=None):
 
     print()
     print_table(rows, args.reps)
+    if args.glmm_sweep:
+        from bench_glmm_sweep import sweep  # same folder
+
+        print()
+        seed = args.sweep_seed if args.sweep_seed is not None else int(time.time()) % 100_000
+        sweep(seed, args.glmm_sweep, min(args.reps, 3))
     if args.json:
         args.json.write_text(
             json.dumps(
