@@ -126,6 +126,8 @@ def assemble(lay: Layout, sums: np.ndarray, fixed_cross: np.ndarray):
 
 def _fixed_cross(X, y, w):
     """[X y]'W[X y]; [X y] laid out column by column (column_stack of a row-major X costs twice the products)."""
+    if X.shape[1] == 0:  # the modes-only plan of PIRLS: y'Wy alone
+        return np.array([[float(np.dot(w * y, y))]])
     fixed = np.empty((X.shape[0], X.shape[1] + 1), order="F")
     fixed[:, :-1] = X
     fixed[:, -1] = y

@@ -38,7 +38,8 @@ class Link:
 
 
 def _clip_probability(mu: np.ndarray) -> np.ndarray:
-    return np.clip(mu, _EPS, 1.0 - _EPS)
+    # mu is a fresh array from the inverse link (or a scalar): clipped in place, no second array
+    return np.clip(mu, _EPS, 1.0 - _EPS, out=mu if isinstance(mu, np.ndarray) and mu.ndim else None)
 
 
 def _logistic_density(eta: np.ndarray) -> np.ndarray:

@@ -71,6 +71,7 @@ def make_problem(design, family: Family, scale_columns: bool = False) -> GlmmPro
         term_scales,
         modes_plan,
         random_effects_matrix(structure, terms),
+        bool(np.all(weights == 1.0) and np.all((y == 0.0) | (y == 1.0))),
     )
 
 

@@ -46,6 +46,8 @@ class GlmmProblem:
     modes_plan: CrossProductPlan | None = None
     #: Z (n × q_total, sorted-term order, no Λ): ZΛu is one sparse product
     z_matrix: sp.csr_matrix | None = None
+    #: binomial with one trial per row and y in {0, 1}: log p(y|μ) is log μ or log(1 − μ), one log per row
+    bernoulli: bool = False
 
     @property
     def n(self) -> int:
@@ -105,34 +107,49 @@ def _working_system(problem: GlmmProblem, eta: np.ndarray, mu: np.ndarray):
 
 def _penalized_deviance(problem: GlmmProblem, mu: np.ndarray, u: np.ndarray) -> float:
     """−2 Σ log p(y|μ) + ‖u‖², leaving out the terms that do not depend on μ."""
-    return float(-2.0 * problem.family.log_density_kernel(problem.y, mu, problem.prior_weights).sum() + u @ u)
+    return float(-2.0 * _kernel(problem, mu).sum() + u @ u)
 
 
-def _solve_step(problem, theta, eta, mu, u, beta, update_beta, fixed_eta, modes_only):
-    """The PWLS solution (u, β) for the working response at the current η (fixed_eta: offset + Xβ, or
-    the offset alone when β moves). modes_only: β stays put and the factor leaves X out (no R_X)."""
+def _kernel(problem: GlmmProblem, mu: np.ndarray) -> np.ndarray:
+    """The part of log p(y|μ) that depends on μ, per row."""
+    if problem.bernoulli and problem.family.name == "binomial":
+        return np.log(np.where(problem.y > 0.5, mu, 1.0 - mu))  # μ is kept inside [ε, 1 − ε]
+    return problem.family.log_density_kernel(problem.y, mu, problem.prior_weights)
+
+
+def _factor_at(problem, theta, eta, mu, fixed_eta, modes_only) -> BlockedFactor:
+    """The blocked factor for the working response at the current η, at the weights there (fixed_eta:
+    offset + Xβ, or the offset alone when β moves). modes_only: the factor leaves X out (no R_X)."""
     weights, resid = _working_system(problem, eta, mu)
     working = eta - fixed_eta + resid
-    if modes_only:
-        assert problem.modes_plan is not None
-        diag0, tail0, tailtail, mr = problem.modes_plan.evaluate(working, weights)
-        cp = CrossProducts(diag0, tail0, tailtail, mr, 0, problem.n)
-        f = factorize(cp, problem.structure, theta, with_tail0=True)
-        modes = spherical_modes(f, problem.structure, np.zeros(0))
-        return np.concatenate([x.ravel() for x in modes]), beta, f
-    if problem.plan is not None:
-        diag0, tail0, tailtail, mr = problem.plan.evaluate(working, weights)
-        cp = CrossProducts(diag0, tail0, tailtail, mr, problem.X.shape[1], problem.n)
+    plan = problem.modes_plan if modes_only else problem.plan
+    if plan is not None:
+        diag0, tail0, tailtail, mr = plan.evaluate(working, weights)
+        cp = CrossProducts(diag0, tail0, tailtail, mr, 0 if modes_only else problem.X.shape[1], problem.n)
     else:
         cp = build_cross_products(
             problem.structure, problem.terms, problem.X, working, np.sqrt(weights), with_pattern=False
         )
-    f = factorize(cp, problem.structure, theta, with_tail0=True)
+    return factorize(cp, problem.structure, theta, with_tail0=True)
+
+
+def _solve_step(problem, theta, eta, mu, beta, update_beta, fixed_eta, modes_only):
+    """The PWLS solution (u, β) for the working response at the current η, and the factor it came from."""
+    f = _factor_at(problem, theta, eta, mu, fixed_eta, modes_only)
     # without update_beta the working response leaves Xβ out, and β = 0 in the back-substitution
     # gives the modes of the u-only problem (the random rows of the factor do not involve X)
     new_beta = fixed_effects(f) if update_beta else beta
-    modes = spherical_modes(f, problem.structure, new_beta if update_beta else np.zeros_like(beta))
+    modes = spherical_modes(f, problem.structure, new_beta if update_beta else np.zeros(f.p))
     return np.concatenate([x.ravel() for x in modes]), new_beta, f
+
+
+def _quadratically_done(moved: float, previous: float | None, tolerance: float) -> bool:
+    """Newton's steps converge quadratically near the modes (e_next ≈ C e², C ≈ moved / previous²): when
+    two full steps shrank clearly, the step after this one would move the modes by about
+    moved³ / previous², and once that is far below the tolerance it need not be taken."""
+    if previous is None or not moved < 0.1 * previous:
+        return False
+    return moved**3 < 1e-2 * tolerance * previous**2
 
 
 def pirls(
@@ -162,8 +179,9 @@ def pirls(
         mu = problem.family.link.inverse(eta)
         pdev = _penalized_deviance(problem, mu, u)
     converged = False
+    previous = None  # how far the last full step moved the modes
     for iteration in range(1, MAX_ITERATIONS + 1):  # noqa: B007 (the count is reported after the loop)
-        u_new, b_new, f = _solve_step(problem, theta, eta, mu, u, b, update_beta, fixed_eta, modes_only)
+        u_new, b_new, f = _solve_step(problem, theta, eta, mu, b, update_beta, fixed_eta, modes_only)
         step = 1.0
         for _ in range(MAX_HALVINGS):
             u_try, b_try = u + step * (u_new - u), b + step * (b_new - b)
@@ -179,13 +197,19 @@ def pirls(
         change = abs(pdev - pdev_try)
         moved = np.max(np.abs(u_try - u), initial=0.0) + np.max(np.abs(b_try - b), initial=0.0)
         u, b, eta, mu, pdev = u_try, b_try, eta_try, mu_try, pdev_try
-        if change < TOLERANCE * (abs(pdev) + 0.1) and moved < MODE_TOLERANCE * (1.0 + np.max(np.abs(u), initial=0.0)):
+        tolerance = MODE_TOLERANCE * (1.0 + np.max(np.abs(u), initial=0.0))
+        if change < TOLERANCE * (abs(pdev) + 0.1) and moved < tolerance:
+            # f was formed at the weights before this step, which moved the modes by less than the
+            # tolerance: as good as the final modes' weights for log|L|², R_X and conditional variances
             converged = True
             break
+        if step == 1.0 and _quadratically_done(moved, previous, tolerance):
+            f = _factor_at(problem, theta, eta, mu, fixed_eta, modes_only)  # at the final modes' weights
+            converged = True
+            break
+        previous = moved if step == 1.0 else None
     if not np.all(np.isfinite(eta)):
         raise MixedModelError("PIRLS produced non-finite linear predictors; the model may be separated")
-    # f was formed at the weights of the modes before the last step, which moved them by less than
-    # MODE_TOLERANCE: as good as the weights of the final modes for log|L|², R_X and conditional variances
     return PirlsResult(u, b, eta, mu, f, iteration, converged)
 
 
@@ -199,4 +223,4 @@ def log_density(problem: GlmmProblem, mu: np.ndarray) -> np.ndarray:
     constants = problem.log_density_constants
     if constants is None:
         return problem.family.log_density(problem.y, mu, problem.prior_weights)
-    return problem.family.log_density_kernel(problem.y, mu, problem.prior_weights) + constants
+    return _kernel(problem, mu) + constants
