@@ -22,7 +22,8 @@ from .reterms import RandomEffectsStructure
 def column_rms(values: np.ndarray) -> np.ndarray:
     """Root-mean-square of each column (1 for an all-zero one): dividing by it puts every coefficient
     on a scale near 1, which the optimizer and the finite differences need (X's columns in GLMMs too)."""
-    rms = np.sqrt(np.mean(np.asarray(values, dtype=float) ** 2, axis=0))
+    values = np.asarray(values, dtype=float)
+    rms = np.sqrt(np.einsum("ij,ij->j", values, values) / max(values.shape[0], 1))  # no n × p copy
     return np.where(rms > 0, rms, 1.0)
 
 

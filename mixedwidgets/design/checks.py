@@ -12,6 +12,33 @@ from .warn import warn_user
 RANK_TOLERANCE = 1e-7  # as R's qr()
 SCALE_RATIO_LIMIT = 1e4
 LARGEST_MAGNITUDE = 1e150  # squares and sums of squares stay finite and normal
+#: rows per block of the column statistics below
+COLUMN_BLOCK = 1 << 16
+
+
+def _column_blocks(values: np.ndarray):
+    """values in blocks of rows, each transposed to contiguous rows: numpy reduces along a contiguous axis
+    many times faster than down the columns of a row-major (n, p) array (11 ms against 0.7 ms for the max of
+    200,000 × 3 here), and a block at a time keeps the copy small."""
+    for start in range(0, values.shape[0], COLUMN_BLOCK):
+        yield np.ascontiguousarray(values[start : start + COLUMN_BLOCK].T)
+
+
+def column_extremes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The largest and smallest value of each column."""
+    high, low = np.full(values.shape[1], -np.inf), np.full(values.shape[1], np.inf)
+    for block in _column_blocks(values):
+        np.maximum(high, block.max(axis=1), out=high)
+        np.minimum(low, block.min(axis=1), out=low)
+    return high, low
+
+
+def column_sds(values: np.ndarray) -> np.ndarray:
+    """Each column's standard deviation (divisor n, as numpy's std), from its mean in a first pass."""
+    n = values.shape[0]
+    mean = sum(block.sum(axis=1) for block in _column_blocks(values)) / n
+    squares = sum(np.square(block - mean[:, None]).sum(axis=1) for block in _column_blocks(values))
+    return np.sqrt(squares / n)
 
 
 def independent_columns(X: np.ndarray, names: tuple[str, ...]) -> tuple[int, ...]:
@@ -63,8 +90,9 @@ def warn_badly_scaled(X: np.ndarray, names: tuple[str, ...]) -> None:
     predictor has a very large or very small spread on its own (as lme4's check.scaleX)."""
     if X.shape[1] == 0:
         return
-    spreads = X.std(axis=0)
-    varying = np.flatnonzero(spreads > 1e-12 * np.maximum(np.abs(X).max(axis=0), 1e-300))
+    spreads = column_sds(X)
+    high, low = column_extremes(X)
+    varying = np.flatnonzero(spreads > 1e-12 * np.maximum(np.maximum(high, -low), 1e-300))
     if len(varying) == 0:
         return
     largest = varying[np.argmax(spreads[varying])]
@@ -94,7 +122,8 @@ def check_magnitude(values: np.ndarray, names: tuple[str, ...], where: str) -> N
     """Values whose squares overflow or underflow in double precision are an error."""
     if values.size == 0:
         return
-    largest = np.maximum(values.max(axis=0), -values.min(axis=0))  # |values| without an n-sized copy
+    high, low = column_extremes(values)
+    largest = np.maximum(high, -low)
     for name, size in zip(names, largest):
         if size > LARGEST_MAGNITUDE or 0 < size < 1 / LARGEST_MAGNITUDE:
             raise MixedModelError(
@@ -128,7 +157,7 @@ def check_random_effect_count(term: str, count: int, n_obs: int, family: str) ->
 
 def check_finite(values: np.ndarray, names: tuple[str, ...], where: str) -> None:
     """Infinite values (NaN rows are dropped before) are an error naming the column."""
-    if np.isfinite(values.sum(axis=0)).all():  # one pass, no n-sized mask (a huge sum just falls through)
+    if np.isfinite(values.sum()):  # one contiguous pass, no mask: an inf makes the sum inf or NaN
         return
     finite = np.isfinite(values)
     if not finite.all():
