@@ -25,7 +25,7 @@ from .crossprod_sparse import (
     sparse_tail_products,
     tail_structure,
 )
-from .downdate import MAX_PAIRS, DowndatePattern, build_downdate_pattern
+from .downdate import DowndatePattern, build_downdate_pattern
 from .reterms import RandomEffectsStructure
 from .row_sums import TailRowSums, blockdiag_crossprod, tail_row_sums, term_matrix
 from .tail_pattern import TailUnits, expand_units
@@ -34,6 +34,9 @@ from .tail_pattern import TailUnits, expand_units
 FORCE_TAIL: str | None = None
 #: a dense tail needs about this many m × m arrays at once (the products, the downdated copy, its factor)
 DENSE_COPIES = 3
+#: a tail whose downdate by block 0 holds more pairwise products than this is crossed (nested tails hold
+#: few per level): it goes to the dense layout without looking at its fill
+MAX_SPARSE_PAIRS = 40_000_000
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,25 @@ def cross_products_from_sums(
             diag0=sums.diag0, tail0=sums.tail0, tailtail=None, n_random_tail=mr, p=p, n=n, sparse=sparse
         )
     check_dense_tail_memory(mr + k, mr)
-    tailtail = np.block([[sums.rr.toarray(), sums.rf], [sums.rf.T, sums.ff]])
+    tailtail = dense_tailtail(sums)
     pattern = build_downdate_pattern(sums.tail0, q0) if with_pattern else None
     return CrossProducts(
         diag0=sums.diag0, tail0=sums.tail0, tailtail=tailtail, n_random_tail=mr, p=p, n=n, pattern=pattern
     )
+
+
+def dense_tailtail(sums: TailRowSums) -> np.ndarray:
+    """[Z_r X y]'[Z_r X y] as one dense array, written in place (no dense copy of Z_r'Z_r first)."""
+    mr, k = sums.rf.shape
+    m = mr + k
+    out = np.zeros((m, m))
+    rr = sums.rr.tocoo()
+    rr.sum_duplicates()
+    out.ravel()[rr.row.astype(np.int64) * m + rr.col] = rr.data
+    out[:mr, mr:] = sums.rf
+    out[mr:, :mr] = sums.rf.T
+    out[mr:, mr:] = sums.ff
+    return out
 
 
 #: the last row structure's sparse layout (or None: dense), reused while only the weights change (PIRLS)
@@ -147,7 +164,7 @@ def sparse_tail_or_none(structure: RandomEffectsStructure, sums: TailRowSums, q0
 
 def _sparse_layout(structure: RandomEffectsStructure, sums: TailRowSums, q0: int):
     units = TailUnits.from_terms(structure.terms[1:])
-    if FORCE_TAIL != "sparse" and count_downdate_pairs(sums.tail0, q0) > MAX_PAIRS:
+    if FORCE_TAIL != "sparse" and count_downdate_pairs(sums.tail0, q0) > MAX_SPARSE_PAIRS:
         return None
     big, small, no_fill = tail_structure(sums.rr, sums.tail0, q0, units)
     if not no_fill and FORCE_TAIL != "sparse":
