@@ -37,6 +37,10 @@ DENSE_COPIES = 3
 #: a tail whose downdate by block 0 holds more pairwise products than this is crossed (nested tails hold
 #: few per level): it goes to the dense layout without looking at its fill
 MAX_SPARSE_PAIRS = 40_000_000
+#: a tail pattern denser than this goes dense even without fill: qdldl (not supernodal, ~1 GFLOP/s)
+#: loses to LAPACK's dense Cholesky (~50 GFLOP/s) long before the pattern is full (crossed
+#: 4,000 × 800 × 600, 200k rows: S_rr is all but full, so no fill; qdldl 0.57 s against 0.02 s dense)
+MAX_SPARSE_DENSITY = 0.05
 
 
 @dataclass(frozen=True)
@@ -164,12 +168,16 @@ def sparse_tail_or_none(structure: RandomEffectsStructure, sums: TailRowSums, q0
 
 def _sparse_layout(structure: RandomEffectsStructure, sums: TailRowSums, q0: int):
     units = TailUnits.from_terms(structure.terms[1:])
-    if FORCE_TAIL != "sparse" and count_downdate_pairs(sums.tail0, q0) > MAX_SPARSE_PAIRS:
-        return None
+    mr = units.mr
+    pairs = count_downdate_pairs(sums.tail0, q0)
+    if FORCE_TAIL != "sparse" and (pairs > MAX_SPARSE_PAIRS or pairs > mr * (mr + 1) // 2):
+        return None  # crossed, or so many products that they cover the whole triangle: dense
     big, small, no_fill = tail_structure(sums.rr, sums.tail0, q0, units)
     if not no_fill and FORCE_TAIL != "sparse":
         return None
     pattern = expand_units(big, small, units)
+    if FORCE_TAIL != "sparse" and pattern.nnz > MAX_SPARSE_DENSITY * mr * (mr + 1) / 2:
+        return None  # filled in already (a complete graph has no fill to make): LAPACK is far faster
     return pattern, no_fill, downdate_layout(sums.tail0, q0, pattern, sums.rf.shape[1]), SymbolicCache()
 
 

@@ -49,8 +49,8 @@ def _lower_pairs(level: np.ndarray, n_levels: int):
     starts = np.cumsum(counts) - counts
     rank = np.arange(level.size) - starts[level]  # position of each entry within its level
     first = np.repeat(np.arange(level.size), rank + 1)  # entry e, repeated (rank + 1) times
-    offsets = np.arange(first.size) - np.repeat(np.cumsum(rank + 1) - (rank + 1), rank + 1)
-    second = starts[level[first]] + offsets
+    # pair k of entry e is (e, starts[level e] + k − (pairs before e))
+    second = np.arange(first.size) + np.repeat(starts[level] - (np.cumsum(rank + 1) - (rank + 1)), rank + 1)
     return first, second
 
 
@@ -78,15 +78,20 @@ def build_downdate_pattern(tail0: sp.spmatrix, q0: int) -> DowndatePattern | Non
     done = 0
     for first_level, stop_level in _level_chunks(per_level):
         lo, hi = entry_starts[first_level], entry_starts[stop_level]
-        lv, rw, sb, vl = level[lo:hi] - first_level, row[lo:hi], sub[lo:hi], value[lo:hi]
+        lv, rw, sb, vl = level[lo:hi] - first_level, row[lo:hi].astype(index_type), sub[lo:hi], value[lo:hi]
         e, f = _lower_pairs(lv, stop_level - first_level)
-        # same row, different sub-columns: the pair stands for both (a, b) and (b, a) of the symmetric W
-        product = vl[e] * vl[f] * np.where((rw[e] == rw[f]) & (sb[e] != sb[f]), 2.0, 1.0)
-        column = (lv[e] + first_level) * q0 * q0 + sb[e] * q0 + sb[f]
-        order = np.argsort(column, kind="stable") if q0 > 1 else slice(None)  # chunks are in level order
-        data[done : done + e.size] = product[order]
-        indices[done : done + e.size] = (rw[e] * m + rw[f])[order]
-        column_counts += np.bincount(column, minlength=column_counts.size)
+        product = vl[e] * vl[f]
+        position = rw[e] * m + rw[f]
+        if q0 == 1:  # one column per level: the pairs are already in column order
+            column_counts[first_level:stop_level] = np.bincount(lv[e], minlength=stop_level - first_level)
+        else:  # same row, different sub-columns: the pair stands for (a, b) and (b, a) of the symmetric W
+            product *= np.where((rw[e] == rw[f]) & (sb[e] != sb[f]), 2.0, 1.0)
+            column = (lv[e] + first_level) * q0 * q0 + sb[e] * q0 + sb[f]
+            order = np.argsort(column, kind="stable")
+            product, position = product[order], position[order]
+            column_counts += np.bincount(column, minlength=column_counts.size)
+        data[done : done + e.size] = product
+        indices[done : done + e.size] = position
         done += e.size
     indptr = np.concatenate([[0], np.cumsum(column_counts)])
     products = sp.csc_matrix((data, indices, indptr), shape=(m * m, n_levels * q0 * q0))
