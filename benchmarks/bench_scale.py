@@ -50,7 +50,7 @@ def crossed(levels: tuple[int, ...], rows: int, seed: int = 2) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=rows)
     y = 1.0 + 0.5 * x + rng.normal(size=rows)
-    out = {"x": x}
+    out: dict[str, np.ndarray] = {"x": x}
     for name, n in zip("abc", levels):
         codes = rng.integers(0, n, rows)
         y += rng.normal(0, 0.7, n)[codes]
@@ -78,6 +78,12 @@ CASES = {
         "a,b,c",
     ),
     "crossed_5000x5000": (lambda: crossed((5_000, 5_000), 250_000), "y ~ x + (1 | a) + (1 | b)", "a,b"),
+    "crossed_2000x2000": (lambda: crossed((2_000, 2_000), 100_000), "y ~ x + (1 | a) + (1 | b)", "a,b"),
+    "crossed_4000x800x600": (
+        lambda: crossed((4_000, 800, 600), 200_000),
+        "y ~ x + (1 | a) + (1 | b) + (1 | c)",
+        "a,b,c",
+    ),
     "rows_20m": (lambda: long_rows(20_000_000, 10_000), "y ~ x + z + (1 + x | g)", "g"),
 }
 

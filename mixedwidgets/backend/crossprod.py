@@ -25,7 +25,7 @@ from .crossprod_sparse import (
     sparse_tail_products,
     tail_structure,
 )
-from .downdate import MAX_PAIRS, DowndatePattern, build_downdate_pattern
+from .downdate import DowndatePattern, build_downdate_pattern
 from .reterms import RandomEffectsStructure
 from .row_sums import TailRowSums, blockdiag_crossprod, tail_row_sums, term_matrix
 from .tail_pattern import TailUnits, expand_units
@@ -34,6 +34,13 @@ from .tail_pattern import TailUnits, expand_units
 FORCE_TAIL: str | None = None
 #: a dense tail needs about this many m × m arrays at once (the products, the downdated copy, its factor)
 DENSE_COPIES = 3
+#: a tail whose downdate by block 0 holds more pairwise products than this is crossed (nested tails hold
+#: few per level): it goes to the dense layout without looking at its fill
+MAX_SPARSE_PAIRS = 40_000_000
+#: a tail pattern denser than this goes dense even without fill: qdldl (not supernodal, ~1 GFLOP/s)
+#: loses to LAPACK's dense Cholesky (~50 GFLOP/s) long before the pattern is full (crossed
+#: 4,000 × 800 × 600, 200k rows: S_rr is all but full, so no fill; qdldl 0.57 s against 0.02 s dense)
+MAX_SPARSE_DENSITY = 0.05
 
 
 @dataclass(frozen=True)
@@ -111,11 +118,25 @@ def cross_products_from_sums(
             diag0=sums.diag0, tail0=sums.tail0, tailtail=None, n_random_tail=mr, p=p, n=n, sparse=sparse
         )
     check_dense_tail_memory(mr + k, mr)
-    tailtail = np.block([[sums.rr.toarray(), sums.rf], [sums.rf.T, sums.ff]])
+    tailtail = dense_tailtail(sums)
     pattern = build_downdate_pattern(sums.tail0, q0) if with_pattern else None
     return CrossProducts(
         diag0=sums.diag0, tail0=sums.tail0, tailtail=tailtail, n_random_tail=mr, p=p, n=n, pattern=pattern
     )
+
+
+def dense_tailtail(sums: TailRowSums) -> np.ndarray:
+    """[Z_r X y]'[Z_r X y] as one dense array, written in place (no dense copy of Z_r'Z_r first)."""
+    mr, k = sums.rf.shape
+    m = mr + k
+    out = np.zeros((m, m))
+    rr = sums.rr.tocoo()
+    rr.sum_duplicates()
+    out.ravel()[rr.row.astype(np.int64) * m + rr.col] = rr.data
+    out[:mr, mr:] = sums.rf
+    out[mr:, :mr] = sums.rf.T
+    out[mr:, mr:] = sums.ff
+    return out
 
 
 #: the last row structure's sparse layout (or None: dense), reused while only the weights change (PIRLS)
@@ -148,12 +169,16 @@ def sparse_tail_or_none(structure: RandomEffectsStructure, sums: TailRowSums, q0
 
 def _sparse_layout(structure: RandomEffectsStructure, sums: TailRowSums, q0: int):
     units = TailUnits.from_terms(structure.terms[1:])
-    if FORCE_TAIL != "sparse" and count_downdate_pairs(sums.tail0, q0) > MAX_PAIRS:
-        return None
+    mr = units.mr
+    pairs = count_downdate_pairs(sums.tail0, q0)
+    if FORCE_TAIL != "sparse" and (pairs > MAX_SPARSE_PAIRS or pairs > mr * (mr + 1) // 2):
+        return None  # crossed, or so many products that they cover the whole triangle: dense
     big, small, no_fill = tail_structure(sums.rr, sums.tail0, q0, units)
     if not no_fill and FORCE_TAIL != "sparse":
         return None
     pattern = expand_units(big, small, units)
+    if FORCE_TAIL != "sparse" and pattern.nnz > MAX_SPARSE_DENSITY * mr * (mr + 1) / 2:
+        return None  # filled in already (a complete graph has no fill to make): LAPACK is far faster
     return pattern, no_fill, downdate_layout(sums.tail0, q0, pattern, sums.rf.shape[1]), SymbolicCache()
 
 

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from .crossprod import CrossProducts
 from .factor_sparse import SparseTail, factor_sparse_tail, tail_lambda_random
 from .reterms import RandomEffectsStructure
+from .threads import blas_threads, cholesky_threads
 
 
 @dataclass(frozen=True)
@@ -203,8 +204,10 @@ def dense_tail(cp: CrossProducts, structure: RandomEffectsStructure, factors, ch
 
 
 def lower_cholesky(a: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factor reading only a's lower triangle, in place and without copies."""
-    upper, info = la.lapack.dpotrf(a.T, lower=0, overwrite_a=1, clean=1)
+    """Lower Cholesky factor reading only a's lower triangle, in place and without copies (on the
+    idle cores when a is large, threads.py)."""
+    with blas_threads(cholesky_threads(a.shape[0])):
+        upper, info = la.lapack.dpotrf(a.T, lower=0, overwrite_a=1, clean=1)
     if info != 0:
         raise la.LinAlgError(f"matrix not positive definite (LAPACK dpotrf info {info})")
     return upper.T

@@ -47,8 +47,13 @@ def minimize_bounded(
     max_evaluations: int = 10_000,
     initial_step: float | np.ndarray = 0.75,
     progress: Callable[[int, float], None] | None = None,
+    pure: bool = False,
 ) -> OptSummary:
-    """Minimize `objective` over x ≥ lower with BOBYQA; `progress(evaluations, value)` after each call."""
+    """Minimize `objective` over x ≥ lower with BOBYQA; `progress(evaluations, value)` after each call.
+
+    The objective is evaluated once more at the returned point (GLMM objectives keep the last modes
+    as the next start, and the callers rely on them being the optimum's), unless it is `pure` and the
+    point is the best one evaluated (an LMM's profiled deviance: one dense factorization saved)."""
     x0 = np.asarray(x0, dtype=float)
     opt = nlopt.opt(nlopt.LN_BOBYQA, len(x0))
     opt.set_lower_bounds(np.asarray(lower, dtype=float))
@@ -85,9 +90,13 @@ def minimize_bounded(
         final, code = state["x"], nlopt.FORCED_STOP
     if state["error"] is not None:
         raise state["error"]
-    fmin = min(objective(np.array(final)), state["best"])
-    if fmin == state["best"]:
-        final = state["x"]
+    final = np.asarray(final, dtype=float)
+    if pure and np.array_equal(final, state["x"]):
+        fmin = state["best"]
+    else:
+        fmin = min(objective(final.copy()), state["best"])
+        if fmin == state["best"]:
+            final = state["x"]
     ok = code in (nlopt.SUCCESS, nlopt.FTOL_REACHED, nlopt.XTOL_REACHED, nlopt.ROUNDOFF_LIMITED)
     return OptSummary(
         "NLopt BOBYQA",

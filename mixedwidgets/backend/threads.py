@@ -1,10 +1,17 @@
 """BLAS threads during a fit.
 
-The engine's dense work is many small-to-medium factorizations (a 1,000 × 1,000 Cholesky per
-evaluation at most). Measured here on 2 cores with OpenBLAS, an InstEval-sized fit took 1.0 s with one
-BLAS thread against 1.7–12 s with two, and 43 s with two when another process kept a core busy: the
-threads spin waiting for each other. So fits run with one BLAS thread; the caller's setting is restored
-afterwards.
+The engine's dense work is mostly many small-to-medium factorizations. Measured here on 2 cores with
+OpenBLAS, an InstEval-sized fit took 1.0 s with one BLAS thread against 1.7–12 s with two, and 43 s
+with two when another process kept a core busy: the threads spin waiting for each other. So fits run
+with one BLAS thread; the caller's setting is restored afterwards.
+
+The exception is the dense Cholesky factorization of a large crossed tail (m³/3 flops, seconds per
+evaluation): from PARALLEL_CHOLESKY_FROM on it runs on as many threads as there are cores that
+other processes leave idle (never more than the caller's BLAS setting). How busy the other
+processes are is read from /proc/stat (all CPU time) less this process's own CPU time, over the time
+since the last large factorization; where /proc/stat does not exist the one thread is kept. With a
+core busy elsewhere two threads were 2–5 times slower than one here (a 5,000 × 5,000 Cholesky: 1.5 s
+on one thread, 2.5–9 s on two), which is why the check is needed.
 
 Finding the BLAS libraries (threadpoolctl reads the process's memory map) costs 2–10 ms, more than a
 small fit: it is done once per process, when the first fit runs (numpy and scipy are loaded by then).
@@ -12,11 +19,21 @@ small fit: it is done once per process, when the first fit runs (numpy and scipy
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
 from threadpoolctl import ThreadpoolController
+
+#: dense Cholesky factorizations of at least this order may use several BLAS threads (measured: below
+#: it the threads' start-up and synchronisation eat the gain; see docs/internals.md)
+PARALLEL_CHOLESKY_FROM = 3000
+#: a core counts as idle when the other processes leave at least this fraction of it unused
+IDLE_FRACTION = 0.75
+
+_state: dict = {"callers_threads": None, "last_sample": None}
 
 
 @lru_cache(maxsize=1)
@@ -28,8 +45,65 @@ def blas_controller() -> ThreadpoolController:
 @contextmanager
 def single_blas_thread() -> Iterator[None]:
     controller = blas_controller()
-    if all(pool.num_threads == 1 for pool in controller.lib_controllers):
+    callers = max((pool.num_threads for pool in controller.lib_controllers), default=1)
+    outer = _state["callers_threads"]
+    _state["callers_threads"] = callers if outer is None else min(outer, callers)
+    if outer is None and callers > 1:
+        _state["last_sample"] = _cpu_sample()  # the set-up's time then tells how busy the others are
+    try:
+        if callers == 1:
+            yield
+            return
+        with controller.limit(limits=1):
+            yield
+    finally:
+        _state["callers_threads"] = outer
+
+
+def _cpu_sample() -> tuple[float, float, float] | None:
+    """(wall time, busy CPU seconds of the whole machine, CPU seconds of this process), None off Linux."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    busy = (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # user..steal; guest is inside user
+    times = os.times()
+    return time.perf_counter(), busy, times.user + times.system
+
+
+def free_cores() -> int:
+    """Cores the other processes have left idle since the fit started or since the last call (a 0.1 s
+    look when there is no earlier sample), this process's own core included; 0 when unknown."""
+    cores = os.cpu_count() or 1
+    last = _state["last_sample"]
+    if last is None:
+        last = _cpu_sample()
+        if last is None:
+            return 0
+        time.sleep(0.1)
+    now = _cpu_sample()
+    _state["last_sample"] = now
+    if now is None or now[0] <= last[0]:
+        return 0
+    others = max((now[1] - last[1]) - (now[2] - last[2]), 0.0) / (now[0] - last[0])
+    return int(max(cores - others + (1 - IDLE_FRACTION), 0.0))
+
+
+def cholesky_threads(m: int) -> int:
+    """BLAS threads for a dense Cholesky of order m during a fit: one, or the idle cores for large m."""
+    callers = _state["callers_threads"]
+    if m < PARALLEL_CHOLESKY_FROM or callers is None or callers == 1:
+        return 1
+    return max(1, min(callers, free_cores()))
+
+
+@contextmanager
+def blas_threads(count: int) -> Iterator[None]:
+    """BLAS limited to `count` threads inside (nothing is changed for one thread inside a fit)."""
+    if count == 1:
         yield
         return
-    with controller.limit(limits=1):
+    with blas_controller().limit(limits=count):
         yield

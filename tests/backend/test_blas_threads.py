@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from mixedwidgets.backend.threads import single_blas_thread
@@ -24,3 +26,28 @@ def test_nothing_to_do_when_blas_already_runs_one_thread():
         with single_blas_thread():
             assert set(blas_threads()) == {1}
         assert set(blas_threads()) == {1}
+
+
+def test_a_large_cholesky_uses_the_idle_cores_only_inside_a_fit(monkeypatch):
+    from mixedwidgets.backend import threads
+
+    big = threads.PARALLEL_CHOLESKY_FROM
+    assert threads.cholesky_threads(big) == 1  # outside a fit: the caller's setting is left alone
+    monkeypatch.setattr(threads, "free_cores", lambda: 2)
+    with threadpool_limits(limits=2, user_api="blas"):
+        with single_blas_thread():
+            assert threads.cholesky_threads(big - 1) == 1  # small: one thread
+            assert threads.cholesky_threads(big) == 2
+            monkeypatch.setattr(threads, "free_cores", lambda: 1)  # another process keeps a core busy
+            assert threads.cholesky_threads(big) == 1
+    monkeypatch.setattr(threads, "free_cores", lambda: 2)
+    with threadpool_limits(limits=1, user_api="blas"):  # the caller asked for one thread: kept
+        with single_blas_thread():
+            assert threads.cholesky_threads(big) == 1
+
+
+def test_free_cores_counts_what_other_processes_leave():
+    from mixedwidgets.backend import threads
+
+    cores = threads.free_cores()
+    assert 0 <= cores <= (os.cpu_count() or 1)
