@@ -190,7 +190,8 @@ def _check_infinite_columns(frame: pd.DataFrame) -> None:
 def _evaluate(parsed: ParsedFormula, frame: pd.DataFrame, with_response: bool = True) -> _Pieces:
     fixed = evaluate_rhs(parsed.fixed, frame, "the fixed part")
     offsets = tuple(evaluate_expression(e, frame, "the offset") for e in parsed.offsets)
-    by_expr: dict[str, EvaluatedMatrix | None] = {}
+    # a random term written as the fixed part ("Days" in Days + (Days | Subject)) has the same matrix
+    by_expr: dict[str, EvaluatedMatrix | None] = {} if parsed.fixed.strip() == "1" else {parsed.fixed: fixed}
     for term in parsed.random:
         if term.expr not in by_expr:
             where = f"the random term ({term.expr} | {term.group})"
