@@ -3,6 +3,11 @@
 Each step solves the penalized weighted least-squares problem of the working response with the
 blocked Cholesky of the LMM, then step-halves while the penalized deviance Σ d_i + ‖u‖² rises.
 With `update_beta` the fixed effects move with u (lme4's first stage); otherwise β stays put.
+
+The loop sees the rows only through its problem's `rows_at` (the penalized deviance at (θ, u, β)),
+`working_products` (the working system's blocked cross-products there) and `log_likelihood`: a
+GlmmProblem holds the rows in memory; a distributed problem (mixedwidgets/distributed/glmm.py) sums
+the same quantities over partitions on a cluster and hands back only the reduced blocks.
 """
 
 from __future__ import annotations
@@ -21,8 +26,28 @@ from .solve import fixed_effects, spherical_modes
 
 MAX_ITERATIONS = 60
 MAX_HALVINGS = 12
-TOLERANCE = 1e-10  # relative change in the penalized deviance
-MODE_TOLERANCE = 1e-9  # largest change in any spherical mode
+#: PIRLS converges quadratically, so these cost about one step more than 1e-10 / 1e-9 did; they make the
+#: Laplace deviance a function of (θ, β) to rounding, not of the modes the previous evaluation left
+#: (the warm start): with 1e-10 / 1e-9 the deviance carried ~1e-11 relative noise from that history,
+#: enough for two fits of the same data summed in another order (dask) to stop 1e-6 apart in β
+TOLERANCE = 1e-13  # relative change in the penalized deviance
+MODE_TOLERANCE = 1e-12  # largest change in any spherical mode
+
+
+@dataclass(frozen=True)
+class RowState:
+    """What PIRLS needs from the rows at (θ, u, β): the penalized deviance Σ d_i + ‖u‖²; in memory η and μ,
+    from a cluster the working system's cross-products and Σ log p(y|μ) (η stays on the workers)."""
+
+    pdev: float
+    eta: np.ndarray | None = None
+    mu: np.ndarray | None = None
+    products: CrossProducts | None = None
+    log_likelihood: float | None = None
+    finite: bool = True  # every η finite (in memory read from eta)
+
+    def all_finite(self) -> bool:
+        return bool(np.all(np.isfinite(self.eta))) if self.eta is not None else self.finite
 
 
 @dataclass(frozen=True)
@@ -45,6 +70,39 @@ class GlmmProblem:
     def n(self) -> int:
         return len(self.y)
 
+    @property
+    def p(self) -> int:
+        return self.X.shape[1]
+
+    def linear_predictor(self, theta: np.ndarray, u: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        return self.offset + self.X @ beta + self.random_part(theta, u)
+
+    def rows_at(self, theta: np.ndarray, u: np.ndarray, beta: np.ndarray, update_beta: bool) -> RowState:
+        """η, μ and the penalized deviance at (θ, u, β)."""
+        eta = self.linear_predictor(theta, u, beta)
+        mu = self.family.link.inverse(eta)
+        return RowState(_penalized_deviance(self, mu, u), eta, mu)
+
+    def working_system(self, eta: np.ndarray, mu: np.ndarray, beta: np.ndarray, update_beta: bool):
+        """(working response, working weights) at η, μ; without update_beta the response leaves Xβ out."""
+        weights, resid = _working_system(self, eta, mu)
+        fixed_eta = self.offset + (0.0 if update_beta else self.X @ beta)
+        return eta - fixed_eta + resid, weights
+
+    def working_products(self, state: RowState, beta: np.ndarray, update_beta: bool) -> CrossProducts:
+        """The blocked cross-products of the working system at the state's η."""
+        assert state.eta is not None and state.mu is not None
+        working, weights = self.working_system(state.eta, state.mu, beta, update_beta)
+        if self.plan is not None:
+            diag0, tail0, tailtail, mr = self.plan.evaluate(working, weights)
+            return CrossProducts(diag0, tail0, tailtail, mr, self.p, self.n)
+        return build_cross_products(self.structure, self.terms, self.X, working, np.sqrt(weights), with_pattern=False)
+
+    def log_likelihood(self, result: PirlsResult) -> float:
+        """Σ log p(y_i | μ_i), constants included, at the modes of a PIRLS run."""
+        assert result.mu is not None
+        return float(log_density(self, result.mu).sum())
+
     def random_part(self, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
         """ZΛu for a flat u in sorted-term order."""
         out = np.zeros(self.n)
@@ -61,11 +119,12 @@ class GlmmProblem:
 class PirlsResult:
     u: np.ndarray  # flat spherical modes, sorted-term order
     beta: np.ndarray
-    eta: np.ndarray
-    mu: np.ndarray
+    eta: np.ndarray | None  # None when the rows are on a cluster
+    mu: np.ndarray | None
     factor: BlockedFactor  # at the weights of the modes (for log|L|², conditional variances)
     iterations: int
     converged: bool
+    state: RowState | None = None  # the rows at the modes
 
     @property
     def penalty(self) -> float:
@@ -89,18 +148,9 @@ def _penalized_deviance(problem: GlmmProblem, mu: np.ndarray, u: np.ndarray) -> 
     return float(-2.0 * problem.family.log_density_kernel(problem.y, mu, problem.prior_weights).sum() + u @ u)
 
 
-def _solve_step(problem, theta, eta, mu, u, beta, update_beta):
-    """The PWLS solution (u, β) for the working response at the current η."""
-    weights, resid = _working_system(problem, eta, mu)
-    fixed_eta = problem.offset + (0.0 if update_beta else problem.X @ beta)
-    working = eta - fixed_eta + resid
-    if problem.plan is not None:
-        diag0, tail0, tailtail, mr = problem.plan.evaluate(working, weights)
-        cp = CrossProducts(diag0, tail0, tailtail, mr, problem.X.shape[1], problem.n)
-    else:
-        cp = build_cross_products(
-            problem.structure, problem.terms, problem.X, working, np.sqrt(weights), with_pattern=False
-        )
+def _solve_step(problem, theta, state: RowState, beta, update_beta):
+    """The PWLS solution (u, β) for the working response at the state's η."""
+    cp = problem.working_products(state, beta, update_beta)
     f = factorize(cp, problem.structure, theta, with_tail0=True)
     # without update_beta the working response leaves Xβ out, and β = 0 in the back-substitution
     # gives the modes of the u-only problem (the random rows of the factor do not involve X)
@@ -109,50 +159,44 @@ def _solve_step(problem, theta, eta, mu, u, beta, update_beta):
     return np.concatenate([x.ravel() for x in modes]), new_beta, f
 
 
-def pirls(
-    problem: GlmmProblem, theta: np.ndarray, beta: np.ndarray, u0: np.ndarray, update_beta: bool = False
-) -> PirlsResult:
+def pirls(problem, theta: np.ndarray, beta: np.ndarray, u0: np.ndarray, update_beta: bool = False) -> PirlsResult:
     """Iterate to the conditional modes u (and β when update_beta) at θ."""
     u, b = u0.copy(), beta.copy()
-    eta = problem.offset + problem.X @ b + problem.random_part(theta, u)
-    mu = problem.family.link.inverse(eta)
-    pdev = _penalized_deviance(problem, mu, u)
-    if not np.isfinite(pdev) and np.any(u):
+    state = problem.rows_at(theta, u, b, update_beta)
+    if not np.isfinite(state.pdev) and np.any(u):
         # the previous modes overflow at this θ (a trial point far from the last): start from u = 0
         u = np.zeros_like(u)
-        eta = problem.offset + problem.X @ b
-        mu = problem.family.link.inverse(eta)
-        pdev = _penalized_deviance(problem, mu, u)
+        state = problem.rows_at(theta, u, b, update_beta)
     converged = False
     for iteration in range(1, MAX_ITERATIONS + 1):  # noqa: B007 (the count is reported after the loop)
-        u_new, b_new, f = _solve_step(problem, theta, eta, mu, u, b, update_beta)
+        u_new, b_new, f = _solve_step(problem, theta, state, b, update_beta)
         step = 1.0
         for _ in range(MAX_HALVINGS):
             u_try, b_try = u + step * (u_new - u), b + step * (b_new - b)
-            eta_try = problem.offset + problem.X @ b_try + problem.random_part(theta, u_try)
-            mu_try = problem.family.link.inverse(eta_try)
-            pdev_try = _penalized_deviance(problem, mu_try, u_try)
-            if np.isfinite(pdev_try) and pdev_try <= pdev + 1e-10 * abs(pdev):
+            trial = problem.rows_at(theta, u_try, b_try, update_beta)
+            if np.isfinite(trial.pdev) and trial.pdev <= state.pdev + 1e-10 * abs(state.pdev):
                 break
             step /= 2.0
         else:
             break
-        change = abs(pdev - pdev_try)
+        change = abs(state.pdev - trial.pdev)
         moved = np.max(np.abs(u_try - u), initial=0.0) + np.max(np.abs(b_try - b), initial=0.0)
-        u, b, eta, mu, pdev = u_try, b_try, eta_try, mu_try, pdev_try
-        if change < TOLERANCE * (abs(pdev) + 0.1) and moved < MODE_TOLERANCE * (1.0 + np.max(np.abs(u), initial=0.0)):
+        u, b, state = u_try, b_try, trial
+        if change < TOLERANCE * (abs(state.pdev) + 0.1) and moved < MODE_TOLERANCE * (
+            1.0 + np.max(np.abs(u), initial=0.0)
+        ):
             converged = True
             break
-    if not np.all(np.isfinite(eta)):
+    if not state.all_finite():
         raise MixedModelError("PIRLS produced non-finite linear predictors; the model may be separated")
     # f was formed at the weights of the modes before the last step, which moved them by less than
     # MODE_TOLERANCE: as good as the weights of the final modes for log|L|², R_X and conditional variances
-    return PirlsResult(u, b, eta, mu, f, iteration, converged)
+    return PirlsResult(u, b, state.eta, state.mu, f, iteration, converged, state)
 
 
 def laplace_deviance(problem: GlmmProblem, result: PirlsResult) -> float:
     """−2 log L by the Laplace approximation: Σ −2 log p(y|μ) + ‖u‖² + log|L|²."""
-    return float(-2.0 * log_density(problem, result.mu).sum() + result.penalty + result.factor.logdet_random)
+    return float(-2.0 * problem.log_likelihood(result) + result.penalty + result.factor.logdet_random)
 
 
 def log_density(problem: GlmmProblem, mu: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ class PartitionRows:
     terms: tuple[RandomEffectTerm, ...]
     offset: np.ndarray | None
     dropped: int
+    weights: np.ndarray | None = None  # binomial trials of a cbind() response
 
 
 def partition_rows(part: pd.DataFrame, plan) -> PartitionRows:
@@ -35,7 +36,7 @@ def partition_rows(part: pd.DataFrame, plan) -> PartitionRows:
     used = [c for c in plan.used_columns if c in part.columns]
     complete = plain_strings(part.dropna(subset=used))
     X, codes, values, offset = plan.encoding.model_matrices(complete)
-    y, _ = family_response(plan.response, response_parts(plan.response, complete), plan.family, None)
+    y, weights = family_response(plan.response, response_parts(plan.response, complete), plan.family, None)
     terms = tuple(
         RandomEffectTerm(
             group=t.group,
@@ -53,6 +54,7 @@ def partition_rows(part: pd.DataFrame, plan) -> PartitionRows:
         terms,
         None if offset is None else np.asarray(offset, dtype=float),
         len(part) - len(complete),
+        None if weights is None else np.asarray(weights, dtype=float),
     )
 
 
