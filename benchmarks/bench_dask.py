@@ -62,6 +62,7 @@ def main() -> int:
     parser.add_argument("--groups", type=int, default=5_000)
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--family", choices=sorted(FORMULAS), default="gaussian")
+    parser.add_argument("--formula", help="instead of the family's default formula (columns y, x, z, g)")
     parser.add_argument("--compare", action="store_true")
     args = parser.parse_args()
     import dask.dataframe as dd
@@ -70,7 +71,7 @@ def main() -> int:
     print(f"load average at start: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
         write_files(Path(tmp), args.rows, args.groups, args.files, args.family)
-        formula = FORMULAS[args.family]
+        formula = args.formula or FORMULAS[args.family]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             cluster = LocalCluster(

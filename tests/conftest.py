@@ -26,9 +26,10 @@ def sleep_fit(sleep):
     return mw.fit(SLEEP_SLOPES, sleep)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_client():
-    """A LocalCluster of two worker processes (loopback only) for the tests in tests/distributed/."""
+    """A LocalCluster of two worker processes (loopback only) for the tests in tests/distributed/; per
+    module, so that its processes are gone before other tests (which check for stray children) run."""
     import warnings
 
     distributed = pytest.importorskip("dask.distributed")
