@@ -24,3 +24,19 @@ def sleep() -> pd.DataFrame:
 def sleep_fit(sleep):
     """`Reaction ~ Days + (Days | Subject)` fitted by REML, as lmer does by default."""
     return mw.fit(SLEEP_SLOPES, sleep)
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A LocalCluster of two worker processes (loopback only) for the tests in tests/distributed/; per
+    module, so that its processes are gone before other tests (which check for stray children) run."""
+    import warnings
+
+    distributed = pytest.importorskip("dask.distributed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        )
+        with cluster, distributed.Client(cluster) as client:
+            yield client

@@ -59,7 +59,7 @@ class GlmmFit(MixedFit):
     nagq: int
     laplace_objective: float
     vcov_source: str  # "hessian" or "RX"
-    eta: np.ndarray
-    mu: np.ndarray
+    eta: np.ndarray | None  # None when the rows stay on a cluster (mixedwidgets/distributed)
+    mu: np.ndarray | None
     parameter_cov: np.ndarray | None = None  # covariance of (θ, β) over free_parameters (Hessian-based)
     free_parameters: np.ndarray | None = None  # which of (θ, β) are not on a bound

@@ -195,8 +195,15 @@ def _fit_glmm(design, family, nagq, progress) -> GlmmFit:
     problem = make_problem(design, family, scale_columns=True)
     if nagq > 1:
         require_single_scalar_term(problem, nagq)
-    s, k, p = problem.structure, problem.structure.n_theta, problem.X.shape[1]
-    cache = ModesCache(np.zeros(s.q_total), starting_beta(problem))
+    return fit_glmm_problem(problem, starting_beta(problem), nagq, progress)
+
+
+def fit_glmm_problem(problem, beta0: np.ndarray, nagq: int = 1, progress=None) -> GlmmFit:
+    """Both stages, the polish and the answers for a problem with scaled columns (a GlmmProblem, or
+    any object with its structure, family, scales and PIRLS methods: rows_at, working_products,
+    log_likelihood — the rows may be on a cluster); beta0 is the start of β in the engine's units."""
+    s, k, p = problem.structure, problem.structure.n_theta, problem.p
+    cache = ModesCache(np.zeros(s.q_total), beta0)
     first = _stage_one(problem, cache, progress)
     start_modes = pirls(problem, first.final, cache.beta, cache.u, update_beta=True)
     cache.keep(start_modes)

@@ -38,6 +38,10 @@ FTOL_ABS = 1e-6
 XTOL_ABS = 1e-6
 #: for a restart where the polish leaves a doubtful gradient: a small trust region, tight tolerances
 FINE_SETTINGS: dict[str, Any] = dict(initial_step=0.01, ftol_abs=1e-10, ftol_rel=1e-15, xtol_abs=1e-9)
+#: Newton-polish while ‖L⁻¹g‖ exceeds this (polish.POLISH_BELOW is 1e-3): an evaluation costs no row
+#: pass, and BOBYQA's stopping point is otherwise only fixed to ~1e-3 standard errors, so two fits
+#: of the same data summed in another order (dask, chunked row passes) could stop 1e-5 apart in an SD
+LMM_POLISH_BELOW = 1e-5
 
 
 def profiled_deviance(f: BlockedFactor | SchurFactor, n: int, reml: bool, log_weights: float = 0.0) -> float:
@@ -137,6 +141,7 @@ def fit_cross_products(
         restart=optimize,
         column_ids=structure.column_ids(),
         fine_restart=lambda start, evaluations: optimize(start, evaluations, fine=True),
+        polish_below=LMM_POLISH_BELOW,
     )
     return finish_fit(cp, structure, opt, report, reml, log_w, term_scales)
 

@@ -55,6 +55,7 @@ def polish_and_check(
     restart: Callable[[np.ndarray, int], OptSummary] | None = None,
     column_ids: np.ndarray | None = None,
     fine_restart: Callable[[np.ndarray, int], OptSummary] | None = None,
+    polish_below: float = POLISH_BELOW,
 ) -> tuple[OptSummary, ConvergenceReport]:
     """Newton-polish opt.final, then judge it; the OptSummary counts the extra evaluations.
 
@@ -65,12 +66,15 @@ def polish_and_check(
     and the result is kept if its objective is lower. With `fine_restart` (the optimizer with a small
     trust region and tight tolerances), a point the Newton steps leave with a gradient the check would
     doubt (a curved valley, a boundary optimum approached along it) is optimized once more.
+    `polish_below` replaces POLISH_BELOW where evaluations are cheap (an LMM from its cross-products).
     """
-    polished = _newton_polish(objective, opt, lower, step, factors, progress)
+    polished = _newton_polish(objective, opt, lower, step, factors, progress, polish_below)
     if restart is not None and column_ids is not None:
         counted = _Counted(objective, polished[0].evaluations, progress)
         escape = boundary_escape(counted, polished[0].final, polished[0].fmin, lower, factors, column_ids)
-        polished = _better(polished, counted.evaluations, escape, restart, objective, lower, step, factors, progress)
+        polished = _better(
+            polished, counted.evaluations, escape, restart, objective, lower, step, factors, progress, polish_below
+        )
     if fine_restart is not None and _doubtful(*polished[1:]):
         polished = _better(
             polished,
@@ -82,17 +86,18 @@ def polish_and_check(
             step,
             factors,
             progress,
+            polish_below,
         )
     opt, grad, hess = polished
     return opt, judge(opt.final, lower, grad, hess, opt.ok, opt.return_code, names, keep_hessian, factors)
 
 
-def _better(polished, evaluations, start, optimizer, objective, lower, step, factors, progress):
+def _better(polished, evaluations, start, optimizer, objective, lower, step, factors, progress, polish_below):
     """The polished result of optimizer(start) if its objective is lower, else `polished` (with the
     evaluations spent counted either way)."""
     if start is None:
         return replace(polished[0], evaluations=evaluations), *polished[1:]
-    again = _newton_polish(objective, optimizer(start, evaluations), lower, step, factors, progress)
+    again = _newton_polish(objective, optimizer(start, evaluations), lower, step, factors, progress, polish_below)
     if again[0].fmin < polished[0].fmin:
         return again
     return replace(polished[0], evaluations=again[0].evaluations), *polished[1:]
@@ -103,7 +108,7 @@ def _doubtful(grad: np.ndarray, hess: np.ndarray | None) -> bool:
     return decrement is None or decrement > GRADIENT_TOLERANCE
 
 
-def _newton_polish(objective, opt, lower, step, factors, progress):
+def _newton_polish(objective, opt, lower, step, factors, progress, polish_below=POLISH_BELOW):
     """(opt moved by Newton steps, gradient, Hessian at its final point over the free parameters)."""
     counted = _Counted(objective, opt.evaluations, progress)
     x, fx = opt.final.copy(), opt.fmin
@@ -113,7 +118,7 @@ def _newton_polish(objective, opt, lower, step, factors, progress):
         grad, hess = finite_differences(counted, x, free, fx, step)
     for _ in range(MAX_NEWTON_STEPS):
         decrement = _newton_decrement(grad, hess)
-        if decrement is not None and decrement <= POLISH_BELOW:
+        if decrement is not None and decrement <= polish_below:
             break
         moved = _newton_step(counted, x, fx, free, grad, hess, lower)
         if moved is None:

@@ -23,22 +23,42 @@ def fit_dask(
     link=None,
     progress=None,
 ):
-    """`mw.fit` for a dask DataFrame (see mixedwidgets.fit); Gaussian models."""
+    """`mw.fit` for a dask DataFrame (see mixedwidgets.fit): Gaussian, binomial and Poisson models."""
+    from ..backend.family import get_family
     from ..errors import MixedModelError
-    from ..fitting.guards import check_estimates, warn_unconverged
+    from ..fitting.guards import check_estimates, numerical_failures_reported, warn_unconverged
     from ..formula import parse_formula
     from ..results.fit_settings import FitSettings
-    from .fit import fit_lmm_dask
-    from .model import DaskLinearMixedModel
 
-    if family != "gaussian" or weights is not None or link is not None or nagq != 1:
+    family_object = get_family(family, link)
+    if family_object.name not in DASK_FAMILIES or weights is not None or nagq != 1:
         raise MixedModelError(
-            "from a dask DataFrame this version fits Gaussian models without prior weights; "
-            "compute() the frame to fit other families in memory"
+            "from a dask DataFrame this version fits Gaussian, binomial and Poisson models without prior "
+            "weights, by the Laplace approximation (nagq=1); compute() the frame to fit other models in memory"
         )
     parsed = parse_formula(formula)
-    fit, design, plan, n = fit_lmm_dask(parsed, ddf, bool(reml), progress)
-    check_estimates(fit)
-    warn_unconverged(fit, [])
-    settings = FitSettings(reml=bool(reml), family=family, nagq=nagq, weights=weights, link=link)
-    return DaskLinearMixedModel(plan=plan, n=n, formula=formula, design=design, fit=fit, data=ddf, settings=settings)
+    settings = FitSettings(reml=bool(reml), family=family_object.name, nagq=nagq, weights=weights, link=link)
+    if family_object.name == "gaussian":
+        from .fit import fit_lmm_dask
+        from .model import DaskLinearMixedModel
+
+        fit, design, plan, n = fit_lmm_dask(parsed, ddf, bool(reml), progress)
+        check_estimates(fit)
+        warn_unconverged(fit, [])
+        return DaskLinearMixedModel(
+            plan=plan, n=n, formula=formula, design=design, fit=fit, data=ddf, settings=settings
+        )
+    from .glmm import fit_glmm_dask
+    from .model import DaskGeneralizedLinearMixedModel
+
+    with numerical_failures_reported("the generalized linear mixed model fit"):
+        engine_fit, design, plan, n = fit_glmm_dask(parsed, ddf, family_object, progress)
+    check_estimates(engine_fit)
+    warn_unconverged(engine_fit, [])
+    return DaskGeneralizedLinearMixedModel(
+        plan=plan, n=n, formula=formula, design=design, fit=engine_fit, data=ddf, settings=settings
+    )
+
+
+#: families fitted from a dask frame (the others need per-row work the engine does in memory)
+DASK_FAMILIES = ("gaussian", "binomial", "poisson")

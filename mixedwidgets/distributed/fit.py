@@ -19,7 +19,7 @@ from ..backend.lmm import fit_cross_products
 from ..backend.reterms import build_structure
 from ..backend.start import covariance_ratio, shrunken_coefficients, start_beta, theta_entries
 from ..backend.threads import single_blas_thread
-from .partitions import add, cross_product_sums, start_sums
+from .partitions import add, column_squares, cross_product_sums, partition_rows, rms_scales, start_sums
 from .plan import make_plan, summary_design
 
 
@@ -33,11 +33,26 @@ def tree_sum(parts: list):
     return parts[0].compute()
 
 
-def over_partitions(ddf, function, *args):
-    return tree_sum([dask.delayed(function)(part, *args) for part in ddf.to_delayed()])
+def over_partitions(parts: list, function, *args):
+    """function(part, *args) on every (persisted) partition, the results summed on the cluster."""
+    return tree_sum([dask.delayed(function)(part, *args) for part in parts])
 
 
-def dask_starting_theta(ddf, plan, structure, xtx, xty, sweeps: int = 2) -> np.ndarray:
+def persisted_rows(ddf, plan) -> list:
+    """Every partition's model matrices (PartitionRows with the global encodings), computed once and kept
+    on the workers: the later passes (sums, start, PIRLS steps) start from them, not from the frame."""
+    return list(dask.persist(*[dask.delayed(partition_rows)(part, plan) for part in ddf.to_delayed()]))
+
+
+def dask_scales(parts: list, plan) -> tuple[np.ndarray, tuple[np.ndarray, ...], int, int]:
+    """(X's column scales, the terms' column scales, rows used, rows dropped): the root-mean-squares
+    backend/scaling.py takes over all rows in memory, from sums of squares summed on the cluster."""
+    squares = over_partitions(parts, column_squares)
+    column_scale, term_scales = rms_scales(squares, plan)
+    return column_scale, term_scales, int(squares["n"]), int(squares["dropped"])
+
+
+def dask_starting_theta(parts, plan, term_scales, structure, xtx, xty, sweeps: int = 2) -> np.ndarray:
     """backend/start.py's moment start, with every per-level sum computed over the partitions."""
     theta = structure.theta0.copy()
     beta = start_beta(xtx, xty)
@@ -48,7 +63,7 @@ def dask_starting_theta(ddf, plan, structure, xtx, xty, sweeps: int = 2) -> np.n
         for layout in layouts:
             k = layout.design_position
             coefficients.pop(k, None)
-            sums = over_partitions(ddf, start_sums, plan, beta, order, k, dict(coefficients))
+            sums = over_partitions(parts, start_sums, term_scales, beta, order, k, dict(coefficients))
             ratio = covariance_ratio(sums, plan.terms[k].blocks)
             if ratio is None:
                 continue
@@ -59,14 +74,19 @@ def dask_starting_theta(ddf, plan, structure, xtx, xty, sweeps: int = 2) -> np.n
 
 
 def fit_lmm_dask(parsed, ddf, reml: bool, progress=None):
-    """(LmmFit, Design without rows, plan, rows used) for a Gaussian model of a dask DataFrame."""
+    """(LmmFit, Design without rows, plan, rows used) for a Gaussian model of a dask DataFrame.
+
+    The random-effect columns are scaled by their root-mean-square (computed on the cluster) exactly as
+    the in-memory engine scales them (backend/scaling.py), so the optimizer walks the same path."""
     ddf = ddf.persist()
     plan = make_plan(parsed, ddf, "gaussian")
+    parts = persisted_rows(ddf, plan)
+    del ddf  # the rows on the workers are now the model matrices
     structure = build_structure(plan.terms)
     p = len(plan.sample.fixed_names)
     dense = len(structure.terms) == 1 or dense_tail_fits(structure, p)
-    sums = over_partitions(ddf, cross_product_sums, plan, structure, dense)
-    n = int(sums["n"])
+    _, term_scales, n, dropped = dask_scales(parts, plan)
+    sums = over_partitions(parts, cross_product_sums, structure, dense, term_scales)
     if dense:
         cp = CrossProducts(
             diag0=sums["diag0"],
@@ -78,7 +98,7 @@ def fit_lmm_dask(parsed, ddf, reml: bool, progress=None):
         )
     else:  # nested designs get the sparse tail, crossed ones the dense, exactly as in memory
         cp = cross_products_from_sums(structure, sums["tail"], n)
-    theta0 = dask_starting_theta(ddf, plan, structure, sums["xtx"], sums["xty"])
+    theta0 = dask_starting_theta(parts, plan, term_scales, structure, sums["xtx"], sums["xty"])
     with single_blas_thread():  # the same optimizer, polish and convergence judgement as in memory
-        fit = fit_cross_products(cp, structure, theta0, reml, 0.0, None, progress)
-    return fit, summary_design(plan, n, int(sums["dropped"])), plan, n
+        fit = fit_cross_products(cp, structure, theta0, reml, 0.0, term_scales, progress)
+    return fit, summary_design(plan, n, dropped), plan, n

@@ -6,7 +6,7 @@ on the number of levels and columns, never on the number of rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ class PartitionRows:
     terms: tuple[RandomEffectTerm, ...]
     offset: np.ndarray | None
     dropped: int
+    weights: np.ndarray | None = None  # binomial trials of a cbind() response
 
 
 def partition_rows(part: pd.DataFrame, plan) -> PartitionRows:
@@ -35,7 +36,7 @@ def partition_rows(part: pd.DataFrame, plan) -> PartitionRows:
     used = [c for c in plan.used_columns if c in part.columns]
     complete = plain_strings(part.dropna(subset=used))
     X, codes, values, offset = plan.encoding.model_matrices(complete)
-    y, _ = family_response(plan.response, response_parts(plan.response, complete), plan.family, None)
+    y, weights = family_response(plan.response, response_parts(plan.response, complete), plan.family, None)
     terms = tuple(
         RandomEffectTerm(
             group=t.group,
@@ -53,6 +54,7 @@ def partition_rows(part: pd.DataFrame, plan) -> PartitionRows:
         terms,
         None if offset is None else np.asarray(offset, dtype=float),
         len(part) - len(complete),
+        None if weights is None else np.asarray(weights, dtype=float),
     )
 
 
@@ -60,10 +62,47 @@ def working_response(rows: PartitionRows) -> np.ndarray:
     return rows.y if rows.offset is None else rows.y - rows.offset
 
 
-def cross_product_sums(part: pd.DataFrame, plan, structure, dense: bool) -> dict:
-    """The blocked cross-products of one partition (dense tail as arrays, else TailRowSums), X'X, X'y,
-    rows and rows dropped."""
-    rows = partition_rows(part, plan)
+def column_squares(rows: PartitionRows) -> dict:
+    """Sums of squares of X's columns and of every term's columns (design order, concatenated), rows
+    and rows dropped: what backend/scaling.py's root-mean-square scales need."""
+    terms = [np.asarray(t.values, dtype=float).reshape(len(t.codes), len(t.columns)) for t in rows.terms]
+    return {
+        "x": np.sum(rows.X**2, axis=0),
+        "terms": np.concatenate([np.sum(v**2, axis=0) for v in terms]),
+        "n": np.array(float(len(rows.y))),
+        "dropped": np.array(float(rows.dropped)),
+    }
+
+
+def rms_scales(squares: dict, plan) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """(X's column scales, the terms' column scales) from the summed squares, as scaling.column_rms."""
+    n = max(float(squares["n"]), 1.0)
+
+    def rms(total):
+        root = np.sqrt(total / n)
+        return np.where(root > 0, root, 1.0)
+
+    sizes = np.cumsum([0] + [len(t.columns) for t in plan.terms])
+    terms = rms(squares["terms"])
+    return rms(squares["x"]), tuple(terms[a:b] for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def scaled_rows(rows: PartitionRows, term_scales, column_scale=None) -> PartitionRows:
+    """The rows with each term's columns (and X's, when given) divided by their scales, as in memory."""
+    terms = tuple(
+        t
+        if np.all(d == 1.0)
+        else replace(t, values=np.asarray(t.values, dtype=float).reshape(len(t.codes), len(t.columns)) / d)
+        for t, d in zip(rows.terms, term_scales)
+    )
+    X = rows.X if column_scale is None else rows.X / column_scale
+    return replace(rows, terms=terms, X=X)
+
+
+def cross_product_sums(rows: PartitionRows, structure, dense: bool, term_scales) -> dict:
+    """The blocked cross-products of one partition's rows, the terms' columns scaled (dense tail as
+    arrays, else TailRowSums), X'X and X'y."""
+    rows = scaled_rows(rows, term_scales)
     y = working_response(rows)
     if dense:
         diag0, tail0, tailtail, _ = dense_cross_products(structure, rows.terms, rows.X, y, None)
@@ -74,16 +113,20 @@ def cross_product_sums(part: pd.DataFrame, plan, structure, dense: bool) -> dict
         **blocks,
         "xtx": rows.X.T @ rows.X,
         "xty": rows.X.T @ y,
-        "n": np.array(float(len(y))),
-        "dropped": np.array(float(rows.dropped)),
     }
 
 
 def start_sums(
-    part: pd.DataFrame, plan, beta: np.ndarray, term_order: tuple[int, ...], k: int, coefficients: dict[int, np.ndarray]
+    rows: PartitionRows,
+    term_scales,
+    beta: np.ndarray,
+    term_order: tuple[int, ...],
+    k: int,
+    coefficients: dict[int, np.ndarray],
 ) -> LevelSums:
-    """Level sums of term k (design position) of the residuals of Xβ and the other terms' shrunken effects."""
-    rows = partition_rows(part, plan)
+    """Level sums of term k (design position) of the residuals of Xβ and the other terms' shrunken effects
+    (the terms' columns scaled, as the in-memory start sees them)."""
+    rows = scaled_rows(rows, term_scales)
     residuals = working_response(rows) - rows.X @ beta
     for position in term_order:
         if position != k and position in coefficients:
