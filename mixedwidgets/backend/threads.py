@@ -47,7 +47,7 @@ def single_blas_thread() -> Iterator[None]:
     controller = blas_controller()
     callers = max((pool.num_threads for pool in controller.lib_controllers), default=1)
     outer = _state["callers_threads"]
-    _state["callers_threads"] = callers if outer is None else min(outer, callers)
+    _state["callers_threads"] = callers if outer is None else outer  # nested: the outermost caller's
     if outer is None and callers > 1:
         _state["last_sample"] = _cpu_sample()  # the set-up's time then tells how busy the others are
     try:

@@ -51,3 +51,15 @@ def test_free_cores_counts_what_other_processes_leave():
 
     cores = threads.free_cores()
     assert 0 <= cores <= (os.cpu_count() or 1)
+
+
+def test_a_nested_fit_keeps_the_outer_callers_setting(monkeypatch):
+    from mixedwidgets.backend import threads
+
+    monkeypatch.setattr(threads, "free_cores", lambda: 2)
+    with threadpool_limits(limits=2, user_api="blas"):
+        with single_blas_thread():
+            with single_blas_thread():  # e.g. a refit inside a profile: BLAS already on one thread here
+                assert threads.cholesky_threads(threads.PARALLEL_CHOLESKY_FROM) == 2
+            assert set(blas_threads()) == {1}
+        assert blas_threads() == [2] * len(blas_threads())
