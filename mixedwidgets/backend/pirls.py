@@ -201,10 +201,10 @@ def _solve_step(problem, theta, state: RowState, beta, update_beta, modes_only):
 def _quadratically_done(moved: float, previous: float | None, tolerance: float) -> bool:
     """Newton's steps converge quadratically near the modes (e_next ≈ C e², C ≈ moved / previous²): when
     two full steps shrank clearly, the step after this one would move the modes by about
-    moved³ / previous², and once that is below a tenth of the tolerance it need not be taken."""
+    moved³ / previous², and once that is below the tolerance it need not be taken."""
     if previous is None or not moved < 0.1 * previous:
         return False
-    return moved**3 < 0.1 * tolerance * previous**2
+    return moved**3 < tolerance * previous**2
 
 
 def pirls(
