@@ -12,7 +12,7 @@ the same quantities over partitions on a cluster and hands back only the reduced
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -73,6 +73,7 @@ class GlmmProblem:
     z_matrix: sp.csr_matrix | None = None
     #: binomial with one trial per row and y in {0, 1}: log p(y|μ) is log μ or log(1 − μ), one log per row
     bernoulli: bool = False
+    _last_fixed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -83,7 +84,16 @@ class GlmmProblem:
         return self.X.shape[1]
 
     def linear_predictor(self, theta: np.ndarray, u: np.ndarray, beta: np.ndarray) -> np.ndarray:
-        return self.offset + self.X @ beta + self.random_part(theta, u)
+        return self.fixed_part(beta) + self.random_part(theta, u)
+
+    def fixed_part(self, beta: np.ndarray) -> np.ndarray:
+        """offset + Xβ, kept for the last β: PIRLS at fixed β asks for it at every step (read-only)."""
+        key = np.asarray(beta, dtype=float).tobytes()
+        if self._last_fixed.get("key") != key:
+            value = self.offset + self.X @ beta
+            value.flags.writeable = False
+            self._last_fixed.update(key=key, value=value)
+        return self._last_fixed["value"]
 
     def rows_at(self, theta: np.ndarray, u: np.ndarray, beta: np.ndarray, update_beta: bool) -> RowState:
         """η, μ and the penalized deviance at (θ, u, β)."""
@@ -94,7 +104,7 @@ class GlmmProblem:
     def working_system(self, eta: np.ndarray, mu: np.ndarray, beta: np.ndarray, update_beta: bool):
         """(working response, working weights) at η, μ; without update_beta the response leaves Xβ out."""
         weights, resid = _working_system(self, eta, mu)
-        fixed_eta = self.offset + (0.0 if update_beta else self.X @ beta)
+        fixed_eta = self.offset if update_beta else self.fixed_part(beta)
         return eta - fixed_eta + resid, weights
 
     def working_products(
@@ -158,10 +168,17 @@ class PirlsResult:
         return float(self.u @ self.u)
 
 
+#: the canonical link of each family: there dμ/dη equals the variance, so the working weight is w·dμ/dη
+CANONICAL_LINKS = {"binomial": "logit", "poisson": "log"}
+
+
 def _working_system(problem: GlmmProblem, eta: np.ndarray, mu: np.ndarray):
     fam = problem.family
     dmu = fam.link.derivative(eta, mu)
-    weights = problem.prior_weights * dmu**2 / np.maximum(fam.variance(mu), 1e-300)
+    if CANONICAL_LINKS.get(fam.name) == fam.link.name:
+        weights = problem.prior_weights * dmu  # = w·dμ²/V(μ): both floors (ε) agree to rounding
+    else:
+        weights = problem.prior_weights * dmu**2 / np.maximum(fam.variance(mu), 1e-300)
     observed = getattr(fam, "observed_weights", None)
     if observed is not None:  # Newton steps on the observed information (negative binomial, Gamma)
         score = weights * (problem.y - mu) / dmu
