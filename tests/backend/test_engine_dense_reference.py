@@ -4,7 +4,8 @@ For a random design and a random θ (not the optimum: every entry of Λ matters)
 cross-products and blocked Cholesky must give what the textbook dense formulas give:
 log|Λ'Z'WZΛ + I|, log|R_X|², the penalized residual sum of squares, the profiled REML and ML
 deviances, β̂, the conditional modes b = Λû and their conditional covariances σ² Λ A⁻¹ Λ'.
-Both the dense tail and the sparse tail of the engine are driven (the threshold is lowered).
+Both the dense tail and the sparse tail of the engine are driven (the threshold is lowered), and the dense
+tail built from row sums with its precomputed downdate pattern (the tail forced dense).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 import scipy.linalg as la
 
-from mixedwidgets.backend import crossprod_dense
+from mixedwidgets.backend import crossprod, crossprod_dense
 from mixedwidgets.backend.crossprod import build_cross_products
 from mixedwidgets.backend.factor import factorize
 from mixedwidgets.backend.lmm import profiled_deviance
@@ -114,10 +115,12 @@ def random_theta(structure, rng) -> np.ndarray:
     return np.where(structure.lower == 0, np.abs(theta) + 0.05, theta)
 
 
-@pytest.fixture(params=["dense_tail", "sparse_tail"])
+@pytest.fixture(params=["dense_tail", "sparse_tail", "dense_tail_from_row_sums"])
 def tail_path(request, monkeypatch):
-    if request.param == "sparse_tail":
+    if request.param == "sparse_tail":  # sparse where the tail eliminates without fill, else dense from sums
         monkeypatch.setattr(crossprod_dense, "MAX_DENSE_FLOPS", 0)
+    if request.param == "dense_tail_from_row_sums":  # with the precomputed downdate pattern
+        monkeypatch.setattr(crossprod, "FORCE_TAIL", "dense")
     return request.param
 
 
