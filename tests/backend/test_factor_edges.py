@@ -57,6 +57,8 @@ def test_a_block_that_is_not_positive_definite_is_refused(q):
     stack = np.concatenate([good, bad[None]])
     with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
         first_block(stack - np.eye(q), np.eye(q))  # first_block adds I back: T'AT + I = stack
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        first_block(np.ones((1, q, q)) - np.eye(q), np.eye(q))  # semidefinite: a pivot exactly 0
     if q > 2:
         with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
             small_cholesky(stack)
