@@ -136,6 +136,7 @@ def test_blocked_engine_equals_dense_linear_algebra(name, seed, weighted, tail_p
     theta = random_theta(structure, rng)
     expected = dense_answers(design, structure, theta, weights)
     f, beta, b, covs, cp = engine_answers(design, structure, theta, weights)
+    assert (cp.n, cp.p) == (expected["n"], expected["p"])
     assert f.logdet_random == pytest.approx(expected["logdet_random"], rel=1e-9, abs=1e-9)
     assert f.logdet_fixed == pytest.approx(expected["logdet_fixed"], rel=1e-9, abs=1e-9)
     assert f.pwrss == pytest.approx(expected["pwrss"], rel=1e-9)

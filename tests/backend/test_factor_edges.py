@@ -9,6 +9,8 @@ profiled deviance where the factorization breaks down.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -23,6 +25,7 @@ from mixedwidgets.backend.reterms import build_structure
 from mixedwidgets.backend.solve import fixed_effects
 from mixedwidgets.backend.tail_pattern import TailPattern
 from mixedwidgets.design import build_design
+from mixedwidgets.errors import MixedModelError
 from mixedwidgets.formula import parse_formula
 
 
@@ -100,20 +103,45 @@ def test_nested_design_with_too_many_products_takes_the_dense_tail(monkeypatch):
     monkeypatch.setattr(crossprod_dense, "MAX_DENSE_FLOPS", 0)
     monkeypatch.setattr(crossprod, "_LAST_LAYOUT", {})
     assert _check_against_dense("nested", 4).sparse is not None  # by itself: sparse (no fill)
+    design = build_design(parse_formula(FORMULAS["nested"]), random_frame(4))
+    structure = build_structure(design.terms)
+    z, _ = dense_problem(design, structure)
+    q0 = structure.terms[0].size  # block 0 is (1 | a:b): one column per level
+    tail = np.column_stack([z[:, q0:], design.X, design.y])
+    per_level = np.count_nonzero(tail.T @ z[:, :q0], axis=0)  # nonzero tail entries of each level's column
+    pairs = int((per_level * (per_level + 1) // 2).sum())  # the products a_i·a_j (i ≥ j) the pattern holds
     monkeypatch.setattr(crossprod, "_LAST_LAYOUT", {})
-    monkeypatch.setattr(crossprod, "MAX_PAIRS", 0)
+    monkeypatch.setattr(crossprod, "MAX_PAIRS", pairs)  # at the limit: still sparse
+    assert _check_against_dense("nested", 4).sparse is not None
+    monkeypatch.setattr(crossprod, "_LAST_LAYOUT", {})
+    monkeypatch.setattr(crossprod, "MAX_PAIRS", pairs - 1)
     cp = _check_against_dense("nested", 4)
     assert cp.sparse is None and cp.tailtail is not None
+    monkeypatch.setattr(crossprod, "FORCE_TAIL", "sparse")  # forced: sparse whatever the count
+    assert _check_against_dense("nested", 4).sparse is not None
+
+
+def _design(name: str, seed: int):
+    """A design of test_engine_dense_reference, or 'crossed_with_fill': three crossed factors with few rows per
+    level, whose tail fills in when eliminated (dense by itself, sparse only when forced)."""
+    if name != "crossed_with_fill":
+        return build_design(parse_formula(FORMULAS[name]), random_frame(seed))
+    rng = np.random.default_rng(seed)
+    frame = random_frame(seed)
+    for column, levels in (("g", 100), ("h", 60), ("a", 50)):
+        frame[column] = rng.integers(0, levels, len(frame)).astype(str)
+    return build_design(parse_formula("y ~ x + (1 | g) + (1 | h) + (1 | a)"), frame)
 
 
 def _sparse_tail_and_dense_schur(formula_name, seed, monkeypatch):
     """The engine's sparse tail at a random θ and the dense S_rr it factors: the random rows of the
     Schur complement of block 0 in Λ'Z'ZΛ + I."""
     monkeypatch.setattr(crossprod, "FORCE_TAIL", "sparse")
-    design = build_design(parse_formula(FORMULAS[formula_name]), random_frame(seed))
+    design = _design(formula_name, seed)
     structure = build_structure(design.terms)
     theta = random_theta(structure, np.random.default_rng(seed))
     cp = build_cross_products(structure, design.terms, design.X, design.y)
+    assert cp.sparse is not None
     factors = structure.factors(theta)
     chol0, chol0_inv = first_block(cp.diag0, factors[0])
     _, w = first_block_downdate(factors[0], chol0_inv)
@@ -127,10 +155,12 @@ def _sparse_tail_and_dense_schur(formula_name, seed, monkeypatch):
     return tail, s_rr, cp, structure, factors, w
 
 
-@pytest.mark.parametrize("name", ["nested", "crossed", "vector_in_tail"])
+@pytest.mark.parametrize("name", ["nested", "crossed", "vector_in_tail", "three_crossed", "crossed_with_fill"])
 def test_sparse_tail_solves_against_the_dense_schur_complement(name, monkeypatch):
-    """'nested' gives a diagonal S_rr (L without off-diagonal entries), the others a filled one."""
-    tail, s_rr, *_ = _sparse_tail_and_dense_schur(name, 5, monkeypatch)
+    """'nested' gives a diagonal S_rr (L without off-diagonal entries), the others a filled one;
+    'crossed_with_fill' fills in when eliminated and is sparse only because it is forced."""
+    tail, s_rr, cp, *_ = _sparse_tail_and_dense_schur(name, 5, monkeypatch)
+    assert cp.sparse.no_fill == (name != "crossed_with_fill")
     diagonal_l = tail.ldl[0].nnz == tail.ldl[0].shape[0]
     assert diagonal_l == (name == "nested")
     assert tail.logdet == pytest.approx(np.linalg.slogdet(s_rr)[1], rel=1e-10)
@@ -177,3 +207,37 @@ def test_objective_is_infinite_where_the_factorization_breaks_down(name):
     theta = np.where(structure.lower == 0, 0.7, 0.1)
     f = factorize(cp, structure, theta)
     assert objective(theta) == pytest.approx(profiled_deviance(f, cp.n, True), rel=1e-14)
+
+
+def test_sparse_tail_with_a_tail_term_at_zero(monkeypatch):
+    """θ = 0 for a tail term (a singular fit's boundary): S_rr has pivots exactly 1 there."""
+    monkeypatch.setattr(crossprod, "FORCE_TAIL", "sparse")
+    design = build_design(parse_formula(FORMULAS["three_crossed"]), random_frame(2))
+    structure = build_structure(design.terms)
+    theta = random_theta(structure, np.random.default_rng(2))
+    theta[structure.terms[1].theta_slice] = 0.0
+    expected = dense_answers(design, structure, theta, None)
+    cp = build_cross_products(structure, design.terms, design.X, design.y)
+    f = factorize(cp, structure, theta, with_tail0=True)
+    assert f.logdet_random == pytest.approx(expected["logdet_random"], rel=1e-10)
+    assert f.pwrss == pytest.approx(expected["pwrss"], rel=1e-10)
+
+
+def test_the_sparse_symbolic_analysis_is_done_once_and_reused(monkeypatch):
+    tail, s_rr, cp, structure, factors, w = _sparse_tail_and_dense_schur("three_crossed", 3, monkeypatch)
+    solver = cp.sparse.symbolic.solver
+    assert solver is not None  # kept from the first factorization
+    again = factor_sparse_tail(cp.sparse, structure, factors, w)  # no solves needed: the cached one
+    assert cp.sparse.symbolic.solver is solver and again.ldl is None
+    assert again.logdet == pytest.approx(np.linalg.slogdet(s_rr)[1], rel=1e-10)
+
+
+def test_physical_memory_and_the_dense_tail_refusal(monkeypatch):
+    assert crossprod.physical_memory() == os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    m = 1000
+    need = crossprod.DENSE_COPIES * 8 * m * m  # bytes of the dense m × m arrays
+    monkeypatch.setattr(crossprod, "physical_memory", lambda: need)
+    crossprod.check_dense_tail_memory(m, m - 3)  # exactly fits
+    monkeypatch.setattr(crossprod, "physical_memory", lambda: need - 1)
+    with pytest.raises(MixedModelError, match=r"997 effects .* about 0\.0 GiB \(3 dense 1,000 × 1,000 arrays\)"):
+        crossprod.check_dense_tail_memory(m, m - 3)
