@@ -241,3 +241,19 @@ def test_physical_memory_and_the_dense_tail_refusal(monkeypatch):
     monkeypatch.setattr(crossprod, "physical_memory", lambda: need - 1)
     with pytest.raises(MixedModelError, match=r"997 effects .* about 0\.0 GiB \(3 dense 1,000 × 1,000 arrays\)"):
         crossprod.check_dense_tail_memory(m, m - 3)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_products_summed_in_chunks_of_rows(weighted, monkeypatch):
+    """Rows are summed in chunks (ROW_CHUNK, 2^18, on large data): chunks of 37 rows give the same sums."""
+    design = build_design(parse_formula(FORMULAS["two_vector_terms"]), random_frame(8))
+    structure = build_structure(design.terms)
+    weights = np.random.default_rng(8).uniform(0.5, 2, len(design.y)) if weighted else None
+    whole = crossprod_dense.dense_cross_products(structure, design.terms, design.X, design.y, weights)
+    real = crossprod_dense.row_chunks
+    monkeypatch.setattr(crossprod_dense, "row_chunks", lambda n: real(n, 37))
+    assert len(crossprod_dense.row_chunks(len(design.y))) == 7  # 240 rows
+    chunked = crossprod_dense.dense_cross_products(structure, design.terms, design.X, design.y, weights)
+    for a, b in zip(chunked[:3], whole[:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert chunked[3] == whole[3]
