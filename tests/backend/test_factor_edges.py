@@ -234,13 +234,30 @@ def test_the_sparse_symbolic_analysis_is_done_once_and_reused(monkeypatch):
 
 def test_physical_memory_and_the_dense_tail_refusal(monkeypatch):
     assert crossprod.physical_memory() == os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    m = 1000
-    need = crossprod.DENSE_COPIES * 8 * m * m  # bytes of the dense m × m arrays
+    m = 20_000
+    need = crossprod.DENSE_COPIES * 8 * m * m  # bytes of the dense m × m arrays: 8.9 GiB
     monkeypatch.setattr(crossprod, "physical_memory", lambda: need)
     crossprod.check_dense_tail_memory(m, m - 3)  # exactly fits
     monkeypatch.setattr(crossprod, "physical_memory", lambda: need - 1)
-    with pytest.raises(MixedModelError, match=r"997 effects .* about 0\.0 GiB \(3 dense 1,000 × 1,000 arrays\)"):
+    expected = r"19,997 effects .* about 8\.9 GiB \(3 dense 20,000 × 20,000 arrays\), more than this machine's 8\.9 GiB"
+    with pytest.raises(MixedModelError, match=expected):
         crossprod.check_dense_tail_memory(m, m - 3)
+
+
+def test_a_crossed_dense_tail_is_sized_before_it_is_formed(monkeypatch):
+    """The refusal comes from the cross-products' own size: m = the tail's random rows + p + 1."""
+    monkeypatch.setattr(crossprod, "FORCE_TAIL", "dense")
+    design = _design("crossed_with_fill", 1)
+    structure = build_structure(design.terms)
+    mr = sum(t.size for t in structure.terms[1:])
+    m = mr + design.X.shape[1] + 1
+    monkeypatch.setattr(crossprod, "physical_memory", lambda: crossprod.DENSE_COPIES * 8 * m * m - 1)
+    with pytest.raises(MixedModelError, match=rf"have {mr:,} effects .*dense {m:,} × {m:,} arrays"):
+        build_cross_products(structure, design.terms, design.X, design.y)
+    monkeypatch.setattr(crossprod, "physical_memory", lambda: crossprod.DENSE_COPIES * 8 * m * m)
+    cp = build_cross_products(structure, design.terms, design.X, design.y)
+    assert cp.pattern is not None  # an LMM's dense tail precomputes its downdate (a speed-up, same values)
+    assert build_cross_products(structure, design.terms, design.X, design.y, with_pattern=False).pattern is None
 
 
 @pytest.mark.parametrize("weighted", [False, True])
