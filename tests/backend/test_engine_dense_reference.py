@@ -33,6 +33,7 @@ FORMULAS = {
     "nested": "y ~ x + (1 | a/b)",
     "uncorrelated": "y ~ x + (x || g) + (1 | h)",
     "three_crossed": "y ~ x + (1 | g) + (1 + z | h) + (1 | a)",
+    "four_terms": "y ~ x + (1 | g) + (1 + z | h) + (1 | a) + (1 | b)",  # three terms in the tail
 }
 
 
