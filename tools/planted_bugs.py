@@ -32,6 +32,8 @@ class Bug:
 
 
 R = "mixedwidgets/results/"
+B = "mixedwidgets/backend/"
+DENSE_REFERENCE = "tests/backend/test_engine_dense_reference.py"
 BUGS = [
     Bug(
         "logistic ICC with pi^2/6",
@@ -49,9 +51,9 @@ BUGS = [
     ),
     Bug(
         "GLMM AIC/BIC counting a sigma",
-        R + "model.py",
-        '(1 if self.family == "gaussian" else 0)',
-        "1",
+        R + "glmm.py",  # GlmmModel.n_parameters (model.py's only counts σ for Gaussian models, which have one)
+        "len(self._fit.theta) + (self.dispersion is not None)",
+        "len(self._fit.theta) + 1",
         ("tests/results/test_fit_statistics_oracle.py",),
     ),
     Bug(
@@ -166,6 +168,126 @@ BUGS = [
         "values if g == group else {}",
         "{}",
         ("tests/results/test_icc_oracle.py",),
+    ),
+    # the engine (issue 16, second round): each checked against dense numpy, closed forms or lme4/glmmTMB
+    Bug(
+        "Λ transposed for a vector term in the dense tail",
+        B + "factor.py",
+        "blocks = [np.kron(np.eye(t.n_levels), f)",
+        "blocks = [np.kron(np.eye(t.n_levels), f.T)",
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
+        "Λ transposed for a vector term in the sparse tail",
+        B + "factor_sparse.py",
+        'sp.kron(sp.identity(t.n_levels, format="csr"), sp.csr_matrix(f), format="csr")',
+        'sp.kron(sp.identity(t.n_levels, format="csr"), sp.csr_matrix(f.T), format="csr")',
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
+        "Λ transposed for a vector term in the dense tail built from row sums",
+        B + "factor.py",
+        'sp.kron(sp.identity(t.n_levels, format="csr"), sp.csr_matrix(f), format="csr")',
+        'sp.kron(sp.identity(t.n_levels, format="csr"), sp.csr_matrix(f.T), format="csr")',
+        (DENSE_REFERENCE, "tests/backend/test_factor_edges.py"),
+    ),
+    Bug(
+        "downdate dropped (dense tail)",
+        B + "factor.py",
+        "scaled = cp.tailtail * lam[:, None] * lam[None, :] - tail0 @ tail0.T",
+        "scaled = cp.tailtail * lam[:, None] * lam[None, :]",
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
+        "downdate dropped (dense tail with the precomputed pattern)",
+        B + "factor.py",
+        "np.subtract(cp.tailtail, core, out=core)",
+        "core = np.array(cp.tailtail)",
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
+        "downdate dropped (sparse tail)",
+        B + "factor_sparse.py",
+        "products.split(products.downdated(w))",
+        "products.split(products.base)",
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
+        "downdate pattern without the doubled cross terms of W",
+        B + "downdate.py",
+        "(sub[e] != sub[f]), 2.0, 1.0)",
+        "(sub[e] != sub[f]), 1.0, 1.0)",
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
+        "log-determinant of the sparse tail with the wrong sign",
+        B + "factor_sparse.py",
+        "return SparseTail(float(np.log(d).sum())",
+        "return SparseTail(float(-np.log(d).sum())",
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
+        "REML criterion without log|R_X|²",
+        B + "lmm.py",
+        "return value + f.logdet_fixed if reml else value",
+        "return value",
+        ("tests/backend/test_lmm_reference.py",),
+    ),
+    Bug(
+        "conditional variances without what the other terms add to block 0",
+        B + "solve.py",
+        "v0 += _first_block_fill(f, inv_rr)",
+        "pass",
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
+        "binomial variance μ(1 + μ)",
+        B + "family.py",
+        "lambda mu: mu * (1.0 - mu)",
+        "lambda mu: mu * (1.0 + mu)",
+        ("tests/backend/test_glmm_pieces_dense.py",),
+    ),
+    Bug(
+        "Poisson variance μ²",
+        B + "family.py",
+        '"poisson", link, lambda mu: mu,',
+        '"poisson", link, lambda mu: mu * mu,',
+        ("tests/backend/test_glmm_pieces_dense.py",),
+    ),
+    Bug(
+        "negative binomial variance μ + μ/θ",
+        B + "family.py",
+        "return mu + mu**2 / theta",
+        "return mu + mu / theta",
+        ("tests/backend/test_family_glmmtmb.py",),
+    ),
+    Bug(
+        "Gamma observed information without y/μ",
+        B + "family.py",
+        "return wt * shape * y / mu",
+        "return wt * shape",
+        ("tests/backend/test_family_dispersion_densities.py",),
+    ),
+    Bug(
+        "PIRLS weights without the prior weights (trials)",
+        B + "pirls.py",
+        "weights = problem.prior_weights * dmu**2",
+        "weights = dmu**2",
+        ("tests/backend/test_glmm_pieces_dense.py",),
+    ),
+    Bug(
+        "adaptive quadrature with the wrong sign of the node term",
+        B + "agq.py",
+        "- 0.5 * u**2 + 0.5 * x**2",
+        "- 0.5 * u**2 - 0.5 * x**2",
+        ("tests/backend/test_glmm_pieces_dense.py",),
+    ),
+    Bug(
+        "conditional covariances unscaled on one side only",
+        B + "scaling.py",
+        "covs.append(cov / np.outer(d, d))",
+        "covs.append(cov / d[:, None])",
+        ("tests/backend/test_polish_and_scaling.py", "tests/backend/test_lmm_reference.py"),
     ),
 ]
 

@@ -131,11 +131,6 @@ def downdate_layout(tail0: sp.csr_matrix, q0: int, pattern: TailPattern, k: int)
     return DowndateLayout(order, e, f, doubled, slot, unique % n_columns, indptr, (size, n_columns))
 
 
-def downdate_products(tail0: sp.spmatrix, q0: int, pattern: TailPattern, k: int) -> sp.csr_matrix:
-    """The sparse map from W (levels₀·q₀²) to the downdate on the layout."""
-    return downdate_layout(sp.csr_matrix(tail0), q0, pattern, k).products(sp.csr_matrix(tail0))
-
-
 def base_values(rr: sp.spmatrix, rf: np.ndarray, ff: np.ndarray, pattern: TailPattern) -> np.ndarray:
     """[Z_r'Z_r on the pattern | Z_r'[X y] | [X y]'[X y]] before any downdate."""
     rr = sp.tril(rr).tocoo()

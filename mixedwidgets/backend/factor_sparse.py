@@ -17,9 +17,6 @@ from scipy.sparse.linalg import spsolve_triangular
 from .crossprod_sparse import SparseTailProducts, SymbolicCache
 from .reterms import RandomEffectsStructure
 
-#: dense right-hand sides handled at once by half_inverse (entries: bounds memory)
-_CHUNK_ENTRIES = 4_000_000
-
 
 @dataclass(frozen=True)
 class SparseTail:
@@ -46,14 +43,6 @@ class SparseTail:
         if unit_lower.nnz > unit_lower.shape[0]:
             z = spsolve_triangular(unit_lower, z, lower=True, unit_diagonal=True)
         return z / np.sqrt(d)[:, None]
-
-    def half_inverse_columns(self, b: sp.spmatrix):
-        """C⁻¹ b in chunks of columns: yields (first column, dense block)."""
-        mr = b.shape[0]
-        step = max(1, _CHUNK_ENTRIES // max(mr, 1))
-        b = sp.csc_matrix(b)
-        for start in range(0, b.shape[1], step):
-            yield start, self.half_inverse(b[:, start : start + step].toarray())
 
 
 def tail_lambda_random(structure: RandomEffectsStructure, factors) -> sp.csr_matrix:

@@ -62,9 +62,7 @@ def covariance_ratio(sums: LevelSums, blocks) -> np.ndarray | None:
     if usable.sum() < 3:
         return None
     fitted_ss = np.einsum("ga,ga->", coef[usable], sums.rhs[usable])
-    dof = sums.counts[usable].sum() - q * usable.sum()
-    if dof <= 0:
-        return None
+    dof = sums.counts[usable].sum() - q * usable.sum()  # > 0: every usable level has more than q rows
     total_ss = sums.ss[usable].sum()
     sigma2 = max(total_ss - fitted_ss, 1e-12 * total_ss) / dof  # a floor relative to the data's scale
     if sigma2 <= 0:

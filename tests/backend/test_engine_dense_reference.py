@@ -4,7 +4,8 @@ For a random design and a random θ (not the optimum: every entry of Λ matters)
 cross-products and blocked Cholesky must give what the textbook dense formulas give:
 log|Λ'Z'WZΛ + I|, log|R_X|², the penalized residual sum of squares, the profiled REML and ML
 deviances, β̂, the conditional modes b = Λû and their conditional covariances σ² Λ A⁻¹ Λ'.
-Both the dense tail and the sparse tail of the engine are driven (the threshold is lowered).
+Both the dense tail and the sparse tail of the engine are driven (the threshold is lowered), and the dense
+tail built from row sums with its precomputed downdate pattern (the tail forced dense).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 import scipy.linalg as la
 
-from mixedwidgets.backend import crossprod_dense
+from mixedwidgets.backend import crossprod, crossprod_dense
 from mixedwidgets.backend.crossprod import build_cross_products
 from mixedwidgets.backend.factor import factorize
 from mixedwidgets.backend.lmm import profiled_deviance
@@ -32,6 +33,7 @@ FORMULAS = {
     "nested": "y ~ x + (1 | a/b)",
     "uncorrelated": "y ~ x + (x || g) + (1 | h)",
     "three_crossed": "y ~ x + (1 | g) + (1 + z | h) + (1 | a)",
+    "four_terms": "y ~ x + (1 | g) + (1 + z | h) + (1 | a) + (1 | b)",  # three terms in the tail
 }
 
 
@@ -114,10 +116,12 @@ def random_theta(structure, rng) -> np.ndarray:
     return np.where(structure.lower == 0, np.abs(theta) + 0.05, theta)
 
 
-@pytest.fixture(params=["dense_tail", "sparse_tail"])
+@pytest.fixture(params=["dense_tail", "sparse_tail", "dense_tail_from_row_sums"])
 def tail_path(request, monkeypatch):
-    if request.param == "sparse_tail":
+    if request.param == "sparse_tail":  # sparse where the tail eliminates without fill, else dense from sums
         monkeypatch.setattr(crossprod_dense, "MAX_DENSE_FLOPS", 0)
+    if request.param == "dense_tail_from_row_sums":  # with the precomputed downdate pattern
+        monkeypatch.setattr(crossprod, "FORCE_TAIL", "dense")
     return request.param
 
 
@@ -133,6 +137,7 @@ def test_blocked_engine_equals_dense_linear_algebra(name, seed, weighted, tail_p
     theta = random_theta(structure, rng)
     expected = dense_answers(design, structure, theta, weights)
     f, beta, b, covs, cp = engine_answers(design, structure, theta, weights)
+    assert (cp.n, cp.p) == (expected["n"], expected["p"])
     assert f.logdet_random == pytest.approx(expected["logdet_random"], rel=1e-9, abs=1e-9)
     assert f.logdet_fixed == pytest.approx(expected["logdet_fixed"], rel=1e-9, abs=1e-9)
     assert f.pwrss == pytest.approx(expected["pwrss"], rel=1e-9)
