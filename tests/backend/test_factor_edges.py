@@ -72,8 +72,7 @@ def test_a_block_that_is_not_positive_definite_is_refused(q):
 
 
 def _check_against_dense(name, seed, weighted=False):
-    frame = random_frame(seed)
-    design = build_design(parse_formula(FORMULAS[name]), frame)
+    design = _design(name, seed)
     structure = build_structure(design.terms)
     rng = np.random.default_rng(50 + seed)
     weights = rng.uniform(0.5, 2.0, size=len(design.y)) if weighted else None
@@ -99,31 +98,49 @@ def test_dense_tail_downdated_without_the_precomputed_pattern(name, monkeypatch)
     assert cp.tailtail is not None and cp.pattern is None and cp.sparse is None
 
 
-def test_nested_design_with_too_many_products_takes_the_dense_tail(monkeypatch):
-    monkeypatch.setattr(crossprod_dense, "MAX_DENSE_FLOPS", 0)
-    monkeypatch.setattr(crossprod, "_LAST_LAYOUT", {})
-    assert _check_against_dense("nested", 4).sparse is not None  # by itself: sparse (no fill)
-    design = build_design(parse_formula(FORMULAS["nested"]), random_frame(4))
+def test_nested_design_leaves_the_sparse_tail_by_each_of_the_three_rules(monkeypatch):
+    """The nested tail has no fill; it is kept sparse unless its downdate holds more products than
+    MAX_SPARSE_PAIRS, or than its lower triangle has entries, or its pattern is denser than
+    MAX_SPARSE_DENSITY (then LAPACK's dense Cholesky is faster). Each way, the answers are the dense ones."""
+    design = _design("nested_many", 4)
     structure = build_structure(design.terms)
     z, _ = dense_problem(design, structure)
     q0 = structure.terms[0].size  # block 0 is (1 | a:b): one column per level
+    mr = sum(t.size for t in structure.terms[1:])
     tail = np.column_stack([z[:, q0:], design.X, design.y])
     per_level = np.count_nonzero(tail.T @ z[:, :q0], axis=0)  # nonzero tail entries of each level's column
     pairs = int((per_level * (per_level + 1) // 2).sum())  # the products a_i·a_j (i ≥ j) the pattern holds
+    assert pairs <= mr * (mr + 1) // 2  # nested: few products per level
+    monkeypatch.setattr(crossprod_dense, "MAX_DENSE_FLOPS", 0)  # past the small dense layout
+    monkeypatch.setattr(crossprod, "MAX_SPARSE_DENSITY", 1.0)
     monkeypatch.setattr(crossprod, "_LAST_LAYOUT", {})
-    monkeypatch.setattr(crossprod, "MAX_PAIRS", pairs)  # at the limit: still sparse
-    assert _check_against_dense("nested", 4).sparse is not None
+    monkeypatch.setattr(crossprod, "MAX_SPARSE_PAIRS", pairs)  # at the limit: still sparse
+    assert _check_against_dense("nested_many", 4).sparse is not None
     monkeypatch.setattr(crossprod, "_LAST_LAYOUT", {})
-    monkeypatch.setattr(crossprod, "MAX_PAIRS", pairs - 1)
-    cp = _check_against_dense("nested", 4)
+    monkeypatch.setattr(crossprod, "MAX_SPARSE_PAIRS", pairs - 1)
+    cp = _check_against_dense("nested_many", 4)
     assert cp.sparse is None and cp.tailtail is not None
-    monkeypatch.setattr(crossprod, "FORCE_TAIL", "sparse")  # forced: sparse whatever the count
-    assert _check_against_dense("nested", 4).sparse is not None
+    monkeypatch.setattr(crossprod, "MAX_SPARSE_PAIRS", pairs)
+    monkeypatch.setattr(crossprod, "_LAST_LAYOUT", {})
+    monkeypatch.setattr(crossprod, "MAX_SPARSE_DENSITY", 0.0)  # any pattern is too dense
+    cp = _check_against_dense("nested_many", 4)
+    assert cp.sparse is None and cp.tailtail is not None
+    monkeypatch.setattr(crossprod, "_LAST_LAYOUT", {})
+    monkeypatch.setattr(crossprod, "FORCE_TAIL", "sparse")  # forced: sparse whatever the rules say
+    assert _check_against_dense("nested_many", 4).sparse is not None
 
 
 def _design(name: str, seed: int):
     """A design of test_engine_dense_reference, or 'crossed_with_fill': three crossed factors with few rows per
     level, whose tail fills in when eliminated (dense by itself, sparse only when forced)."""
+    if name == "nested_many":  # 150 schools × 2 classes: a nested tail with few products per level
+        frame = random_frame(seed)
+        rng = np.random.default_rng(seed)
+        frame["a"], frame["b"] = (
+            rng.integers(0, 150, len(frame)).astype(str),
+            rng.integers(0, 2, len(frame)).astype(str),
+        )
+        return build_design(parse_formula(FORMULAS["nested"]), frame)
     if name != "crossed_with_fill":
         return build_design(parse_formula(FORMULAS[name]), random_frame(seed))
     rng = np.random.default_rng(seed)
