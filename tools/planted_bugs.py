@@ -215,8 +215,8 @@ BUGS = [
     Bug(
         "downdate pattern without the doubled cross terms of W",
         B + "downdate.py",
-        "(sub[e] != sub[f]), 2.0, 1.0)",
-        "(sub[e] != sub[f]), 1.0, 1.0)",
+        "(sb[e] != sb[f]), 2.0, 1.0)",
+        "(sb[e] != sb[f]), 1.0, 1.0)",
         (DENSE_REFERENCE,),
     ),
     Bug(
@@ -288,6 +288,48 @@ BUGS = [
         "covs.append(cov / np.outer(d, d))",
         "covs.append(cov / d[:, None])",
         ("tests/backend/test_polish_and_scaling.py", "tests/backend/test_lmm_reference.py"),
+    ),
+    Bug(
+        "one-term cross-products with the random columns unweighted",
+        B + "crossprod.py",
+        "            values = values * sqrt_weights[rows, None]\n",
+        "            values = values * 1.0\n",
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
+        "one-term LMM objective with the wrong intercept-slope cross term",
+        B + "single_term.py",
+        "m10 = t2 * (t0 * a10 + t1 * a11)",
+        "m10 = t2 * (t0 * a10 - t1 * a11)",
+        ("tests/backend/test_single_term.py",),
+    ),
+    Bug(
+        "Bernoulli log density with log mu on every row",
+        B + "pirls.py",
+        "np.log(np.where(problem.y > 0.5, mu, 1.0 - mu))",
+        "np.log(mu)",
+        ("tests/backend/test_glmm_reference.py",),
+    ),
+    Bug(
+        "canonical-link working weights without dmu/deta",
+        B + "pirls.py",
+        "weights = problem.prior_weights * dmu  #",
+        "weights = problem.prior_weights * 1.0  #",
+        ("tests/backend/test_glmm_reference.py",),
+    ),
+    Bug(
+        "PIRLS's quadratic stop keeping the factor of the step before",
+        B + "pirls.py",
+        "            f = _factor_at(problem, theta, state, b, update_beta, modes_only)  # at the final modes' weights",
+        "            pass",
+        ("tests/backend/test_glmm_reference.py", "tests/backend/test_glmm_pieces_dense.py"),
+    ),
+    Bug(
+        "modes-only cross-products at the wrong weights",
+        B + "pirls.py",
+        "            diag0, tail0, tailtail, mr = self.modes_plan.evaluate(working, weights)",
+        "            diag0, tail0, tailtail, mr = self.modes_plan.evaluate(working, weights * 1.01)",
+        ("tests/backend/test_glmm_reference.py",),
     ),
 ]
 

@@ -116,10 +116,12 @@ def random_theta(structure, rng) -> np.ndarray:
     return np.where(structure.lower == 0, np.abs(theta) + 0.05, theta)
 
 
-@pytest.fixture(params=["dense_tail", "sparse_tail", "dense_tail_from_row_sums"])
+@pytest.fixture(params=["dense_tail", "sparse_tail", "forced_sparse_tail", "dense_tail_from_row_sums"])
 def tail_path(request, monkeypatch):
     if request.param == "sparse_tail":  # sparse where the tail eliminates without fill, else dense from sums
         monkeypatch.setattr(crossprod_dense, "MAX_DENSE_FLOPS", 0)
+    if request.param == "forced_sparse_tail":  # every tail through qdldl, filled-in ones too (small designs
+        monkeypatch.setattr(crossprod, "FORCE_TAIL", "sparse")  # are dense by the density rule otherwise)
     if request.param == "dense_tail_from_row_sums":  # with the precomputed downdate pattern
         monkeypatch.setattr(crossprod, "FORCE_TAIL", "dense")
     return request.param
