@@ -11,6 +11,7 @@ per evaluation on small models, where call overhead dominates).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.linalg as la
@@ -87,20 +88,25 @@ class SingleTermSystem:
             return SchurFactor(float(np.log(d2).sum()), lower_factor(self.c - w.T @ w), self.p)
         t = np.zeros((2, 2))
         t[self.rows, self.cols] = theta
-        (t0, t1), t2 = t[:, 0], t[1, 1]
-        a00, a10, a11 = self.a
-        m00 = t0 * t0 * a00 + 2.0 * t0 * t1 * a10 + t1 * t1 * a11 + 1.0
-        m10 = t2 * (t0 * a10 + t1 * a11)
+        t0, t1, t2 = float(t[0, 0]), float(t[1, 0]), float(t[1, 1])
+        # T'A_gT + I per level: m00 − 1 and m10 as one product of the stacked (a00, a10, a11)
+        m = self._a_stack @ np.array([[t0 * t0, 0.0], [2.0 * t0 * t1, t2 * t0], [t1 * t1, t2 * t1]])
+        m00 = m[:, 0] + 1.0
         l00 = np.sqrt(m00)
-        l10 = m10 / l00
-        l11_2 = t2 * t2 * a11 + 1.0 - l10 * l10
-        if np.any(l11_2 <= 0):
+        l10 = m[:, 1] / l00
+        l11_2 = (t2 * t2) * self.a[2] + 1.0 - l10 * l10
+        if l11_2.min() <= 0:
             raise la.LinAlgError("a diagonal block is not positive definite")
         l11 = np.sqrt(l11_2)
         w0 = (t0 * self.b[0] + t1 * self.b[1]) / l00[:, None]
         w1 = (t2 * self.b[1] - l10[:, None] * w0) / l11[:, None]
-        schur = self.c - w0.T @ w0 - w1.T @ w1
-        return SchurFactor(float(np.log(m00 * l11_2).sum()), lower_factor(schur), self.p)
+        w = np.concatenate((w0, w1))
+        return SchurFactor(float(np.log(m00 * l11_2).sum()), lower_factor(self.c - w.T @ w), self.p)
+
+    @cached_property
+    def _a_stack(self) -> np.ndarray:
+        """(a00, a10, a11) as the columns of one (levels, 3) array."""
+        return np.column_stack(self.a)
 
     def with_response_row(self, z_y: np.ndarray, c_row: np.ndarray) -> SingleTermSystem:
         """The system for a new response: Z'y per level (levels, q) and [X y]'y."""
