@@ -22,7 +22,7 @@ from .family import Family
 from .fit_record import GlmmFit
 from .lmm import theta_names
 from .optimizer import OptSummary, minimize_bounded
-from .pirls import GlmmProblem, PirlsResult, laplace_deviance, pirls, random_effects_matrix
+from .pirls import GlmmProblem, PirlsResult, laplace_deviance, pirls
 from .polish import polish_and_check
 from .reterms import build_structure
 from .scaling import column_rms, scaled_terms, theta_factors, unscale_ranef
@@ -69,9 +69,8 @@ def make_problem(design, family: Family, scale_columns: bool = False) -> GlmmPro
         family.log_density_constant(y, weights),
         scale,
         term_scales,
-        modes_plan,
-        random_effects_matrix(structure, terms),
-        bool(np.all(weights == 1.0) and np.all((y == 0.0) | (y == 1.0))),
+        modes_plan=modes_plan,
+        bernoulli=bool(np.all(weights == 1.0) and np.all((y == 0.0) | (y == 1.0))),
     )
 
 

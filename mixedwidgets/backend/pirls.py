@@ -23,6 +23,7 @@ from .crossprod_dense import CrossProductPlan
 from .factor import BlockedFactor, factorize
 from .family import Family
 from .reterms import RandomEffectsStructure
+from .row_sums import random_effects_matrix
 from .solve import fixed_effects, spherical_modes
 
 MAX_ITERATIONS = 60
@@ -74,6 +75,10 @@ class GlmmProblem:
     #: binomial with one trial per row and y in {0, 1}: log p(y|μ) is log μ or log(1 − μ), one log per row
     bernoulli: bool = False
     _last_fixed: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.z_matrix is None:  # built once per problem, never per PIRLS step
+            object.__setattr__(self, "z_matrix", random_effects_matrix(self.structure, self.terms))
 
     @property
     def n(self) -> int:
@@ -135,21 +140,8 @@ class GlmmProblem:
             stop = start + layout.size
             b[start:stop] = (u[start:stop].reshape(layout.n_levels, layout.q) @ t.T).ravel()
             start = stop
-        z = self.z_matrix if self.z_matrix is not None else random_effects_matrix(self.structure, self.terms)
-        return np.asarray(z @ b)
-
-
-def random_effects_matrix(structure: RandomEffectsStructure, design_terms) -> sp.csr_matrix:
-    """Z, n × q_total, its columns in sorted-term order (level by level, q columns each), without Λ."""
-    blocks = []
-    for layout in structure.terms:
-        term = design_terms[layout.design_position]
-        values = np.asarray(term.values, dtype=float).reshape(len(term.codes), layout.q)
-        n = values.shape[0]
-        columns = np.asarray(term.codes)[:, None] * layout.q + np.arange(layout.q)
-        indptr = np.arange(0, n * layout.q + 1, layout.q)
-        blocks.append(sp.csr_matrix((values.ravel(), columns.ravel(), indptr), shape=(n, layout.size)))
-    return sp.hstack(blocks, format="csr")
+        assert self.z_matrix is not None  # set in __post_init__
+        return np.asarray(self.z_matrix @ b)
 
 
 @dataclass(frozen=True)

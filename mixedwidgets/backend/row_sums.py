@@ -42,6 +42,16 @@ def term_matrix(codes: np.ndarray, values: np.ndarray, n_levels: int) -> sp.csr_
     return sp.csr_matrix((values.ravel(), indices, indptr), shape=(n, n_levels * q))
 
 
+def random_effects_matrix(structure, design_terms) -> sp.csr_matrix:
+    """Z (n × q_total) without Λ, in the engine's order: sorted terms, level-major, a term's columns within a level."""
+    blocks = []
+    for layout in structure.terms:
+        term = design_terms[layout.design_position]
+        values = np.asarray(term.values, dtype=float).reshape(len(term.codes), layout.q)
+        blocks.append(term_matrix(np.asarray(term.codes), values, layout.n_levels))
+    return sp.hstack(blocks, format="csr")
+
+
 def blockdiag_crossprod(codes: np.ndarray, values: np.ndarray, n_levels: int) -> np.ndarray:
     """Σ over rows of each level of z z' — the diagonal blocks of Z'Z for one term."""
     q = values.shape[1]

@@ -18,8 +18,8 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from ..backend.crossprod import term_matrix
 from ..backend.reterms import RandomEffectsStructure
+from ..backend.row_sums import random_effects_matrix
 from ..errors import MixedModelError
 
 #: pbkrtest: below this smallest |eigenvalue| the expected information is inverted by pseudo-inverse
@@ -36,15 +36,6 @@ class KenwardRogerAdjustment:
     vcov_adjusted: np.ndarray  # Φ_A = Φ + 2ΦUΦ
     P: tuple[np.ndarray, ...]  # −X'Σ⁻¹G_iΣ⁻¹X per variance parameter
     W: np.ndarray  # 2 × inverse expected REML information of γ
-
-
-def random_effects_matrix(design, structure: RandomEffectsStructure) -> sp.csr_matrix:
-    """Z (n × q) in the engine's order: sorted terms, level-major, the term's columns within a level."""
-    blocks = []
-    for layout in structure.terms:
-        term = design.terms[layout.design_position]
-        blocks.append(term_matrix(np.asarray(term.codes), np.asarray(term.values, dtype=float), layout.n_levels))
-    return sp.hstack(blocks, format="csr")
 
 
 def relative_factor(structure: RandomEffectsStructure, theta: np.ndarray) -> sp.csr_matrix:
@@ -85,7 +76,7 @@ class _Pieces:
 def _pieces(design, structure: RandomEffectsStructure, theta: np.ndarray, sigma: float) -> _Pieces:
     w = design.weights
     sqrt_w = np.ones(design.X.shape[0]) if w is None else np.sqrt(np.asarray(w, dtype=float))
-    Zw = sp.diags(sqrt_w) @ random_effects_matrix(design, structure)
+    Zw = sp.diags(sqrt_w) @ random_effects_matrix(structure, design.terms)
     Xw = sqrt_w[:, None] * design.X
     A = (Zw.T @ Zw).toarray()
     ZX = np.asarray(Zw.T @ Xw)

@@ -16,11 +16,11 @@ import pytest
 from ddf_cases import fitted
 
 import mixedwidgets as mw
+from mixedwidgets.backend.row_sums import random_effects_matrix
 from mixedwidgets.inference.kenward_roger import (
     covariance_indicators,
     kenward_roger_adjustment,
     kenward_roger_ddf,
-    random_effects_matrix,
 )
 from mixedwidgets.inference.varpar import variance_problem
 
@@ -31,7 +31,7 @@ WEIGHTED = Path(__file__).resolve().parents[1] / "reference" / "ddf" / "weighted
 def dense_vcov_adj(model):
     """pbkrtest's vcovAdj_internal with n × n matrices."""
     design, structure = model.design, model.engine_fit.structure
-    Z = random_effects_matrix(design, structure).toarray()
+    Z = random_effects_matrix(structure, design.terms).toarray()
     X = np.asarray(design.X)
     n = len(X)
     w = np.ones(n) if design.weights is None else np.asarray(design.weights)
