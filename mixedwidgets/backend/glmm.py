@@ -24,7 +24,7 @@ from .lmm import theta_names
 from .optimizer import OptSummary, minimize_bounded
 from .pirls import GlmmProblem, PirlsResult, laplace_deviance, pirls
 from .polish import polish_and_check
-from .reterms import build_structure
+from .reterms import build_structure, random_effect_count
 from .scaling import column_rms, scaled_terms, theta_factors, unscale_ranef
 from .solve import conditional_covariances, split_tail
 from .threads import single_blas_thread
@@ -186,7 +186,7 @@ def _stage_two(objective, x0, whitening, lower, k, tracker, steps, evaluations: 
 
 def fit_glmm(design, family: Family, nagq: int = 1, progress: Callable[[int, float], None] | None = None) -> GlmmFit:
     """Fit a GLMM to a Design by maximum likelihood (Laplace for nagq = 1, adaptive quadrature above)."""
-    with single_blas_thread():
+    with single_blas_thread(random_effect_count(design.terms)):
         return _fit_glmm(design, family, nagq, progress)
 
 

@@ -19,7 +19,7 @@ from .factor import BlockedFactor, factorize
 from .fit_record import LmmFit
 from .optimizer import OptSummary, minimize_bounded
 from .polish import polish_and_check
-from .reterms import RandomEffectsStructure, build_structure
+from .reterms import RandomEffectsStructure, build_structure, random_effect_count
 from .scaling import scaled_terms, theta_factors, unscale_ranef
 from .single_term import SchurFactor, SingleTermSystem, applies
 from .solve import conditional_covariances, conditional_modes, fixed_effects, spherical_modes
@@ -94,7 +94,7 @@ def theta_names(structure: RandomEffectsStructure) -> list[str]:
 
 def fit_lmm(design, reml: bool = True, progress: Callable[[int, float], None] | None = None) -> LmmFit:
     """Fit a linear mixed model to a Design by minimizing the profiled deviance over θ."""
-    with single_blas_thread():
+    with single_blas_thread(random_effect_count(design.terms)):
         return _fit_lmm(design, reml, progress)
 
 

@@ -112,3 +112,8 @@ def build_structure(design_terms) -> RandomEffectsStructure:
         theta0.append(diagonal.astype(float))
         start += len(rows)
     return RandomEffectsStructure(tuple(layouts), np.concatenate(lower), np.concatenate(theta0))
+
+
+def random_effect_count(design_terms) -> int:
+    """Random effects of a design's terms (levels × columns, summed): the largest order a tail can have."""
+    return sum(len(term.levels) * len(term.columns) for term in design_terms)

@@ -86,9 +86,7 @@ class SingleTermSystem:
             d2 = self.a[0] * theta[0] ** 2 + 1.0
             w = (theta[0] / np.sqrt(d2))[:, None] * self.b[0]
             return SchurFactor(float(np.log(d2).sum()), lower_factor(self.c - w.T @ w), self.p)
-        t = np.zeros((2, 2))
-        t[self.rows, self.cols] = theta
-        t0, t1, t2 = float(t[0, 0]), float(t[1, 0]), float(t[1, 1])
+        t0, t1, t2 = self._entries(theta)
         # T'A_gT + I per level: m00 − 1 and m10 as one product of the stacked (a00, a10, a11)
         m = self._a_stack @ np.array([[t0 * t0, 0.0], [2.0 * t0 * t1, t2 * t0], [t1 * t1, t2 * t1]])
         m00 = m[:, 0] + 1.0
@@ -102,6 +100,18 @@ class SingleTermSystem:
         w1 = (t2 * self.b[1] - l10[:, None] * w0) / l11[:, None]
         w = np.concatenate((w0, w1))
         return SchurFactor(float(np.log(m00 * l11_2).sum()), lower_factor(self.c - w.T @ w), self.p)
+
+    def _entries(self, theta: np.ndarray) -> tuple[float, float, float]:
+        """T's (0, 0), (1, 0) and (1, 1) entries as Python floats (the (1, 0) entry is 0 for ``||``)."""
+        values = theta.tolist()
+        k00, k10, k11 = self._positions
+        return values[k00], (values[k10] if k10 >= 0 else 0.0), values[k11]
+
+    @cached_property
+    def _positions(self) -> tuple[int, int, int]:
+        """Where T's (0, 0), (1, 0) and (1, 1) entries are in θ (−1 for an entry θ does not hold)."""
+        where = {(int(r), int(c)): k for k, (r, c) in enumerate(zip(self.rows, self.cols))}
+        return where[(0, 0)], where.get((1, 0), -1), where[(1, 1)]
 
     @cached_property
     def _a_stack(self) -> np.ndarray:

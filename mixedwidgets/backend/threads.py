@@ -43,20 +43,28 @@ def blas_controller() -> ThreadpoolController:
 
 
 @contextmanager
-def single_blas_thread() -> Iterator[None]:
-    controller = blas_controller()
-    callers = max((pool.num_threads for pool in controller.lib_controllers), default=1)
+def single_blas_thread(random_effects: int | None = None) -> Iterator[None]:
+    """One BLAS thread inside; with the model's number of random effects (the largest a tail can be),
+    the CPU sample for a parallel Cholesky is skipped where no tail can reach PARALLEL_CHOLESKY_FROM."""
+    pools = blas_controller().lib_controllers
+    before = [pool.num_threads for pool in pools]
+    callers = max(before, default=1)
     outer = _state["callers_threads"]
     _state["callers_threads"] = callers if outer is None else outer  # nested: the outermost caller's
-    if outer is None and callers > 1:
+    large = random_effects is None or random_effects >= PARALLEL_CHOLESKY_FROM
+    if outer is None and callers > 1 and large:
         _state["last_sample"] = _cpu_sample()  # the set-up's time then tells how busy the others are
     try:
-        if callers == 1:
-            yield
-            return
-        with controller.limit(limits=1):
-            yield
+        # each library set directly and restored (threadpoolctl's limit() does the same, with a
+        # re-inspection of every library that costs ~25 µs: a tenth of a sleepstudy fit)
+        for pool, threads in zip(pools, before):
+            if threads != 1:
+                pool.set_num_threads(1)
+        yield
     finally:
+        for pool, threads in zip(pools, before):
+            if threads != 1:
+                pool.set_num_threads(threads)
         _state["callers_threads"] = outer
 
 
