@@ -18,7 +18,7 @@ from .crossprod import CrossProducts, build_cross_products
 from .factor import BlockedFactor, factorize
 from .fit_record import LmmFit
 from .optimizer import OptSummary, minimize_bounded
-from .polish import polish_and_check
+from .polish import POLISH_BELOW, polish_and_check
 from .reterms import RandomEffectsStructure, build_structure, random_effect_count
 from .scaling import scaled_terms, theta_factors, unscale_ranef
 from .single_term import SchurFactor, SingleTermSystem, applies
@@ -44,6 +44,12 @@ FINE_SETTINGS: dict[str, Any] = dict(initial_step=0.01, ftol_abs=1e-10, ftol_rel
 #: pass, and BOBYQA's stopping point is otherwise only fixed to ~1e-3 standard errors, so two fits
 #: of the same data summed in another order (dask, chunked row passes) could stop 1e-5 apart in an SD
 LMM_POLISH_BELOW = 1e-5
+#: ... unless the terms after the first hold at least this many random effects: every evaluation then
+#: factors a tail of that order (dense m³/3 flops: ≥ 1 ms from here, seconds for crossed designs with
+#: thousands of levels), and the 10–20 evaluations that take ‖L⁻¹g‖ from 1e-3 to 1e-5 (the objective
+#: from within ~5e-7 of its minimum to within ~5e-11) were a third of an InstEval-shaped fit. Such fits
+#: polish to POLISH_BELOW, the LMM's criterion before LMM_POLISH_BELOW and the GLMM's.
+EXPENSIVE_TAIL = 500
 
 
 def profiled_deviance(f: BlockedFactor | SchurFactor, n: int, reml: bool, log_weights: float = 0.0) -> float:
@@ -82,6 +88,12 @@ def initial_steps(structure: RandomEffectsStructure) -> np.ndarray:
         for t in structure.terms
     ]
     return np.maximum(np.concatenate(per_term), MIN_INITIAL_STEP)
+
+
+def polish_threshold(structure: RandomEffectsStructure) -> float:
+    """The Newton polish's stopping point for this model: LMM_POLISH_BELOW, POLISH_BELOW for large tails."""
+    tail = sum(t.size for t in structure.terms[1:])
+    return LMM_POLISH_BELOW if tail < EXPENSIVE_TAIL else POLISH_BELOW
 
 
 def theta_names(structure: RandomEffectsStructure) -> list[str]:
@@ -146,7 +158,7 @@ def fit_cross_products(
         restart=optimize,
         column_ids=structure.column_ids(),
         fine_restart=lambda start, evaluations: optimize(start, evaluations, fine=True),
-        polish_below=LMM_POLISH_BELOW,
+        polish_below=polish_threshold(structure),
     )
     return finish_fit(cp, structure, opt, report, reml, log_w, term_scales)
 

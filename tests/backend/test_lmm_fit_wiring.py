@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 from test_engine_dense_reference import dense_answers, random_frame
 
-from mixedwidgets.backend.lmm import fit_lmm
+from mixedwidgets.backend import lmm
+from mixedwidgets.backend.lmm import LMM_POLISH_BELOW, fit_lmm, polish_threshold
+from mixedwidgets.backend.polish import POLISH_BELOW
 from mixedwidgets.backend.reterms import build_structure
 from mixedwidgets.design import build_design
 from mixedwidgets.formula import parse_formula
@@ -55,3 +57,28 @@ def test_progress_sees_every_evaluation_once_in_order():
     assert min(v for _, v in calls) == pytest.approx(fit.objective, abs=1e-9)
     quiet = fit_lmm(design, reml=True)
     assert quiet.objective == fit.objective and quiet.optsummary.evaluations == fit.optsummary.evaluations
+
+
+def _crossed(levels: int, seed: int = 3, n: int = 6000):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, levels, n), rng.integers(0, levels, n)
+    y = rng.normal(0, 1, levels)[a] + rng.normal(0, 0.7, levels)[b] + rng.normal(size=n)
+    frame = pd.DataFrame({"y": y, "a": a.astype(str), "b": b.astype(str)})
+    return build_design(parse_formula("y ~ 1 + (1 | a) + (1 | b)"), frame)
+
+
+@pytest.mark.parametrize(("levels", "expected"), [(450, LMM_POLISH_BELOW), (550, POLISH_BELOW)])
+def test_the_polish_goes_to_1e_5_unless_the_tail_is_expensive(levels, expected, monkeypatch):
+    """Below EXPENSIVE_TAIL random effects after the first term the fit polishes to ‖L⁻¹g‖ ≤ 1e-5, from
+    there on to 1e-3 (each evaluation then factors a large tail)."""
+    design = _crossed(levels)
+    structure = build_structure(design.terms)
+    assert sum(t.size for t in structure.terms[1:]) == levels  # every level drawn at n = 6000
+    assert polish_threshold(structure) == expected
+    seen = []
+    real = lmm.polish_and_check
+    monkeypatch.setattr(lmm, "polish_and_check", lambda *a, **k: seen.append(k["polish_below"]) or real(*a, **k))
+    fit_lmm(design, reml=True)
+    assert seen == [expected]
