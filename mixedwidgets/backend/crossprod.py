@@ -16,7 +16,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MixedModelError
-from .crossprod_dense import dense_cross_products, dense_tail_fits, row_chunks, term_rows
+from .crossprod_dense import (
+    DOT_PRODUCTS_UP_TO,
+    column_gram,
+    dense_cross_products,
+    dense_tail_fits,
+    row_chunks,
+    term_rows,
+)
 from .crossprod_sparse import (
     SparseTailProducts,
     SymbolicCache,
@@ -101,7 +108,8 @@ def _one_term(structure, design_terms, X, y, sqrt_weights) -> CrossProducts:
             values = values * sqrt_weights[rows, None]
         diag0 += blockdiag_crossprod(codes, values, layout.n_levels)
         tail0 += np.asarray(term_matrix(codes, values, layout.n_levels).T @ fixed).T
-        tailtail += fixed.T @ fixed
+        few = p <= DOT_PRODUCTS_UP_TO  # dot products of columns: see crossprod_dense._fixed_cross
+        tailtail += column_gram([fixed[:, j] for j in range(p + 1)]) if few else fixed.T @ fixed
     return CrossProducts(diag0=diag0, tail0=tail0, tailtail=tailtail, n_random_tail=0, p=p, n=n)
 
 
