@@ -108,7 +108,7 @@ def warn_badly_scaled(X: np.ndarray, names: tuple[str, ...]) -> None:
 
 
 def _warn_extreme_spread(X: np.ndarray, spreads: np.ndarray, varying, names) -> None:
-    continuous = [j for j in varying if not np.isin(X[:, j], (0.0, 1.0)).all()]
+    continuous = [j for j in varying if not ((X[:, j] == 0.0) | (X[:, j] == 1.0)).all()]
     extreme = [j for j in continuous if not 1 / SCALE_RATIO_LIMIT <= spreads[j] <= SCALE_RATIO_LIMIT]
     if extreme:
         shown = ", ".join(f"'{names[j]}' sd {spreads[j]:.3g}" for j in extreme)
