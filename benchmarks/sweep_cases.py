@@ -189,3 +189,39 @@ def hard_cases(seed: int) -> list[SweepCase]:
         _hard_glmm(rng, "hard_cbind_x100", "binomial", 13_167, 30, 100.0, 0.0, 0.6, 0.5, 0.6, trials=10),
         _hard_glmm(rng, "hard_binary_x100_offcentre", "binomial", 17_751, 50, 100.0, 2.5, 0.8, 0.5, 0.2),
     ]
+
+
+def large_tail_case(rng: np.random.Generator, index: int) -> SweepCase:
+    """An LMM whose terms after the first hold 500-2,500 random effects (lmm.EXPENSIVE_TAIL and above: the
+    polish stops at 1e-3 there): two or three crossed factors, or a random slope on the smaller one."""
+    kind = str(rng.choice(["crossed", "crossed3", "crossed_slope"]))
+    n = int(rng.integers(20_000, 60_001))
+    x, sx = _predictor(rng, n)
+    sizes = {
+        "crossed": [int(rng.integers(800, 3001)), int(rng.integers(500, 2001))],
+        "crossed3": [int(rng.integers(1500, 4001)), int(rng.integers(300, 1001)), int(rng.integers(200, 800))],
+        "crossed_slope": [int(rng.integers(1000, 3001)), int(rng.integers(300, 1001))],
+    }[kind]
+    data = {"x": x}
+    eta = 1.0 + 0.5 * x / sx
+    terms = []
+    for name, levels in zip("ghk", sizes):
+        codes = _groups(rng, n, levels)
+        data[name] = _labels(name, codes)
+        eta = eta + rng.normal(0, float(rng.uniform(0.1, 1.5)), levels)[codes]
+        if kind == "crossed_slope" and name == "h":
+            eta = eta + rng.normal(0, float(rng.uniform(0.05, 0.5)) / sx, levels)[codes] * x
+            terms.append(f"(1 + x | {name})")
+        else:
+            terms.append(f"(1 | {name})")
+    data["y"] = eta + rng.normal(0, float(rng.uniform(0.5, 2)), n)
+    factors = tuple(k for k in "ghk" if k in data)
+    reml = bool(rng.random() < 0.7)
+    return SweepCase(
+        f"large{index:03d}_{kind}", "y ~ x + " + " + ".join(terms), "gaussian", reml, factors, _rounded(data)
+    )
+
+
+def large_tail_cases(seed: int, count: int) -> list[SweepCase]:
+    rng = np.random.default_rng(seed + 1)  # not the stream of sweep_cases
+    return [large_tail_case(rng, i) for i in range(count)]

@@ -3,6 +3,7 @@
 
     python benchmarks/sweep_lme4.py --seed 7 --lmm 20 --glmm 15     # random cases from that seed
     python benchmarks/sweep_lme4.py --hard --lmm 0 --glmm 0         # the shapes reported in issue 9
+    python benchmarks/sweep_lme4.py --large 8 --lmm 0 --glmm 0      # LMMs with large tails (crossed)
     python benchmarks/sweep_lme4.py --seed 7 --save tests/reference/sweep   # store data + lme4's answers
 
 Per case: our objective (REML criterion, or −2 log L) against lme4's, the difference, the convergence
@@ -30,7 +31,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from sweep_cases import SweepCase, hard_cases, sweep_cases  # noqa: E402 (after the sys.path line)
+from sweep_cases import SweepCase, hard_cases, large_tail_cases, sweep_cases  # noqa: E402 (after the sys.path line)
 
 import mixedwidgets as mw  # noqa: E402 (after the sys.path line)
 
@@ -173,11 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lmm", type=int, default=20)
     parser.add_argument("--glmm", type=int, default=15)
     parser.add_argument("--hard", action="store_true", help="add the issue-9 shapes (hard_cases)")
+    parser.add_argument("--large", type=int, default=0, help="add LMMs with large tails (500-2,500 effects)")
     parser.add_argument("--only", default="", help="comma list of case names to run")
     parser.add_argument("--no-r", action="store_true")
     parser.add_argument("--save", type=Path, help="store each case's data and lme4's answer here")
     args = parser.parse_args(argv)
     cases = sweep_cases(args.seed, args.lmm, args.glmm) + (hard_cases(args.seed) if args.hard else [])
+    cases += large_tail_cases(args.seed, args.large)
     if args.only:
         cases = [c for c in cases if c.name in args.only.split(",")]
     print(f"seed {args.seed}: {len(cases)} cases")

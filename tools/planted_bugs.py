@@ -331,6 +331,34 @@ BUGS = [
         "            diag0, tail0, tailtail, mr = self.modes_plan.evaluate(working, weights * 1.01)",
         ("tests/backend/test_glmm_reference.py",),
     ),
+    Bug(
+        "remembered numeric model matrix with its columns in reverse order",
+        "mixedwidgets/design/evaluate.py",
+        "for j, source in enumerate(self.sources):",
+        "for j, source in enumerate(reversed(self.sources)):",
+        ("tests/design/test_plain_matrix.py",),
+    ),
+    Bug(
+        "[X y]'W[X y] by dot products without the weights",
+        B + "crossprod_dense.py",
+        "weighted = column if w is None else w * column",
+        "weighted = column",
+        ("tests/backend/test_glmm_reference.py",),
+    ),
+    Bug(
+        "LMM polish thresholds swapped (1e-3 for small tails, 1e-5 for large)",
+        B + "lmm.py",
+        "return LMM_POLISH_BELOW if tail < EXPENSIVE_TAIL else POLISH_BELOW",
+        "return POLISH_BELOW if tail < EXPENSIVE_TAIL else LMM_POLISH_BELOW",
+        ("tests/backend/test_lmm_fit_wiring.py",),
+    ),
+    Bug(
+        "one-term q = 2 objective reading T's (1, 0) entry where (1, 1) is",
+        B + "single_term.py",
+        "return where[(0, 0)], where.get((1, 0), -1), where[(1, 1)]",
+        "return where[(0, 0)], where.get((1, 1), -1), where[(1, 0)] if (1, 0) in where else where[(1, 1)]",
+        ("tests/backend/test_single_term.py", "tests/backend/test_lmm_reference.py"),
+    ),
 ]
 
 
@@ -366,7 +394,8 @@ def run(bug: Bug, python: str) -> bool:
         )
         if not imported:
             raise SystemExit("the scratch copy was not the package imported: check PYTHONPATH")
-        failed = [line for line in proc.stdout.splitlines() if line.startswith("FAILED")]
+        # a test whose fixture fails (ERROR: the fit raised) has noticed the bug too
+        failed = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR tests/"))]
         caught = proc.returncode == 1 and bool(failed)
         print(
             f"{'caught ' if caught else 'MISSED '} {bug.name}: " + (failed[0] if failed else proc.stdout[-200:]),
