@@ -72,12 +72,12 @@ def _formula(rhs: str) -> Formula:
 
 def evaluate_rhs(rhs: str, frame: pd.DataFrame, where: str) -> EvaluatedMatrix:
     """Model matrix of a formula right-hand side (rows with NaN are kept)."""
-    python = python_rhs(rhs)
-    key = _plain_key(python, frame)
-    known = _PLAIN.get(key) if key is not None else None
-    if known is not None:
-        return known.evaluate(frame)
     try:
+        python = python_rhs(rhs)
+        key = _plain_key(python, frame)
+        known = _PLAIN.get(key) if key is not None else None
+        if known is not None:
+            return known.evaluate(frame)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", DataMismatchWarning)
             matrix = model_matrix(_formula(python), frame, context=EVAL_CONTEXT, na_action="ignore")
