@@ -16,6 +16,7 @@ from mixedwidgets.backend import dispersion, glmm
 from mixedwidgets.backend.family import get_family
 from mixedwidgets.backend.pirls import pirls
 from mixedwidgets.design import build_design
+from mixedwidgets.errors import MixedModelError
 from mixedwidgets.formula import parse_formula
 
 CASES = [
@@ -50,3 +51,19 @@ def test_rx_covariance_is_the_inverse_of_rx_rx_transposed(module):
     rx = modes.factor.fixed_factor
     assert rx.shape == (2, 2) and abs(rx[0, 1]) == 0.0 and abs(rx[1, 0]) > 1e-3  # lower, with a coupling
     np.testing.assert_allclose(module._rx_vcov(modes), np.linalg.inv(rx @ rx.T), rtol=1e-12)
+
+
+def test_quadrature_with_two_nodes_needs_a_single_scalar_term():
+    design = build_design(parse_formula("cbind(s, f) ~ x + (1 | g) + (1 | h)"), _frame(), family="binomial")
+    with pytest.raises(MixedModelError, match="single scalar random-effect term"):
+        glmm.fit_glmm(design, get_family("binomial"), nagq=2)
+
+
+def test_a_singular_glmm_names_the_parameter_on_its_bound():
+    frame = _frame()
+    frame["k"] = np.random.default_rng(1).integers(0, 6, len(frame)).astype(str)  # no effect of k
+    design = build_design(parse_formula("cbind(s, f) ~ x + (1 | g) + (1 | k)"), frame, family="binomial")
+    fit = glmm.fit_glmm(design, get_family("binomial"))
+    assert fit.theta[1] == 0.0 and fit.theta[0] > 0.5
+    assert fit.convergence.singular and fit.convergence.converged
+    assert "(k:(Intercept))" in fit.convergence.messages[0]
