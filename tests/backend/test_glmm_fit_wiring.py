@@ -8,6 +8,8 @@ must be (R_X R_X')⁻¹ of the factor at the modes, computed here with a dense i
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from test_glmm_edges import _frame
@@ -67,3 +69,53 @@ def test_a_singular_glmm_names_the_parameter_on_its_bound():
     assert fit.theta[1] == 0.0 and fit.theta[0] > 0.5
     assert fit.convergence.singular and fit.convergence.converged
     assert "(k:(Intercept))" in fit.convergence.messages[0]
+
+
+def _spy_on_stage_two(monkeypatch, fail_first_check: bool):
+    """Record every stage-two run's (start, steps, evaluations before it); optionally make the first
+    convergence check report 'not converged' (BOBYQA stopping early on a flat stretch) to force the restart."""
+    runs, checks = [], []
+    real_stage, real_check = glmm._stage_two, glmm.polish_and_check
+
+    def stage_two(objective, x0, whitening, lower, k, tracker, steps, evaluations=0):
+        runs.append((np.array(x0, copy=True), tuple(steps), evaluations))
+        return real_stage(objective, x0, whitening, lower, k, tracker, steps, evaluations=evaluations)
+
+    def check(*args, **kwargs):
+        opt, report = real_check(*args, **kwargs)
+        checks.append(opt)
+        if fail_first_check and len(checks) == 1:
+            report = dataclasses.replace(report, converged=False)
+        return opt, report
+
+    monkeypatch.setattr(glmm, "_stage_two", stage_two)
+    monkeypatch.setattr(glmm, "polish_and_check", check)
+    return runs, checks
+
+
+def test_a_converged_glmm_runs_stage_two_once(monkeypatch):
+    design = build_design(parse_formula("cbind(s, f) ~ x + (1 | g)"), _frame(), family="binomial")
+    runs, checks = _spy_on_stage_two(monkeypatch, fail_first_check=False)
+    fit = glmm.fit_glmm(design, get_family("binomial"))
+    assert fit.convergence.converged and len(runs) == 1 and len(checks) == 1
+
+
+def test_the_restart_after_an_unconverged_check_starts_where_stage_two_stopped(monkeypatch):
+    design = build_design(parse_formula("cbind(s, f) ~ x + (1 | g)"), _frame(), family="binomial")
+    plain = glmm.fit_glmm(design, get_family("binomial"))
+    runs, checks = _spy_on_stage_two(monkeypatch, fail_first_check=True)
+    calls: list[tuple[int, float]] = []
+    fit = glmm.fit_glmm(design, get_family("binomial"), progress=lambda n, v: calls.append((n, v)))
+    assert len(runs) == 2 and len(checks) == 2
+    (_, steps1, before1), (start2, steps2, before2) = runs
+    assert before1 == 0 and steps1 == glmm.WHITENED_STEP
+    np.testing.assert_array_equal(start2, checks[0].final)  # from the polished point of the first run
+    assert before2 == checks[0].evaluations > 0
+    np.testing.assert_allclose(steps2, np.asarray(glmm.WHITENED_STEP) / 10, rtol=1e-15)
+    # the second check's verdict and Hessian are the fit's; the estimates are the plain fit's
+    assert fit.convergence.converged and fit.vcov_source == "hessian"
+    assert fit.optsummary.evaluations > checks[0].evaluations
+    assert fit.objective == pytest.approx(plain.objective, abs=1e-6)
+    np.testing.assert_allclose(fit.beta, plain.beta, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(fit.vcov, plain.vcov, rtol=1e-3)
+    assert [n for n, _ in calls] == list(range(1, len(calls) + 1))
