@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_glmm_edges import _frame
 
@@ -119,3 +120,33 @@ def test_the_restart_after_an_unconverged_check_starts_where_stage_two_stopped(m
     np.testing.assert_allclose(fit.beta, plain.beta, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(fit.vcov, plain.vcov, rtol=1e-3)
     assert [n for n, _ in calls] == list(range(1, len(calls) + 1))
+
+
+def test_estimates_and_their_covariance_follow_the_units_of_a_slope():
+    """x·10 is the same model: β_x, the slope's θ entries (rows of T for x) and their covariances scale by
+    1/10 (1/100 for variances), while the engine's scaled problem is the same; parameter_cov's β block is
+    the covariance of β, and the optimizer's record (start and end) is in the caller's units too."""
+    rng = np.random.default_rng(5)
+    g, x = rng.integers(0, 20, 400), rng.normal(size=400)
+    eta = 0.3 + 0.5 * x + rng.normal(scale=0.8, size=20)[g] + rng.normal(scale=0.6, size=20)[g] * x
+    trials = rng.integers(1, 6, size=400)
+    s = rng.binomial(trials, 1 / (1 + np.exp(-eta)))
+    frame = pd.DataFrame({"x": x, "g": g.astype(str), "s": s, "f": trials - s})
+    fits = []
+    for factor in (1.0, 10.0):
+        design = build_design(
+            parse_formula("cbind(s, f) ~ x + (1 + x | g)"), frame.assign(x=frame["x"] * factor), family="binomial"
+        )
+        fits.append(glmm.fit_glmm(design, get_family("binomial")))
+    plain, scaled = fits
+    assert plain.convergence.converged and not plain.convergence.singular
+    ratio = np.array([1.0, 0.1, 0.1, 1.0, 0.1])  # θ: (intercept, slope–intercept, slope); β: (intercept, x)
+    np.testing.assert_allclose(
+        np.concatenate([scaled.theta, scaled.beta]), np.concatenate([plain.theta, plain.beta]) * ratio, rtol=1e-4
+    )
+    for fit in fits:
+        np.testing.assert_allclose(fit.optsummary.final, np.concatenate([fit.theta, fit.beta]), rtol=1e-12)
+        assert fit.vcov_source == "hessian" and fit.free_parameters.all()
+        np.testing.assert_allclose(fit.parameter_cov[3:, 3:], fit.vcov, rtol=1e-10)
+    np.testing.assert_allclose(scaled.optsummary.initial, plain.optsummary.initial * ratio, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(scaled.parameter_cov, plain.parameter_cov * np.outer(ratio, ratio), rtol=1e-3)
