@@ -205,6 +205,7 @@ def test_parameter_covariance_only_from_a_proper_hessian():
         "not finite": np.where(np.eye(3) > 0, np.nan, h),
         "singular": np.ones((3, 3)),
         "negative variance": -h,
+        "a zero variance": 2.0 * np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),  # its own inverse
     }
     for name, hess in bad.items():
         assert glmm._parameter_cov(_report(hess), free, 1, 2) is None, name

@@ -150,3 +150,25 @@ def test_estimates_and_their_covariance_follow_the_units_of_a_slope():
         np.testing.assert_allclose(fit.parameter_cov[3:, 3:], fit.vcov, rtol=1e-10)
     np.testing.assert_allclose(scaled.optsummary.initial, plain.optsummary.initial * ratio, rtol=1e-6, atol=1e-12)
     np.testing.assert_allclose(scaled.parameter_cov, plain.parameter_cov * np.outer(ratio, ratio), rtol=1e-3)
+
+
+def test_an_unscaled_problem_reaches_the_scaled_fits_estimates():
+    # make_problem without column scaling (term_scales None): the parameter factors are then 1 for θ
+    design = build_design(parse_formula("c ~ x + (1 + x | h) + (1 | g)"), _frame(), family="poisson")
+    family = get_family("poisson")
+    scaled = glmm.fit_glmm(design, family)
+    problem = glmm.make_problem(design, family, scale_columns=False)
+    assert problem.term_scales is None
+    unscaled = glmm.fit_glmm_problem(problem, glmm.starting_beta(problem))
+    assert unscaled.objective == pytest.approx(scaled.objective, abs=1e-6)
+    np.testing.assert_allclose(unscaled.beta, scaled.beta, rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(unscaled.optsummary.final, np.concatenate([unscaled.theta, unscaled.beta]))
+
+
+def test_starting_beta_is_least_squares_on_the_link_of_the_start_mean_less_the_offset():
+    frame = _frame().assign(t=np.random.default_rng(4).uniform(1.0, 20.0, 150))
+    design = build_design(parse_formula("c ~ x + offset(log(t)) + (1 | g)"), frame, family="poisson")
+    problem = glmm.make_problem(design, get_family("poisson"))
+    assert np.ptp(problem.offset) > 1.0
+    target = np.log(frame["c"].to_numpy() + 0.1) - np.log(frame["t"].to_numpy())  # Poisson's start: μ = y + 0.1
+    np.testing.assert_allclose(glmm.starting_beta(problem), np.linalg.lstsq(problem.X, target, rcond=None)[0])
