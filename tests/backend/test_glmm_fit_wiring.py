@@ -13,11 +13,12 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from test_glmm_edges import _frame
 
 from mixedwidgets.backend import dispersion, glmm
 from mixedwidgets.backend.family import get_family
-from mixedwidgets.backend.pirls import pirls
+from mixedwidgets.backend.pirls import log_density, log_density_kernel, pirls
 from mixedwidgets.design import build_design
 from mixedwidgets.errors import MixedModelError
 from mixedwidgets.formula import parse_formula
@@ -172,3 +173,19 @@ def test_starting_beta_is_least_squares_on_the_link_of_the_start_mean_less_the_o
     assert np.ptp(problem.offset) > 1.0
     target = np.log(frame["c"].to_numpy() + 0.1) - np.log(frame["t"].to_numpy())  # Poisson's start: μ = y + 0.1
     np.testing.assert_allclose(glmm.starting_beta(problem), np.linalg.lstsq(problem.X, target, rcond=None)[0])
+
+
+@pytest.mark.parametrize("trials", ["varying", "all two"])
+def test_the_bernoulli_shortcut_is_not_taken_for_counts_that_are_all_or_nothing(trials):
+    # every row all successes or all failures out of n ≥ 2 trials: y ∈ {0, 1}, but not Bernoulli data
+    rng = np.random.default_rng(6)
+    n = rng.integers(2, 6, 80) if trials == "varying" else np.full(80, 2)
+    s = np.where(rng.random(80) < 0.4, n, 0)
+    frame = pd.DataFrame({"s": s, "f": n - s, "x": rng.normal(size=80), "g": rng.integers(0, 8, 80).astype(str)})
+    design = build_design(parse_formula("cbind(s, f) ~ x + (1 | g)"), frame, family="binomial")
+    problem = glmm.make_problem(design, get_family("binomial"))
+    assert not problem.bernoulli
+    mu = rng.uniform(0.05, 0.95, 80)
+    expected = stats.binom.logpmf(s, n, mu) - stats.binom.logpmf(s, n, np.where(s > 0, 1.0, 0.0))  # no constant
+    np.testing.assert_allclose(log_density_kernel(problem, mu), expected, rtol=1e-12)
+    np.testing.assert_allclose(log_density(problem, mu), stats.binom.logpmf(s, n, mu), rtol=1e-12)
