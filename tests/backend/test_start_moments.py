@@ -117,6 +117,7 @@ CASES = {
     "no_group_variation": ("y ~ x + (1 | g)", {"group_sd": 0.0, "slope_sd": 0.0}),  # the floor
     "huge_group_variation": ("y ~ x + (1 | g)", {"group_sd": 50.0, "noise": 0.2}),  # the ceiling
     "few_rows_per_level": ("y ~ x + (1 + x | g)", {"n": 40}),  # levels with ≤ 2 rows are not usable
+    "few_rows_intercept": ("y ~ x + (1 | g)", {"n": 30}),  # levels of one row: Z_g'Z_g = 1 is well conditioned
 }
 
 
@@ -141,3 +142,12 @@ def test_too_few_usable_levels_keep_lme4s_start():
     data["g"] = np.where(np.arange(300) < 297, "big", data["g"])  # one big level and 3 of one row each
     theta = engine_theta("y ~ x + (1 + x | g)", data)
     np.testing.assert_array_equal(theta, [1.0, 0.0, 1.0])
+
+
+def test_three_usable_levels_are_enough_for_the_moments():
+    data = frame(3, n=300)
+    data["g"] = np.where(np.arange(300) < 294, data["g"].astype(int) % 3, 10 + np.arange(300)).astype(str)
+    # three big levels (0, 1, 2) and six levels of one row each (not usable: a slope needs more than 2 rows)
+    theta = engine_theta("y ~ x + (1 + x | g)", data)
+    assert not np.array_equal(theta, [1.0, 0.0, 1.0])
+    np.testing.assert_allclose(theta, oracle_theta("y ~ x + (1 + x | g)", data), rtol=1e-7, atol=1e-9)
