@@ -210,6 +210,29 @@ CHECKED_EQUIVALENT = {
     "backend.solve.x_gram_per_level__mutmut_58": "numpy reads any negative size as 'the rest'",
     "backend.crossprod.x_cross_products_from_sums__mutmut_1": "the distributed fit without the downdate pattern: "
     "slower, the same values (test_dense_tail_downdated_without_the_precomputed_pattern)",
+    # --- the second engine run (glmm, single_term, start, polish, convergence, family, dispersion, ...) ---
+    "backend.glmm.x__finish__mutmut_35": "β has no bound: +inf is not finite either, so no β is ever 'on its bound'",
+    "backend.glmm.x__finish__mutmut_49": "_parameter_cov does not read its p argument",
+    "backend.glmm.x__finish__mutmut_61": "parameter_cov is square",
+    "backend.glmm.x__parameter_cov__mutmut_6": "the Hessian is square",
+    "backend.glmm.x_make_problem__mutmut_79": "the log-density constants recomputed at each call: the same values",
+    "backend.glmm.x_make_problem__mutmut_5[67]": "PIRLS at fixed β without the modes plan: the general "
+    "cross-products, the same values (test_glmm_edges: PIRLS without the dense plan)",
+    "backend.glmm.x_make_problem__mutmut_82": "PIRLS at fixed β without the modes plan: the general "
+    "cross-products, the same values (test_glmm_edges: PIRLS without the dense plan)",
+    "backend.glmm.x_make_problem__mutmut_83": "the Bernoulli shortcut not taken: the general binomial kernel, "
+    "the same values",
+    "backend.glmm.x_make_problem__mutmut_10[13679]": "the Bernoulli shortcut not taken (or, for 108, not taken when "
+    "y has a 0, which Bernoulli data do): the general binomial kernel, the same values",
+    "backend.single_term.xǁSingleTermSystemǁfactor__mutmut_29": "only t[0, 0], t[1, 0] and t[1, 1] are read",
+    "backend.single_term.xǁSingleTermSystemǁfactor__mutmut_30": "only t[0, 0], t[1, 0] and t[1, 1] are read",
+    "backend.single_term.xǁSingleTermSystemǁfactor__mutmut_69": "the Schur pivot of I + T'A_gT is ≥ 1: never exactly 0",
+    "backend.single_term.x_lower_factor__mutmut_[367]": "dpotrf's defaults (lower=0, clean=1)",
+    "backend.start.x_covariance_ratio__mutmut_4": "Z_g'Z_g is square (q × q)",
+    "backend.start.x_level_coefficients__mutmut_2": "Z_g'Z_g is square (q × q)",
+    "backend.start.x_level_coefficients__mutmut_[78]": "the condition-number limit moved by one part in 1e8",
+    "backend.start.x_theta_entries__mutmut_3": "the jitter's sign: Σ/σ²'s eigenvalues are ≥ MIN_RATIO² = 0.0025, "
+    "so θ₀ moves by < 1e-8",
 }
 
 

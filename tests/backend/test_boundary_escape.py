@@ -48,3 +48,12 @@ def test_estimates_agree_with_lme4_at_that_optimum(case):
     se = np.asarray(answer["se"])
     assert np.all(np.abs(fit.beta - np.asarray(answer["fixef"])) <= 0.01 * se)
     np.testing.assert_allclose(np.sqrt(np.diag(fit.vcov)), se, rtol=1e-3)
+
+
+def test_progress_counts_the_restart_evaluations_once_in_order(case):
+    answer, design, fit = case
+    calls: list[tuple[int, float]] = []
+    again = fit_lmm(design, reml=answer["reml"], progress=lambda n, value: calls.append((n, value)))
+    assert [n for n, _ in calls] == list(range(1, len(calls) + 1))
+    assert len(calls) == again.optsummary.evaluations == fit.optsummary.evaluations
+    assert min(v for _, v in calls) == pytest.approx(fit.objective, abs=1e-9)
