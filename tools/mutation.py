@@ -233,6 +233,7 @@ CHECKED_EQUIVALENT = {
     "backend.start.x_level_coefficients__mutmut_[78]": "the condition-number limit moved by one part in 1e8",
     "backend.start.x_theta_entries__mutmut_3": "the jitter's sign: Σ/σ²'s eigenvalues are ≥ MIN_RATIO² = 0.0025, "
     "so θ₀ moves by < 1e-8",
+    "backend.polish.x__newton_polish__mutmut_98": "central_gradient does not read its f0 argument",
 }
 
 

@@ -157,3 +157,59 @@ def test_a_restart_that_is_not_better_still_counts_its_evaluations():
     assert polished.evaluations == 7 + counted.calls  # every call counted, the restart's included
     assert restarts[0] > 7
     assert calls[-1] == polished.evaluations  # the restart's polish reports its evaluations too
+
+
+def summary(x, f, evaluations=0):
+    x = np.asarray(x, dtype=float)
+    return OptSummary("test", x.copy(), x.copy(), f(x), evaluations, "", True)
+
+
+def test_every_parameter_on_its_bound_needs_no_derivatives():
+    def f(x):
+        return float((x[0] + 1) ** 2 + (x[1] + 2) ** 2)
+
+    counted = Counted(f)
+    opt, report = polish_and_check(counted, summary([0.0, 0.0], f), np.zeros(2), keep_hessian=True)
+    assert report.converged and report.singular
+    assert report.gradient.size == 0 and report.hessian is None
+    assert counted.calls == 0 and opt.evaluations == 0 and np.array_equal(opt.final, [0.0, 0.0])
+
+
+def test_a_point_at_the_minimum_costs_only_the_derivatives():
+    c = np.array([0.5, -1.0, 2.0])
+
+    def f(x):
+        return float(np.sum((x - c) ** 2 * np.array([1.0, 2.0, 3.0])))
+
+    counted = Counted(f)
+    opt, report = polish_and_check(counted, summary(c, f), np.full(3, -np.inf))
+    k = 3
+    assert counted.calls == opt.evaluations == k * (k + 1)  # 2k for the gradient, k(k − 1) for the cross terms
+    assert report.converged and np.array_equal(opt.final, c)
+
+
+def test_twenty_free_parameters_still_get_a_hessian_and_a_newton_step():
+    k = 20  # MAX_PARAMETERS_FOR_HESSIAN
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(k, k))
+    h = a @ a.T + k * np.eye(k)
+    c = rng.normal(size=k)
+
+    def f(x):
+        return float(0.5 * (x - c) @ h @ (x - c))
+
+    opt, report = polish_and_check(f, summary(c + 0.01, f), np.full(k, -np.inf), keep_hessian=True)
+    np.testing.assert_allclose(opt.final, c, atol=1e-6)
+    assert report.converged and report.hessian is not None and report.hessian.shape == (k, k)
+    np.testing.assert_allclose(report.hessian, h, rtol=1e-5, atol=1e-4)
+
+
+def test_derivatives_leave_out_a_parameter_on_its_bound_in_the_callers_units():
+    # x0 = 2e-4 is 2e-5 in the caller's units (factor 0.1): on its bound for the check, so only x1 is differentiated
+    def f(x):
+        return float((x[0] + 1) ** 2 + (x[1] - 2) ** 2)
+
+    at = np.array([2e-4, 2.0])
+    opt, report = polish_and_check(f, summary(at, f), np.array([0.0, -np.inf]), factors=np.array([0.1, 1.0]))
+    assert report.gradient.size == 1 and report.singular and report.converged
+    assert opt.evaluations == 2 and np.array_equal(opt.final, at)  # x1's two differences; x0 is not moved
