@@ -234,6 +234,8 @@ CHECKED_EQUIVALENT = {
     "backend.start.x_theta_entries__mutmut_3": "the jitter's sign: Σ/σ²'s eigenvalues are ≥ MIN_RATIO² = 0.0025, "
     "so θ₀ moves by < 1e-8",
     "backend.polish.x__newton_polish__mutmut_98": "central_gradient does not read its f0 argument",
+    "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
+    "a parameter is free (else hess is None and the decrement is 0)",
 }
 
 

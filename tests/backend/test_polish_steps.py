@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 
 from mixedwidgets.backend.optimizer import OptSummary
-from mixedwidgets.backend.polish import SNAP_TO_BOUND, _newton_step, boundary_escape, polish_and_check
+from mixedwidgets.backend.polish import (
+    SNAP_TO_BOUND,
+    _newton_decrement,
+    _newton_step,
+    boundary_escape,
+    polish_and_check,
+)
 
 
 class Counted:
@@ -213,3 +219,13 @@ def test_derivatives_leave_out_a_parameter_on_its_bound_in_the_callers_units():
     opt, report = polish_and_check(f, summary(at, f), np.array([0.0, -np.inf]), factors=np.array([0.1, 1.0]))
     assert report.gradient.size == 1 and report.singular and report.converged
     assert opt.evaluations == 2 and np.array_equal(opt.final, at)  # x1's two differences; x0 is not moved
+
+
+def test_the_newton_decrement_is_the_largest_entry_of_l_inverse_g():
+    # H = diag(1, 4): L = diag(1, 2), L⁻¹g = (3, 2) for g = (3, 4)
+    assert _newton_decrement(np.array([3.0, 4.0]), np.diag([1.0, 4.0])) == pytest.approx(3.0)
+    assert _newton_decrement(np.array([-0.5]), np.array([[0.25]])) == pytest.approx(1.0)
+    assert _newton_decrement(np.array([1.0, 1.0]), np.diag([1.0, -1.0])) is None  # not positive definite
+    assert _newton_decrement(np.array([np.nan, 1.0]), np.eye(2)) == 0.0  # nothing to judge: no Newton step
+    assert _newton_decrement(np.array([1.0, 1.0]), np.array([[1.0, np.inf], [np.inf, 1.0]])) == 0.0
+    assert _newton_decrement(np.zeros(0), None) == 0.0
