@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mixedwidgets.backend.convergence import MAX_PARAMETERS_FOR_HESSIAN, check_convergence, finite_differences
+from mixedwidgets.backend.convergence import MAX_PARAMETERS_FOR_HESSIAN, check_convergence, finite_differences, judge
 
 
 def quartic(x):
@@ -64,3 +64,13 @@ def test_twenty_free_parameters_are_differentiated():
     np.testing.assert_allclose(report.gradient, 4 * x**3, rtol=1e-6)
     over = np.linspace(0.5, 1.5, k + 1)
     assert check_convergence(quartic, over, np.full(k + 1, -np.inf), quartic(over), True, "").gradient.size == 0
+
+
+def test_a_hessian_with_a_zero_eigenvalue_is_not_positive_definite():
+    lower = np.full(2, -np.inf)
+    report = judge(np.zeros(2), lower, np.zeros(2), np.diag([1.0, 0.0]), True, "")
+    assert not report.converged
+    assert report.messages[0].startswith("The Hessian of the objective is not positive definite")
+    assert "smallest eigenvalue 0)" in report.messages[0]
+    indefinite = judge(np.zeros(2), lower, np.zeros(2), np.diag([1.0, -2.0]), True, "")
+    assert not indefinite.converged and "smallest eigenvalue -2)" in indefinite.messages[0]
