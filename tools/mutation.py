@@ -234,9 +234,20 @@ CHECKED_EQUIVALENT = {
     "backend.start.x_theta_entries__mutmut_3": "the jitter's sign: Σ/σ²'s eigenvalues are ≥ MIN_RATIO² = 0.0025, "
     "so θ₀ moves by < 1e-8",
     "backend.polish.x__newton_polish__mutmut_98": "central_gradient does not read its f0 argument",
+    "backend.convergence.x__judge_derivatives__mutmut_42": "a scaled gradient of exactly 2e-3 (a tie)",
+    "backend.convergence.x_judge__mutmut_1": "every caller passes keep_hessian",
     "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
     "a parameter is free (else hess is None and the decrement is 0)",
 }
+
+
+#: survivors read by hand that change only what a message says, by mutant-name glob: how
+CHECKED_TEXT = {
+    "backend.convergence.x_judge__mutmut_23": "' ()' after the singular-fit sentence when no names are given",
+}
+
+#: survivors read by hand that are real gaps (no test notices them), by mutant-name glob: what they change
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def category(old: str, new: str, name: str = "") -> str:
@@ -245,6 +256,10 @@ def category(old: str, new: str, name: str = "") -> str:
     for pattern, reason in CHECKED_EQUIVALENT.items():
         if fnmatch.fnmatch(short, pattern):
             return f"equivalent (checked): {reason}"
+    for pattern, reason in CHECKED_TEXT.items():
+        if fnmatch.fnmatch(short, pattern):
+            return f"text (checked): {reason}"
+    known = next((reason for pattern, reason in KNOWN_GAPS.items() if fnmatch.fnmatch(short, pattern)), None)
     strip = lambda text: re.sub(r"(\"[^\"]*\"|'[^']*')", "S", text)
     if "einsum(" in new and new.lower() == old.lower():
         return "equivalent: einsum subscripts in upper case"
@@ -252,12 +267,14 @@ def category(old: str, new: str, name: str = "") -> str:
         return "text: a message, label or note changed"
     if re.search(r"(Error|warn_user|notes?\.append|messages?\.append)\(None\)", new):
         return "text: a message replaced by None"
+    if new.strip(", ") == "None" and re.match(r"""^[fr]?["']""", old):  # a multi-line message's argument
+        return "text: a message replaced by None"
     if _without_keywords(old) == _without_keywords(new):
         return "equivalent: a keyword whose value does not matter here"
     without_format = lambda text: re.sub(r",\s*\)", ")", re.sub(r",?\s*format=[^,)\]]*", "", text))
     if without_format(old) == without_format(new):
         return "equivalent: the sparse format of an intermediate matrix (the same values)"
-    return "gap"
+    return "gap" if known is None else f"gap: {known}"
 
 
 def write_markdown(status: dict[str, str], workdir: Path, path: Path) -> None:
