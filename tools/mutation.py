@@ -240,6 +240,13 @@ CHECKED_EQUIVALENT = {
     "backend.family.x__gamma__mutmut_42": "a scalar 0 broadcasts as the array of zeros does",
     "backend.family.x__log_rising_factorial__mutmut_11": "the placeholder at y = 0 is replaced by 0 in the where",
     "backend.family.xǁDispersionFamilyǁwith_dispersion__mutmut_1": "typing.cast does nothing at run time",
+    "backend.family.x__clip_probability__mutmut_[48]": "a new array instead of clipping in place: the same values",
+    "backend.family.x__clip_probability__mutmut_11": "a new array instead of clipping in place: the same values",
+    "backend.family.x__expit__mutmut_[34]": "scipy's expit on arrays instead of the in-place passes: within 1 ulp",
+    "backend.family.x__expit__mutmut_11": "which floating-point warnings np.errstate silences (no values change)",
+    "backend.family.x__expit__mutmut_2[36]": "a new array instead of dividing in place: the same values",
+    "backend.family.xǁLinkǁderivative__mutmut_2": "dμ/dη from η instead of from μ = g⁻¹(η): the same derivative "
+    "(for the logit, μ(1 − μ) of the clipped μ differs by less than ε²)",
     "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
     "a parameter is free (else hess is None and the decrement is 0)",
 }

@@ -71,3 +71,25 @@ def test_the_gaussian_family_has_the_identity_link():
     eta = np.array([-1.5, 0.0, 2.0])
     np.testing.assert_array_equal(family.link.inverse(eta), eta)
     np.testing.assert_array_equal(family.link.mu_eta(eta), np.ones(3))
+
+
+def test_start_means_are_rs_initialize_expressions():
+    # R: binomial()$initialize mustart = (weights * y + 0.5) / (weights + 1); poisson() and MASS's negative.binomial
+    # mustart = y + 0.1; Gamma() mustart = y
+    y, wt = np.array([0.0, 0.25, 1.0, 0.6]), np.array([1.0, 4.0, 2.0, 5.0])
+    np.testing.assert_allclose(get_family("binomial").start_mu(y, wt), (wt * y + 0.5) / (wt + 1.0))
+    counts = np.array([0.0, 3.0, 12.0])
+    for name in ("poisson", "negative_binomial"):
+        np.testing.assert_allclose(get_family(name).start_mu(counts, np.ones(3)), counts + 0.1)
+    np.testing.assert_allclose(get_family("gamma").start_mu(counts + 1, np.ones(3)), counts + 1)
+
+
+@pytest.mark.parametrize("link", ["logit", "probit", "cloglog"])
+def test_binomial_links_take_scalars_and_keep_the_mean_inside_zero_one(link):
+    inverse = get_family("binomial", link).link.inverse
+    exact = {"logit": stats.logistic.cdf, "probit": stats.norm.cdf, "cloglog": lambda e: -np.expm1(-np.exp(e))}[link]
+    for eta in (0.3, np.float64(-1.2), np.array(0.7)):
+        assert float(inverse(eta)) == pytest.approx(exact(float(eta)), rel=1e-12)
+    far = inverse(np.array([-800.0, -40.0, 0.0, 40.0, 800.0]))
+    eps = np.finfo(float).eps
+    assert far.min() == eps and far.max() == 1.0 - eps
