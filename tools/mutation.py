@@ -234,6 +234,8 @@ CHECKED_EQUIVALENT = {
     "backend.start.x_theta_entries__mutmut_3": "the jitter's sign: Σ/σ²'s eigenvalues are ≥ MIN_RATIO² = 0.0025, "
     "so θ₀ moves by < 1e-8",
     "backend.polish.x__newton_polish__mutmut_98": "central_gradient does not read its f0 argument",
+    "backend.convergence.x_boundary_parameters__mutmut_3": "every finite lower bound is 0: θ + 0 = θ − 0",
+    "backend.convergence.x_boundary_parameters__mutmut_4": "a θ of exactly 1e-4 above its bound (a tie)",
     "backend.convergence.x__judge_derivatives__mutmut_42": "a scaled gradient of exactly 2e-3 (a tie)",
     "backend.convergence.x_judge__mutmut_1": "every caller passes keep_hessian",
     "backend.family.x__gamma__mutmut_1[3-6]": "which floating-point warnings np.errstate silences (no values change)",
