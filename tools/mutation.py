@@ -249,6 +249,13 @@ CHECKED_EQUIVALENT = {
     "backend.family.x__expit__mutmut_2[36]": "a new array instead of dividing in place: the same values",
     "backend.family.xǁLinkǁderivative__mutmut_2": "dμ/dη from η instead of from μ = g⁻¹(η): the same derivative "
     "(for the logit, μ(1 − μ) of the clipped μ differs by less than ε²)",
+    "backend.dispersion.x__finish__mutmut_37": "a θ of exactly 1e-4 above its bound (a tie)",
+    "backend.dispersion.x__finish__mutmut_5[57]": "term_scales is never None here (_fit always scales the columns)",
+    "backend.dispersion.x__finish__mutmut_69": "slice(None, n) is slice(0, n)",
+    "backend.dispersion.x__finish__mutmut_71": "slice(n) is slice(0, n)",
+    "backend.dispersion.x__parameter_cov__mutmut_5": "the Hessian is square",
+    "backend.dispersion.x__stage_two__mutmut_2": "the whitening matrix is square",
+    "backend.dispersion.xǁDispersionProblemǁat__mutmut_11": "typing.cast does nothing at run time",
     "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
     "a parameter is free (else hess is None and the decrement is 0)",
 }

@@ -88,7 +88,7 @@ def test_a_singular_fit_names_the_parameter_on_its_bound():
     assert "(k:(Intercept))" in fit.convergence.messages[0]
 
 
-def test_a_slope_in_hundreds_gives_the_same_fit():
+def _slope_fits():
     rng = np.random.default_rng(9)
     g, x = rng.integers(0, 25, 500), rng.normal(size=500)
     eta = 1.0 + 0.4 * x + rng.normal(scale=0.5, size=25)[g] + rng.normal(scale=0.3, size=25)[g] * x
@@ -99,10 +99,41 @@ def test_a_slope_in_hundreds_gives_the_same_fit():
             parse_formula("y ~ x + (1 + x | g)"), frame.assign(x=x * factor), family="negative_binomial"
         )
         fits.append(dispersion.fit_glmm_dispersion(design, make_family("negative_binomial")))
-    plain, scaled = fits
+    return frame, fits
+
+
+def test_a_slope_in_hundreds_gives_the_same_fit():
+    _, (plain, scaled) = _slope_fits()
     assert plain.convergence.converged and scaled.convergence.converged and not plain.convergence.singular
     assert scaled.objective == pytest.approx(plain.objective, abs=1e-5)
     ratio_theta, ratio_beta = np.array([1.0, 0.01, 0.01]), np.array([1.0, 0.01])
     np.testing.assert_allclose(scaled.theta, plain.theta * ratio_theta, rtol=2e-3)
     np.testing.assert_allclose(scaled.beta, plain.beta * ratio_beta, rtol=1e-4)
     np.testing.assert_allclose(np.sqrt(np.diag(scaled.vcov)), np.sqrt(np.diag(plain.vcov)) * ratio_beta, rtol=1e-3)
+
+
+def test_the_fit_record_is_in_the_callers_units():
+    frame, (plain, scaled) = _slope_fits()
+    ratio = np.array([1.0, 0.01, 0.01, 1.0, 0.01])  # θ (intercept, slope–intercept, slope), β (intercept, x)
+    x = frame["x"].to_numpy() * 100.0
+    codes = frame["g"].astype("category").cat.codes.to_numpy()  # levels in sorted order, as the design's
+    for fit in (plain, scaled):
+        k, p = 3, 2
+        assert fit.nagq == 1 and fit.structure.n_theta == k and fit.free_parameters.tolist() == [True] * (k + p)
+        assert fit.laplace_objective == fit.objective
+        log_phi = np.log(fit.family.dispersion)
+        np.testing.assert_allclose(fit.optsummary.final, np.r_[fit.theta, fit.beta, log_phi], rtol=1e-12)
+        np.testing.assert_allclose(fit.parameter_cov[k:, k:], fit.vcov, rtol=1e-10)
+        assert fit.parameter_cov.shape == (k + p, k + p)
+    np.testing.assert_allclose(scaled.optsummary.initial[:5], plain.optsummary.initial[:5] * ratio, rtol=1e-6)
+    np.testing.assert_allclose(scaled.parameter_cov, plain.parameter_cov * np.outer(ratio, ratio), rtol=2e-3)
+    # the linear predictor and mean at the modes: η = β0 + β1·x + b_g0 + b_g1·x, μ = exp(η)
+    b = scaled.ranef[0]
+    eta = scaled.beta[0] + scaled.beta[1] * x + b[codes, 0] + b[codes, 1] * x
+    np.testing.assert_allclose(scaled.eta, eta, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(scaled.mu, np.exp(eta), rtol=1e-8)
+    # the modes and their covariances: the slope's entries are 1/100 of those on x
+    np.testing.assert_allclose(scaled.ranef[0] * [1, 100], plain.ranef[0], rtol=2e-3, atol=1e-6)
+    np.testing.assert_allclose(
+        scaled.ranef_cov[0] * np.outer([1, 100], [1, 100]), plain.ranef_cov[0], rtol=2e-3, atol=1e-8
+    )
