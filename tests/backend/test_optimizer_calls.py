@@ -1,0 +1,36 @@
+"""minimize_bounded's record on a closed form: the minimum of a bounded quadratic, the evaluations it counts,
+and the extra evaluation at the returned point that GLMM objectives need (their modes become the next start)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mixedwidgets.backend.optimizer import minimize_bounded
+
+
+class Counted:
+    def __init__(self):
+        self.points = []
+
+    def __call__(self, x):
+        self.points.append(np.array(x))
+        return float((x[0] - 0.3) ** 2 + 2 * (x[1] + 1.0) ** 2)  # minimum at (0.3, −1); the bound x0 ≥ 0.5 is active
+
+
+@pytest.mark.parametrize("pure", [False, True])
+def test_the_objective_is_evaluated_once_more_at_the_answer_unless_pure(pure):
+    f = Counted()
+    opt = minimize_bounded(f, np.array([1.0, 0.0]), np.array([0.5, -np.inf]), ftol_abs=1e-12, xtol_abs=1e-10, pure=pure)
+    np.testing.assert_allclose(opt.final, [0.5, -1.0], atol=1e-5)
+    assert opt.fmin == pytest.approx(0.04, abs=1e-9) and opt.ok
+    extra = 0 if pure else 1
+    assert len(f.points) == opt.evaluations + extra
+    if not pure:
+        np.testing.assert_array_equal(f.points[-1], opt.final)  # the last call is at the returned point
+
+
+def test_the_default_is_not_pure():
+    f = Counted()
+    opt = minimize_bounded(f, np.array([1.0, 0.0]), np.array([0.5, -np.inf]), ftol_abs=1e-12, xtol_abs=1e-10)
+    assert len(f.points) == opt.evaluations + 1
