@@ -257,10 +257,12 @@ CHECKED_EQUIVALENT = {
     "backend.dispersion.x__stage_two__mutmut_2": "the whitening matrix is square",
     "backend.dispersion.xǁDispersionProblemǁat__mutmut_11": "typing.cast does nothing at run time",
     "backend.agq.x_agq_deviance__mutmut_13": "numpy reads any negative size as 'the rest'",
-    "backend.agq.x_agq_deviance__mutmut_29": "Gauss–Hermite nodes and weights are symmetric: u − s·x sums the same terms",
+    "backend.agq.x_agq_deviance__mutmut_29": "Gauss–Hermite nodes and weights are symmetric: u − s·x sums the "
+    "same terms",
     "backend.agq.x_agq_deviance__mutmut_47": "every level has a row, so bincount has its full length anyway",
     "backend.optimizer.x_minimize_bounded__mutmut_[235]": "every caller passes ftol_abs, xtol_abs and initial_step",
-    "backend.optimizer.x_minimize_bounded__mutmut_4": "a limit of 10,001 instead of 10,000 evaluations (no fit nears it)",
+    "backend.optimizer.x_minimize_bounded__mutmut_4": "a limit of 10,001 instead of 10,000 evaluations "
+    "(no fit nears it)",
     "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
     "a parameter is free (else hess is None and the decrement is 0)",
 }
