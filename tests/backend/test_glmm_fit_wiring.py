@@ -13,6 +13,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from golden import all_cases, fit_case
 from scipy import stats
 from test_glmm_edges import _frame
 
@@ -190,3 +191,13 @@ def test_the_bernoulli_shortcut_is_not_taken_for_counts_that_are_all_or_nothing(
     expected = stats.binom.logpmf(s, n, mu) - stats.binom.logpmf(s, n, np.where(s > 0, 1.0, 0.0))  # no constant
     np.testing.assert_allclose(log_density_kernel(problem, mu), expected, rtol=1e-12)
     np.testing.assert_allclose(log_density(problem, mu), stats.binom.logpmf(s, n, mu), rtol=1e-12)
+
+
+def test_a_two_node_fit_reports_lme4s_two_node_likelihood():
+    # lme4's nAGQ > 1 objective is −2 log L + 2 log L(saturated) (tests/reference/README.md); glmm_cbind_agq2
+    case = next(c for c in all_cases() if c.name == "glmm_cbind_agq2")
+    model = fit_case(case)
+    y, trials = np.asarray(model.design.y, dtype=float), np.asarray(model.design.weights, dtype=float)
+    saturated = float(stats.binom.logpmf(np.round(y * trials), trials, y).sum())
+    assert model.objective == pytest.approx(case.answer["objective"] - 2 * saturated, abs=1e-3)
+    assert abs(model.objective - model.engine_fit.laplace_objective) > 0.01
