@@ -263,6 +263,8 @@ CHECKED_EQUIVALENT = {
     "backend.optimizer.x_minimize_bounded__mutmut_[235]": "every caller passes ftol_abs, xtol_abs and initial_step",
     "backend.optimizer.x_minimize_bounded__mutmut_4": "a limit of 10,001 instead of 10,000 evaluations "
     "(no fit nears it)",
+    "backend.optimizer.x_minimize_bounded__mutmut_52": "the value handed to NLopt after force_stop is never used",
+    "backend.optimizer.x_minimize_bounded__mutmut_61": "on a tie both points have the same objective value",
     "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
     "a parameter is free (else hess is None and the decrement is 0)",
 }

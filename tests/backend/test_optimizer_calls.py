@@ -34,3 +34,25 @@ def test_the_default_is_not_pure():
     f = Counted()
     opt = minimize_bounded(f, np.array([1.0, 0.0]), np.array([0.5, -np.inf]), ftol_abs=1e-12, xtol_abs=1e-10)
     assert len(f.points) == opt.evaluations + 1
+
+
+def test_an_error_in_the_objective_stops_the_optimizer_and_is_raised():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        if len(calls) == 3:
+            raise ValueError("broken at the third evaluation")
+        return float(x[0] ** 2)
+
+    with pytest.raises(ValueError, match="third evaluation"):
+        minimize_bounded(f, np.array([1.0]), np.array([-np.inf]))
+    assert len(calls) == 3  # stopped at once
+
+
+def test_points_where_the_objective_cannot_be_evaluated_are_avoided():
+    def f(x):
+        return float((x[0] - 0.5) ** 2) if x[0] > 0.3 else np.inf  # +inf (or NaN) left of 0.3
+
+    opt = minimize_bounded(f, np.array([1.0]), np.array([-np.inf]), initial_step=0.9, ftol_abs=1e-12, xtol_abs=1e-10)
+    assert opt.ok and opt.final[0] == pytest.approx(0.5, abs=1e-5) and opt.fmin < 1e-10
