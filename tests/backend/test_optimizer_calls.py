@@ -56,3 +56,25 @@ def test_points_where_the_objective_cannot_be_evaluated_are_avoided():
 
     opt = minimize_bounded(f, np.array([1.0]), np.array([-np.inf]), initial_step=0.9, ftol_abs=1e-12, xtol_abs=1e-10)
     assert opt.ok and opt.final[0] == pytest.approx(0.5, abs=1e-5) and opt.fmin < 1e-10
+
+
+def test_the_record_holds_the_start_and_nlopts_reason():
+    x0 = np.array([1.0, 0.0])
+    opt = minimize_bounded(Counted(), x0, np.array([0.5, -np.inf]), ftol_abs=1e-12, xtol_abs=1e-10)
+    np.testing.assert_array_equal(opt.initial, x0)
+    assert opt.optimizer == "NLopt BOBYQA"
+    assert opt.return_code in (
+        "relative or absolute change in the objective below tolerance",
+        "change in the parameters below tolerance",
+    )
+
+
+def test_an_evaluation_limit_is_not_convergence():
+    opt = minimize_bounded(Counted(), np.array([1.0, 0.0]), np.array([0.5, -np.inf]), max_evaluations=6)
+    assert opt.evaluations == 6 and not opt.ok
+    assert opt.return_code == "maximum number of evaluations reached"
+
+
+def test_an_objective_that_is_never_finite_is_not_an_optimum():
+    opt = minimize_bounded(lambda x: np.inf, np.array([1.0]), np.array([-np.inf]), max_evaluations=50)
+    assert not opt.ok and opt.fmin >= 1e100
