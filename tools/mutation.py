@@ -265,6 +265,10 @@ CHECKED_EQUIVALENT = {
     "(no fit nears it)",
     "backend.optimizer.x_minimize_bounded__mutmut_52": "the value handed to NLopt after force_stop is never used",
     "backend.optimizer.x_minimize_bounded__mutmut_61": "on a tie both points have the same objective value",
+    "backend.optimizer.x_minimize_bounded__mutmut_139": "the default text is only for codes outside the table",
+    "backend.optimizer.x_minimize_bounded__mutmut_141": "the default text is only for codes outside the table",
+    "backend.optimizer.x_minimize_bounded__mutmut_78": "force_stop is called only on an error, which is raised before "
+    "final is read",
     "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
     "a parameter is free (else hess is None and the decrement is 0)",
 }
