@@ -269,6 +269,11 @@ CHECKED_EQUIVALENT = {
     "backend.optimizer.x_minimize_bounded__mutmut_141": "the default text is only for codes outside the table",
     "backend.optimizer.x_minimize_bounded__mutmut_78": "force_stop is called only on an error, which is raised before "
     "final is read",
+    "backend.reterms.x_build_structure__mutmut_51": "astype(None) is float64 too",
+    "backend.reterms.xǁRandomEffectsStructureǁcolumn_ids__mutmut_8": "a structure without terms is never built "
+    "(a mixed model has a random-effect term)",
+    "backend.reterms.xǁRandomEffectsStructureǁcolumn_ids__mutmut_1[024]": "a structure without terms is never built "
+    "(a mixed model has a random-effect term)",
     "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
     "a parameter is free (else hess is None and the decrement is 0)",
 }
