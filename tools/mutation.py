@@ -274,6 +274,8 @@ CHECKED_EQUIVALENT = {
     "(a mixed model has a random-effect term)",
     "backend.reterms.xǁRandomEffectsStructureǁcolumn_ids__mutmut_1[024]": "a structure without terms is never built "
     "(a mixed model has a random-effect term)",
+    "backend.row_sums.x_term_matrix__mutmut_18": "csr_matrix infers the same shape: every level has a row",
+    "backend.row_sums.x_term_matrix__mutmut_20": "csr_matrix infers the same shape: every level has a row",
     "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
     "a parameter is free (else hess is None and the decrement is 0)",
 }

@@ -1,13 +1,16 @@
-"""The tail's row sums (backend/row_sums.py) from two chunks of rows added together (as dask partitions are)
-against the dense products of Z (built level by level in test_engine_dense_reference) and [X y], weighted."""
+"""The tail's row sums (backend/row_sums.py) from chunks of rows added together (as dask partitions are)
+against the dense products of Z (built level by level in test_engine_dense_reference) and [X y], weighted;
+and the root-mean-square of columns (backend/scaling.py) that the engine divides them by."""
 
 from __future__ import annotations
 
 import numpy as np
 from test_engine_dense_reference import dense_problem, random_frame
 
+from mixedwidgets.backend import row_sums
 from mixedwidgets.backend.reterms import build_structure
 from mixedwidgets.backend.row_sums import chunk_sums
+from mixedwidgets.backend.scaling import column_rms
 from mixedwidgets.design import build_design
 from mixedwidgets.formula import parse_formula
 
@@ -34,3 +37,21 @@ def test_two_chunks_add_up_to_the_dense_products():
     np.testing.assert_allclose(total.ff, fixed.T @ (w[:, None] * fixed), rtol=1e-12)
     tail0 = np.vstack([zr.T @ (w[:, None] * z0), fixed.T @ (w[:, None] * z0)])
     np.testing.assert_allclose(total.tail0.toarray(), tail0, rtol=1e-12, atol=1e-12)
+
+
+def test_the_row_pass_in_three_chunks_equals_one(monkeypatch):
+    design = build_design(parse_formula("y ~ x + (1 + x | g) + (1 | h)"), random_frame(6))
+    structure = build_structure(design.terms)
+    X, y = np.asarray(design.X), np.asarray(design.y)
+    whole = row_sums.tail_row_sums(structure, design.terms, X, y)
+    monkeypatch.setattr(row_sums, "row_chunks", lambda n: [slice(0, 70), slice(70, 150), slice(150, n)])
+    chunked = row_sums.tail_row_sums(structure, design.terms, X, y)
+    for name in ("diag0", "rf", "ff"):
+        np.testing.assert_allclose(getattr(chunked, name), getattr(whole, name), rtol=1e-12, atol=1e-12)
+    for name in ("tail0", "rr"):
+        np.testing.assert_allclose(getattr(chunked, name).toarray(), getattr(whole, name).toarray(), atol=1e-12)
+
+
+def test_column_rms_is_the_root_mean_square_over_rows():
+    values = np.array([[3.0, 0.0, 1.0], [4.0, 0.0, -1.0], [0.0, 0.0, 1.0], [0.0, 0.0, -1.0]])
+    np.testing.assert_allclose(column_rms(values), [np.sqrt(25 / 4), 1.0, 1.0])  # an all-zero column: 1
