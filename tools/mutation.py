@@ -276,6 +276,18 @@ CHECKED_EQUIVALENT = {
     "(a mixed model has a random-effect term)",
     "backend.row_sums.x_term_matrix__mutmut_18": "csr_matrix infers the same shape: every level has a row",
     "backend.row_sums.x_term_matrix__mutmut_20": "csr_matrix infers the same shape: every level has a row",
+    "backend.scaling.x_column_rms__mutmut_22": "every design has more than one row",
+    "backend.scaling.x_scaled_terms__mutmut_1[579]": "dividing by d = 1 instead of keeping the term: the same values",
+    "backend.tail_pattern.x_expand_units__mutmut_17": "meshgrid's other indexing lists the same pairs in another "
+    "order, and the keys are sorted",
+    "backend.tail_pattern.x_expand_units__mutmut_3[368]": "a tail always has unit pairs (pieces is never empty)",
+    "backend.tail_pattern.x_expand_units__mutmut_40": "a tail always has unit pairs (pieces is never empty)",
+    "backend.tail_pattern.x_expand_units__mutmut_51": "every row of the pattern holds its diagonal: bincount has "
+    "its full length anyway",
+    "backend.tail_pattern.xǁTailPatternǁsymmetric__mutmut_8": "the diagonal is in the pattern: the inferred shape "
+    "is mr × mr",
+    "backend.tail_pattern.xǁTailPatternǁsymmetric__mutmut_10": "the diagonal is in the pattern: the inferred shape "
+    "is mr × mr",
     "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
     "a parameter is free (else hess is None and the decrement is 0)",
 }

@@ -5,12 +5,13 @@ and the root-mean-square of columns (backend/scaling.py) that the engine divides
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from test_engine_dense_reference import dense_problem, random_frame
 
 from mixedwidgets.backend import row_sums
 from mixedwidgets.backend.reterms import build_structure
 from mixedwidgets.backend.row_sums import chunk_sums
-from mixedwidgets.backend.scaling import column_rms
+from mixedwidgets.backend.scaling import column_rms, scaled_terms
 from mixedwidgets.design import build_design
 from mixedwidgets.formula import parse_formula
 
@@ -53,5 +54,17 @@ def test_the_row_pass_in_three_chunks_equals_one(monkeypatch):
 
 
 def test_column_rms_is_the_root_mean_square_over_rows():
-    values = np.array([[3.0, 0.0, 1.0], [4.0, 0.0, -1.0], [0.0, 0.0, 1.0], [0.0, 0.0, -1.0]])
-    np.testing.assert_allclose(column_rms(values), [np.sqrt(25 / 4), 1.0, 1.0])  # an all-zero column: 1
+    values = np.array([[3.0, 0.0, 1.0, 0.5], [4.0, 0.0, -1.0, -0.5], [0.0, 0.0, 1.0, 0.5], [0.0, 0.0, -1.0, 0.5]])
+    np.testing.assert_allclose(column_rms(values), [np.sqrt(25 / 4), 1.0, 1.0, 0.5])  # an all-zero column: 1
+
+
+@pytest.mark.parametrize("formula", ["y ~ x + (0 + x | g)", "y ~ x + (1 + x | g) + (z || h)"])
+def test_scaled_terms_divide_every_column_by_its_rms(formula):
+    frame = random_frame(7).assign(x=lambda d: d["x"] * 40.0)
+    design = build_design(parse_formula(formula), frame)
+    terms, scales = scaled_terms(design.terms)
+    for original, scaled, d in zip(design.terms, terms, scales):
+        values = np.asarray(original.values, dtype=float).reshape(len(original.codes), -1)
+        np.testing.assert_allclose(d, np.sqrt(np.mean(values**2, axis=0)), rtol=1e-12)
+        np.testing.assert_allclose(np.asarray(scaled.values).reshape(values.shape), values / d, rtol=1e-12)
+        np.testing.assert_array_equal(scaled.codes, original.codes)
