@@ -295,6 +295,7 @@ CHECKED_EQUIVALENT = {
     "backend.tail_pattern.xǁTailPatternǁlocate__mutmut_15": "where is not empty there: max needs no initial value",
     "backend.tail_pattern.xǁTailPatternǁupper__mutmut_[24]": "csc_matrix infers the same shape: the last column "
     "holds its diagonal",
+    "backend.tail_pattern.x_sorted_unique__mutmut_9": "keep[1] is overwritten by the comparison that follows",
     "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
     "a parameter is free (else hess is None and the decrement is 0)",
 }
