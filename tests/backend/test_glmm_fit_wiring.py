@@ -73,6 +73,8 @@ def test_a_singular_glmm_names_the_parameter_on_its_bound():
     assert fit.theta[1] == 0.0 and fit.theta[0] > 0.5
     assert fit.convergence.singular and fit.convergence.converged
     assert "(k:(Intercept))" in fit.convergence.messages[0]
+    # β's covariance still comes from the Hessian (over the free parameters: θ_k on its bound is left out)
+    assert fit.vcov_source == "hessian" and fit.free_parameters.tolist() == [True, False, True, True]
 
 
 def _spy_on_stage_two(monkeypatch, fail_first_check: bool):
@@ -153,6 +155,11 @@ def test_estimates_and_their_covariance_follow_the_units_of_a_slope():
         np.testing.assert_allclose(fit.parameter_cov[3:, 3:], fit.vcov, rtol=1e-10)
     np.testing.assert_allclose(scaled.optsummary.initial, plain.optsummary.initial * ratio, rtol=1e-6, atol=1e-12)
     np.testing.assert_allclose(scaled.parameter_cov, plain.parameter_cov * np.outer(ratio, ratio), rtol=1e-3)
+    # η at the modes: β0 + β1·x + b_g0 + b_g1·x (levels in sorted order, as the design's)
+    codes = frame["g"].astype("category").cat.codes.to_numpy()
+    b, x = scaled.ranef[0], frame["x"].to_numpy() * 10.0
+    eta = scaled.beta[0] + scaled.beta[1] * x + b[codes, 0] + b[codes, 1] * x
+    np.testing.assert_allclose(scaled.eta, eta, rtol=1e-8, atol=1e-10)
 
 
 def test_an_unscaled_problem_reaches_the_scaled_fits_estimates():

@@ -229,3 +229,20 @@ def test_the_newton_decrement_is_the_largest_entry_of_l_inverse_g():
     assert _newton_decrement(np.array([np.nan, 1.0]), np.eye(2)) == 0.0  # nothing to judge: no Newton step
     assert _newton_decrement(np.array([1.0, 1.0]), np.array([[1.0, np.inf], [np.inf, 1.0]])) == 0.0
     assert _newton_decrement(np.zeros(0), None) == 0.0
+
+
+def test_an_escape_that_finds_nothing_still_counts_its_trials():
+    def f(x):
+        return float((x[0] + 1) ** 2 + (x[1] - 2) ** 2)  # a true boundary optimum at x0 = 0
+
+    counted = Counted(f)
+    at = np.array([0.0, 2.0])
+    opt, _ = polish_and_check(
+        counted,
+        summary(at, f, evaluations=5),
+        np.array([0.0, -np.inf]),
+        restart=lambda s, e: None,
+        column_ids=np.array([0, 1]),
+    )
+    assert counted.calls > 2  # the derivatives and the escape's trials (θ0 = 1e-3, 3e-2)
+    assert opt.evaluations == 5 + counted.calls

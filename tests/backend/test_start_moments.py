@@ -118,6 +118,7 @@ CASES = {
     "huge_group_variation": ("y ~ x + (1 | g)", {"group_sd": 50.0, "noise": 0.2}),  # the ceiling
     "few_rows_per_level": ("y ~ x + (1 + x | g)", {"n": 40}),  # levels with ≤ 2 rows are not usable
     "few_rows_intercept": ("y ~ x + (1 | g)", {"n": 30}),  # levels of one row: Z_g'Z_g = 1 is well conditioned
+    "big_intercept_no_slope": ("y ~ x + (1 + x | g)", {"group_sd": 3.0, "slope_sd": 0.0}),  # floor 0.0025 λ_max
 }
 
 
