@@ -110,10 +110,11 @@ def results(workdir: Path) -> dict[str, str]:
 def _functions(path: Path) -> dict[str, str]:
     """Every function's source in a mutated file, by name (mutmut keeps the original as ..._mutmut_orig)."""
     text = path.read_text()
+    lines = text.splitlines()
     found = {}
-    for node in ast.walk(ast.parse(text)):
+    for node in ast.walk(ast.parse(text)):  # whole lines by number: get_source_segment rescans the text each time
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and "__mutmut_" in node.name:
-            found[node.name] = ast.get_source_segment(text, node) or ""
+            found[node.name] = "\n".join(lines[node.lineno - 1 : node.end_lineno])
     return found
 
 
