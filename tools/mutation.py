@@ -327,6 +327,8 @@ CHECKED_EQUIVALENT = {
     "backend.polish.x_boundary_escape__mutmut_40": "a trial exactly at the threshold (a tie)",
     "backend.polish.x_polish_and_check__mutmut_1": "the LMM's report keeps its Hessian, which nothing reads",
     "backend.polish.x_polish_and_check__mutmut_18": "callers pass restart and column_ids together or neither",
+    "backend.lmm.x_make_objective__mutmut_*": "the one-term objective replaced by the blocked factorization: the "
+    "same values (test_single_term pins both to the dense formulas)",
     "backend.polish.x__newton_decrement__mutmut_2[02]": "L⁻¹g is never empty: derivatives are taken only when "
     "a parameter is free (else hess is None and the decrement is 0)",
 }
@@ -336,6 +338,7 @@ CHECKED_EQUIVALENT = {
 CHECKED_TEXT = {
     "backend.convergence.x_judge__mutmut_23": "' ()' after the singular-fit sentence when no names are given",
     "backend.family.x__gamma__mutmut_64": "the dispersion parameter's name ('shape') in summaries",
+    "backend.lmm.x_theta_names__mutmut_[789]": "parameter names in convergence messages",
     "backend.polish.x_polish_and_check__mutmut_97": "NLopt's reason in the 'did not report convergence' message",
     "backend.dispersion.x__fit__mutmut_126": "NLopt's reason in the 'did not report convergence' message",
     "backend.agq.x_require_single_scalar_term__mutmut_10": "the model's terms in the refusal message",
@@ -381,6 +384,13 @@ KNOWN_GAPS: dict[str, str] = {
     "has an unusable term before a usable one)",
     "backend.tail_pattern.xǁTailUnitsǁfrom_terms__mutmut_*": "differs only for a tail without terms, which no test "
     "builds on the sparse path",
+    "backend.lmm.x_fit_cross_products__mutmut_*": "BOBYQA's settings and the polish's wiring (pure, the fine "
+    "settings, the record's start, names, factors, the LMM polish threshold): the same optimum on every test case",
+    "backend.lmm.x_initial_steps__mutmut_*": "BOBYQA's first trust region: the path",
+    "backend.lmm.x_finish_fit__mutmut_*": "the record's pwrss, log-determinants and optsummary.initial's units, which "
+    "no test reads",
+    "backend.pirls.*": "PIRLS's stopping, step-halving and restart details, the cross-products' path and the "
+    "record's iteration count and state (the modes agree within the tests' tolerances)",
     "backend.tail_pattern.xǁTailPatternǁlocate__mutmut_16": "a one-entry pattern (a tail of one scalar level) would be "
     "refused: no test has one",
 }
