@@ -155,3 +155,9 @@ def test_pirls_not_converging_at_the_optimum_is_reported(family, monkeypatch):
     assert "PIRLS did not converge at the optimum." in model.messages
     assert model.objective == reference.objective  # the same optimum, only judged differently
     np.testing.assert_array_equal(model.fixef, reference.fixef)
+    # the rest of the report is kept: singular, the gradient, the Hessian (hence the same covariance)
+    report, before = model.engine_fit.convergence, reference.engine_fit.convergence
+    assert report.converged is False and report.singular is before.singular
+    np.testing.assert_array_equal(report.gradient, before.gradient)
+    np.testing.assert_array_equal(report.hessian, before.hessian)
+    np.testing.assert_array_equal(model.vcov, reference.vcov)

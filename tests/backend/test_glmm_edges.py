@@ -205,12 +205,14 @@ def test_parameter_covariance_only_from_a_proper_hessian():
         "not finite": np.where(np.eye(3) > 0, np.nan, h),
         "singular": np.ones((3, 3)),
         "negative variance": -h,
+        "a zero variance": 2.0 * np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),  # its own inverse
     }
     for name, hess in bad.items():
         assert glmm._parameter_cov(_report(hess), free, 1, 2) is None, name
         assert dispersion._parameter_cov(_report(hess), free) is None, name
     partly = np.array([False, True, True])  # θ on its bound: a 2 × 2 Hessian over β
     assert glmm._parameter_cov(_report(h), partly, 1, 2) is None  # 3 × 3 does not match
+    assert dispersion._parameter_cov(_report(h), partly) is None
     np.testing.assert_allclose(glmm._parameter_cov(_report(h[1:, 1:]), partly, 1, 2), np.linalg.inv(h[1:, 1:] / 2))
     beta_fixed = np.array([True, False, True])  # a β excluded: no covariance for β from this Hessian
     assert glmm._parameter_cov(_report(h[[0, 2]][:, [0, 2]]), beta_fixed, 1, 2) is None
