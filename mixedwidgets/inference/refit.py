@@ -1,7 +1,8 @@
 """One parametric-bootstrap draw: simulate a response from a fitted model, refit, collect the parameters.
 
 As lme4's bootMer (use.u = FALSE): new random effects b ~ N(0, σ²TT') for every level, then new
-responses given them (Gaussian with σ²/weight, binomial successes out of the trials, Poisson counts);
+responses given them (Gaussian with σ²/weight, binomial successes out of the trials, Poisson counts,
+negative-binomial counts and Gamma values at the fitted θ or shape, which the refit holds fixed);
 the refit starts from the fitted θ (and β for a GLMM). A draw returns one row: sd/cor, σ (LMMs), β —
 the columns of confint — or NaN where the refit failed. Each task is a plain picklable object, so that
 draws can run in worker processes.
@@ -172,6 +173,11 @@ class GlmmDrawTask:
         if pr.family.name == "binomial":
             trials = np.rint(pr.prior_weights).astype(np.int64)
             return rng.binomial(trials, mu) / np.maximum(trials, 1)
+        phi = getattr(pr.family, "dispersion", None)  # θ of the negative binomial, the Gamma's shape
+        if pr.family.name == "negative_binomial":
+            return rng.negative_binomial(phi, phi / (phi + mu)).astype(float)
+        if pr.family.name == "gamma":
+            return rng.gamma(phi, mu / phi)
         return rng.poisson(mu).astype(float)
 
     def refit(self, y: np.ndarray) -> tuple[np.ndarray, float]:

@@ -12,9 +12,11 @@ Tolerances are five Monte Carlo standard errors.
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from golden import REFERENCE
 
 import mixedwidgets as mw
@@ -82,3 +84,24 @@ def test_binomial_draws_are_proportions_out_of_the_trials():
     variance = successes.var(axis=0)
     expected = trials * mu * (1 - mu)
     assert abs(variance.sum() / expected.sum() - 1) < 0.05
+
+
+FAMILIES = Path(__file__).resolve().parents[1] / "reference" / "families" / "data"
+
+
+@pytest.mark.parametrize("name, family", [("nb_intercept", "negative_binomial"), ("gamma_log_intercept", "gamma")])
+def test_dispersion_family_draws_have_the_familys_mean_and_variance(name, family):
+    """With θ = 0: E y = μ and Var y = μ + μ²/θ (NB2) or μ²/shape (Gamma); Poisson draws (variance μ, and
+    zeros a Gamma refit cannot take: every bootstrap draw of a Gamma model failed) do not."""
+    data = pd.read_csv(FAMILIES / f"{name}.csv")
+    model = mw.fit("y ~ x + (1 | g)", data, family=family)
+    task = draw_task(model.design, model.engine_fit)
+    task = replace(task, theta=np.zeros_like(task.theta))
+    mu, phi = model.predict(kind="typical"), model.dispersion
+    rng = np.random.default_rng(16)
+    y = np.array([task.simulate(rng) for _ in range(2000)])
+    expected = mu + mu**2 / phi if family == "negative_binomial" else mu**2 / phi
+    assert np.all(np.abs(y.mean(axis=0) - mu) < 5 * np.sqrt(expected / len(y)))
+    assert abs(y.var(axis=0).sum() / expected.sum() - 1) < 0.05
+    if family == "gamma":
+        assert y.min() > 0
