@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..backend.agq import agq_deviance
+from ..backend.family import DispersionFamily
 from ..backend.glmm import make_problem
 from ..backend.optimizer import minimize_bounded
 from ..backend.pirls import laplace_deviance, pirls
@@ -173,11 +174,11 @@ class GlmmDrawTask:
         if pr.family.name == "binomial":
             trials = np.rint(pr.prior_weights).astype(np.int64)
             return rng.binomial(trials, mu) / np.maximum(trials, 1)
-        phi = getattr(pr.family, "dispersion", None)  # θ of the negative binomial, the Gamma's shape
-        if pr.family.name == "negative_binomial":
-            return rng.negative_binomial(phi, phi / (phi + mu)).astype(float)
-        if pr.family.name == "gamma":
-            return rng.gamma(phi, mu / phi)
+        if isinstance(pr.family, DispersionFamily):
+            phi = float(pr.family.dispersion)  # θ of the negative binomial, the Gamma's shape
+            if pr.family.name == "negative_binomial":
+                return np.asarray(rng.negative_binomial(phi, phi / (phi + mu)), dtype=float)
+            return np.asarray(rng.gamma(phi, mu / phi), dtype=float)
         return rng.poisson(mu).astype(float)
 
     def refit(self, y: np.ndarray) -> tuple[np.ndarray, float]:
