@@ -1,7 +1,8 @@
 """One parametric-bootstrap draw: simulate a response from a fitted model, refit, collect the parameters.
 
 As lme4's bootMer (use.u = FALSE): new random effects b ~ N(0, σ²TT') for every level, then new
-responses given them (Gaussian with σ²/weight, binomial successes out of the trials, Poisson counts);
+responses given them (Gaussian with σ²/weight, binomial successes out of the trials, Poisson counts,
+negative-binomial counts and Gamma values at the fitted θ or shape, which the refit holds fixed);
 the refit starts from the fitted θ (and β for a GLMM). A draw returns one row: sd/cor, σ (LMMs), β —
 the columns of confint — or NaN where the refit failed. Each task is a plain picklable object, so that
 draws can run in worker processes.
@@ -19,6 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..backend.agq import agq_deviance
+from ..backend.family import DispersionFamily
 from ..backend.glmm import make_problem
 from ..backend.optimizer import minimize_bounded
 from ..backend.pirls import laplace_deviance, pirls
@@ -172,6 +174,11 @@ class GlmmDrawTask:
         if pr.family.name == "binomial":
             trials = np.rint(pr.prior_weights).astype(np.int64)
             return rng.binomial(trials, mu) / np.maximum(trials, 1)
+        if isinstance(pr.family, DispersionFamily):
+            phi = float(pr.family.dispersion)  # θ of the negative binomial, the Gamma's shape
+            if pr.family.name == "negative_binomial":
+                return np.asarray(rng.negative_binomial(phi, phi / (phi + mu)), dtype=float)
+            return np.asarray(rng.gamma(phi, mu / phi), dtype=float)
         return rng.poisson(mu).astype(float)
 
     def refit(self, y: np.ndarray) -> tuple[np.ndarray, float]:

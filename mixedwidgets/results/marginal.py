@@ -18,6 +18,8 @@ from numpy.polynomial.hermite_e import hermegauss
 from ..errors import MixedModelError
 
 NODES = 40
+#: the links of probabilities (binomial models), whose marginal means are clipped inside (0, 1)
+PROBABILITY_LINKS = ("logit", "probit", "cloglog")
 _X, _W = hermegauss(NODES)
 _W = _W / np.sqrt(2.0 * np.pi)
 
@@ -52,7 +54,9 @@ def marginal_means_at(rows: RowsForMarginal, structure, link, theta, beta) -> np
 
 def marginal_coefficients_at(rows: RowsForMarginal, structure, link, theta, beta) -> np.ndarray:
     mean = marginal_means_at(rows, structure, link, theta, beta)
-    target = link.link(np.clip(mean, 1e-12, 1 - 1e-12) if link.name != "log" else mean) - rows.offset
+    if link.name in PROBABILITY_LINKS:  # a mean of exactly 0 or 1 has no finite logit/probit/cloglog
+        mean = np.clip(mean, 1e-12, 1 - 1e-12)
+    target = link.link(mean) - rows.offset
     return np.linalg.lstsq(rows.X, target, rcond=None)[0]
 
 
