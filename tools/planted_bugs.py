@@ -348,10 +348,10 @@ BUGS = [
         ("tests/backend/test_glmm_reference.py",),
     ),
     Bug(
-        "LMM polish thresholds swapped (1e-3 for small tails, 1e-5 for large)",
+        "LMM polish thresholds swapped (1e-3 for small tails, 1e-5 for large dense ones)",
         B + "lmm.py",
-        "return LMM_POLISH_BELOW if tail < EXPENSIVE_TAIL else POLISH_BELOW",
-        "return POLISH_BELOW if tail < EXPENSIVE_TAIL else LMM_POLISH_BELOW",
+        "return LMM_POLISH_BELOW if tail < EXPENSIVE_TAIL or not dense_tail else POLISH_BELOW",
+        "return POLISH_BELOW if tail < EXPENSIVE_TAIL or not dense_tail else LMM_POLISH_BELOW",
         ("tests/backend/test_lmm_fit_wiring.py",),
     ),
     Bug(

@@ -82,3 +82,25 @@ def test_the_polish_goes_to_1e_5_unless_the_tail_is_expensive(levels, expected, 
     monkeypatch.setattr(lmm, "polish_and_check", lambda *a, **k: seen.append(k["polish_below"]) or real(*a, **k))
     fit_lmm(design, reml=True)
     assert seen == [expected]
+
+
+@pytest.mark.parametrize(("layout", "expected"), [("sparse", LMM_POLISH_BELOW), ("dense", POLISH_BELOW)])
+def test_a_large_sparse_tail_keeps_the_fine_polish(layout, expected, monkeypatch):
+    """Nested factors leave a tail without fill, factored sparsely and cheaply: 1e-5 whatever its size; the
+    same tail forced dense costs m³/3 an evaluation and polishes to 1e-3."""
+    import pandas as pd
+
+    from mixedwidgets.backend import crossprod
+
+    rng = np.random.default_rng(5)
+    n, schools = 8000, 600
+    school, klass = rng.integers(0, schools, n), rng.integers(0, 4, n)
+    y = rng.normal(0, 1, schools)[school] + rng.normal(0, 0.5, (schools, 4))[school, klass] + rng.normal(size=n)
+    frame = pd.DataFrame({"y": y, "school": school.astype(str), "class": klass.astype(str)})
+    design = build_design(parse_formula("y ~ 1 + (1 | school/class)"), frame)
+    monkeypatch.setattr(crossprod, "FORCE_TAIL", layout)
+    seen = []
+    real = lmm.polish_and_check
+    monkeypatch.setattr(lmm, "polish_and_check", lambda *a, **k: seen.append(k["polish_below"]) or real(*a, **k))
+    fit_lmm(design, reml=True)
+    assert seen == [expected]
