@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .crossprod import blockdiag_crossprod
+from .crossprod_dense import row_chunks
 from .reterms import RandomEffectsStructure
 
 MIN_RATIO = 0.05
@@ -109,13 +110,23 @@ def starting_theta(
     """
     theta = structure.theta0.copy()
     beta = start_beta(X.T @ X, X.T @ y)
-    residuals = y - X @ beta
     # coarse factors first, so that a nesting factor is not absorbed by the factor nested in it
     layouts = sorted(structure.terms, key=lambda t: t.n_levels)
     terms = [(layout, design_terms[layout.design_position]) for layout in layouts]
     values = [np.asarray(t.values, dtype=float).reshape(len(y), layout.q) for layout, t in terms]
+    if len(terms) == 1:  # no backfitting: the level sums chunk by chunk of rows, no n-sized temporaries
+        (layout, term), sums = terms[0], None
+        for rows in row_chunks(len(y)):
+            part = level_sums(term.codes[rows], values[0][rows], y[rows] - X[rows] @ beta, layout.n_levels)
+            sums = part if sums is None else sums + part
+        assert sums is not None  # row_chunks gives at least one chunk
+        ratio = covariance_ratio(sums, term.blocks)
+        if ratio is not None:
+            theta[layout.theta_slice] = theta_entries(layout, ratio)
+        return theta
+    residuals = y - X @ beta
     effects = [np.zeros(len(y)) for _ in terms]
-    for _ in range(sweeps if len(terms) > 1 else 1):
+    for _ in range(sweeps):
         for k, (layout, term) in enumerate(terms):
             partial = residuals + effects[k]
             sums = level_sums(term.codes, values[k], partial, layout.n_levels)
@@ -123,7 +134,6 @@ def starting_theta(
             if ratio is None:
                 continue
             theta[layout.theta_slice] = theta_entries(layout, ratio)
-            if len(terms) > 1:  # backfitting needs the other terms' effects; one term does not
-                effects[k] = row_effects(term.codes, values[k], shrunken_coefficients(sums, ratio))
-                residuals = partial - effects[k]
+            effects[k] = row_effects(term.codes, values[k], shrunken_coefficients(sums, ratio))
+            residuals = partial - effects[k]
     return theta
