@@ -99,6 +99,7 @@ def _one_term(structure, design_terms, X, y, sqrt_weights) -> CrossProducts:
     diag0 = np.zeros((layout.n_levels, layout.q, layout.q))
     tail0 = np.zeros((p + 1, layout.size))
     tailtail = np.zeros((p + 1, p + 1))
+    few = p <= DOT_PRODUCTS_UP_TO  # [X y]'[X y] as dot products of columns: see crossprod_dense._fixed_cross
     for rows in row_chunks(n):
         fixed = np.empty((rows.stop - rows.start, p + 1), order="F")
         fixed[:, :p], fixed[:, p] = X[rows], y[rows]
@@ -108,7 +109,6 @@ def _one_term(structure, design_terms, X, y, sqrt_weights) -> CrossProducts:
             values = values * sqrt_weights[rows, None]
         diag0 += blockdiag_crossprod(codes, values, layout.n_levels)
         tail0 += np.asarray(term_matrix(codes, values, layout.n_levels).T @ fixed).T
-        few = p <= DOT_PRODUCTS_UP_TO  # dot products of columns: see crossprod_dense._fixed_cross
         tailtail += column_gram([fixed[:, j] for j in range(p + 1)]) if few else fixed.T @ fixed
     return CrossProducts(diag0=diag0, tail0=tail0, tailtail=tailtail, n_random_tail=0, p=p, n=n)
 
