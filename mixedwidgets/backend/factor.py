@@ -7,7 +7,7 @@ The last diagonal entry of the factor is the square root of the penalized residu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.linalg as la
@@ -155,6 +155,10 @@ def symmetric_from_lower(lower: np.ndarray) -> np.ndarray:
     return out
 
 
+#: rows of the tail scaled at once (64 rows of a 10,000-wide tail are 5 MB: the second pass reads cache)
+SCALE_ROWS = 64
+
+
 def scale_tail(core: np.ndarray, structure: RandomEffectsStructure, factors, p: int) -> np.ndarray:
     """Λ_tail' core Λ_tail, for a core valid in its lower triangle (the result likewise); in place
     when every tail term is scalar (an outer-product scaling)."""
@@ -162,8 +166,12 @@ def scale_tail(core: np.ndarray, structure: RandomEffectsStructure, factors, p: 
         lam = np.concatenate(
             [np.full(t.n_levels, f[0, 0]) for t, f in zip(structure.terms[1:], factors[1:])] + [np.ones(p + 1)]
         )
-        core *= lam[:, None]
-        core *= lam[None, :]
+        m = core.shape[0]
+        for start in range(0, m, SCALE_ROWS):  # the lower triangle only, a cache-sized band of rows at a time
+            stop = min(start + SCALE_ROWS, m)
+            band = core[start:stop, :stop]
+            band *= lam[start:stop, None]
+            band *= lam[None, :stop]
         return core
     core = symmetric_from_lower(core)
     lam = tail_lambda(structure, factors, p)
@@ -226,13 +234,32 @@ def block_diagonal(blocks: np.ndarray) -> sp.bsr_matrix:
     return sp.bsr_matrix((blocks, np.arange(levels), np.arange(levels + 1)), shape=(levels * q, levels * q))
 
 
+def sparse_coupling(cp: CrossProducts, structure: RandomEffectsStructure, factors, b_blocks: np.ndarray):
+    """L_tail0 = Λ_tail' A B for the sparse cross-products A of the tail with block 0 (B per level)."""
+    return (tail_lambda(structure, factors, cp.p).T @ (cp.tail0 @ block_diagonal(b_blocks))).tocsr()
+
+
+def with_coupling(f: BlockedFactor, cp: CrossProducts, structure: RandomEffectsStructure) -> BlockedFactor:
+    """The factor with L_tail0 (what factorize(..., with_tail0=True) adds; a dense tail whose
+    cross-products with block 0 are dense has it already)."""
+    if f.tail0 is not None:
+        return f
+    b_blocks = first_block_downdate(f.factors[0], f.chol0_inv)[0]
+    return replace(f, tail0=sparse_coupling(cp, structure, f.factors, b_blocks))
+
+
 def factorize(
-    cp: CrossProducts, structure: RandomEffectsStructure, theta: np.ndarray, with_tail0: bool = False
+    cp: CrossProducts,
+    structure: RandomEffectsStructure,
+    theta: np.ndarray,
+    with_tail0: bool = False,
+    workspace: np.ndarray | None = None,
 ) -> BlockedFactor:
     """Factor the whole blocked system at θ; costs nothing per observation.
 
     The off-diagonal factor block L_tail0 is only formed when asked for (it is needed for the
-    conditional modes, not for the deviance).
+    conditional modes, not for the deviance). With a `workspace` (C-contiguous, the tail's m × m) a
+    dense tail with a downdate pattern is formed and factored in it: the factor's tail is that array.
     """
     factors = structure.factors(theta)
     t0 = factors[0]
@@ -244,16 +271,14 @@ def factorize(
         b_blocks, w = first_block_downdate(t0, chol0_inv)
         assert cp.tailtail is not None  # dense tail
         if cp.pattern is not None:
-            core = cp.pattern.downdate(w)  # valid in the lower triangle only
-            np.subtract(cp.tailtail, core, out=core)
+            core = cp.pattern.subtracted_from(cp.tailtail, w, out=workspace)  # valid in the lower triangle
         else:
             wmat = block_diagonal(w)
             core = cp.tailtail - (cp.tail0 @ wmat @ cp.tail0.T).toarray()
         scaled = scale_tail(core, structure, factors, cp.p)
         scaled[np.diag_indices(cp.n_random_tail)] += 1.0
         if with_tail0:
-            b = block_diagonal(b_blocks)
-            tail0 = (tail_lambda(structure, factors, cp.p).T @ (cp.tail0 @ b)).tocsr()
+            tail0 = sparse_coupling(cp, structure, factors, b_blocks)
     else:
         scaled, tail0 = dense_tail(cp, structure, factors, chol0_inv)
     tail = lower_cholesky(scaled)

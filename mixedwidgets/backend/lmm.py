@@ -15,7 +15,7 @@ import scipy.linalg as la
 
 from .convergence import ConvergenceReport
 from .crossprod import CrossProducts, build_cross_products
-from .factor import BlockedFactor, factorize
+from .factor import BlockedFactor, factorize, with_coupling
 from .fit_record import LmmFit
 from .optimizer import OptSummary, minimize_bounded
 from .polish import POLISH_BELOW, polish_and_check
@@ -64,20 +64,62 @@ def profiled_deviance(f: BlockedFactor | SchurFactor, n: int, reml: bool, log_we
     return value + f.logdet_fixed if reml else value
 
 
-def make_objective(
-    cp: CrossProducts, structure: RandomEffectsStructure, reml: bool, log_weights: float
-) -> Callable[[np.ndarray], float]:
-    # one term with q ≤ 2 (sleepstudy's shape): the same algebra as factorize, as a dozen array operations
-    single = SingleTermSystem.from_cross_products(cp, structure) if applies(cp, structure) else None
+#: from this order of a dense tail on, the objective keeps the factor at its lowest value so far (one
+#: more m × m array held) and the fit's answers are read off it: the optimum is always the best point
+#: evaluated, and factoring it once more cost a dense Cholesky (2 s for two crossed 10,000-level factors)
+KEEP_BEST_FROM = 1000
 
-    def objective(theta: np.ndarray) -> float:
+
+class ProfiledDeviance:
+    """θ ↦ the profiled deviance (∞ where it cannot be evaluated). For large dense tails it remembers
+    the factor at the lowest value (factor_at) and, where the tail is downdated by a pattern, forms
+    every tail in one of two m × m arrays kept from one θ to the next (the best factor's and a spare)."""
+
+    def __init__(self, cp: CrossProducts, structure: RandomEffectsStructure, reml: bool, log_weights: float):
+        self.cp, self.structure, self.reml, self.log_weights = cp, structure, reml, log_weights
+        # one term with q ≤ 2 (sleepstudy's shape): the same algebra as factorize, as a dozen array operations
+        self.single = SingleTermSystem.from_cross_products(cp, structure) if applies(cp, structure) else None
+        self.keep_best = cp.sparse is None and cp.tailtail is not None and cp.tailtail.shape[0] >= KEEP_BEST_FROM
+        self.reuse = self.keep_best and cp.pattern is not None
+        self.best: tuple[float, np.ndarray, BlockedFactor] | None = None
+        self._best_buffer: np.ndarray | None = None
+        self._spare: np.ndarray | None = None
+
+    def __call__(self, theta: np.ndarray) -> float:
+        buffer = None
+        if self.reuse:
+            assert self.cp.tailtail is not None
+            buffer = self._spare if self._spare is not None else np.empty(self.cp.tailtail.shape)
+            self._spare = buffer
         try:
-            f = single.factor(theta) if single is not None else factorize(cp, structure, theta)
-            return profiled_deviance(f, cp.n, reml, log_weights)
+            if self.single is not None:
+                f: BlockedFactor | SchurFactor = self.single.factor(theta)
+            else:
+                f = factorize(self.cp, self.structure, theta, workspace=buffer)
+            value = profiled_deviance(f, self.cp.n, self.reml, self.log_weights)
         except (la.LinAlgError, np.linalg.LinAlgError, FloatingPointError):
             return np.inf
+        if self.keep_best and isinstance(f, BlockedFactor) and (self.best is None or value < self.best[0]):
+            self.best = (value, np.array(theta, dtype=float), f)
+            self._spare, self._best_buffer = self._best_buffer, buffer  # the old best's array is free now
+        return value
 
-    return objective
+    def factor_at(self, theta: np.ndarray) -> BlockedFactor:
+        """The whole factor at θ, L_tail0 included: the remembered one when θ is where it was taken."""
+        if self.best is not None and np.array_equal(self.best[1], theta):
+            return with_coupling(self.best[2], self.cp, self.structure)
+        return factorize(self.cp, self.structure, theta, with_tail0=True)
+
+    def release(self) -> np.ndarray | None:
+        """Forget the remembered factor; the spare m × m array (contents undefined), if any, for reuse."""
+        spare, self._spare, self.best, self._best_buffer = self._spare, None, None, None
+        return spare
+
+
+def make_objective(
+    cp: CrossProducts, structure: RandomEffectsStructure, reml: bool, log_weights: float
+) -> ProfiledDeviance:
+    return ProfiledDeviance(cp, structure, reml, log_weights)
 
 
 def initial_steps(structure: RandomEffectsStructure) -> np.ndarray:
@@ -162,7 +204,9 @@ def fit_cross_products(
         fine_restart=lambda start, evaluations: optimize(start, evaluations, fine=True),
         polish_below=polish_threshold(structure, dense_tail=cp.sparse is None),
     )
-    return finish_fit(cp, structure, opt, report, reml, log_w, term_scales)
+    factor = objective.factor_at(opt.final)
+    workspace = objective.release()  # the factor is the fit's now; the spare array serves once more
+    return finish_fit(cp, structure, opt, report, reml, log_w, term_scales, factor, workspace)
 
 
 def finish_fit(
@@ -173,17 +217,20 @@ def finish_fit(
     reml: bool,
     log_w: float,
     term_scales: tuple[np.ndarray, ...] | None = None,
+    factor: BlockedFactor | None = None,
+    workspace: np.ndarray | None = None,
 ) -> LmmFit:
     """Turn the optimal θ into β, σ, the covariance of β and the conditional modes and variances;
     with term_scales (scaling.scaled_terms), cp holds scaled random-effect columns and θ, the modes and
-    their covariances come back in the caller's units."""
-    f = factorize(cp, structure, opt.final, with_tail0=True)
+    their covariances come back in the caller's units. `factor`: the whole factor at opt.final when at hand;
+    `workspace`: a spare array of the tail's order for the conditional variances."""
+    f = factorize(cp, structure, opt.final, with_tail0=True) if factor is None else factor
     beta = fixed_effects(f)
     sigma2 = f.pwrss / (cp.n - cp.p if reml else cp.n)
     rx_inv = la.solve_triangular(f.fixed_factor, np.eye(cp.p), lower=True, check_finite=False)
     u = spherical_modes(f, structure, beta)
     ranef = tuple(conditional_modes(u, f.factors))
-    ranef_cov = tuple(conditional_covariances(f, structure, sigma2))
+    ranef_cov = tuple(conditional_covariances(f, structure, sigma2, cp.pattern, workspace))
     if term_scales is not None:
         ranef, ranef_cov = unscale_ranef(structure, term_scales, ranef, ranef_cov)
         factors = theta_factors(structure, term_scales)

@@ -6,8 +6,10 @@ import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
 
-from .factor import BlockedFactor
+from .downdate import DowndatePattern
+from .factor import BlockedFactor, dense_tail_lambda, symmetric_from_lower
 from .reterms import RandomEffectsStructure
+from .threads import blas_threads, cholesky_threads
 
 #: columns of block 0 handled at once when forming the conditional variances (bounds memory)
 _CHUNK = 4096
@@ -41,8 +43,11 @@ def random_tail_modes(f: BlockedFactor, beta: np.ndarray) -> np.ndarray:
         cross = f.sparse_tail.cross
         return f.sparse_tail.solve(cross[:, p] - cross[:, :p] @ beta)
     assert f.tail is not None
-    rhs_r = f.tail[-1, :mr] - f.tail[mr : mr + p, :mr].T @ beta
-    return la.solve_triangular(f.tail[:mr, :mr], rhs_r, trans="T", lower=True, check_finite=False)
+    rhs = np.zeros(f.tail.shape[0])
+    rhs[:mr] = f.tail[-1, :mr] - f.tail[mr : mr + p, :mr].T @ beta
+    # L_rr' is the leading block of the upper-triangular L': with zeros below, the whole system's
+    # solution starts with L_rr⁻ᵀ rhs (and the factor is used as it is stored, not copied)
+    return la.solve_triangular(f.tail, rhs, trans="T", lower=True, check_finite=False)[:mr]
 
 
 def dense_rows(matrix, i: int) -> np.ndarray:
@@ -64,17 +69,30 @@ def conditional_modes(u: list[np.ndarray], factors) -> list[np.ndarray]:
     return [uk @ t.T for uk, t in zip(u, factors)]
 
 
-def conditional_covariances(f: BlockedFactor, structure: RandomEffectsStructure, sigma2: float) -> list[np.ndarray]:
-    """σ² T V_g T' per term and level (levels, q, q), V = (L_Z L_Z')⁻¹ restricted to the level's block."""
+def conditional_covariances(
+    f: BlockedFactor,
+    structure: RandomEffectsStructure,
+    sigma2: float,
+    pattern: DowndatePattern | None = None,
+    workspace: np.ndarray | None = None,
+) -> list[np.ndarray]:
+    """σ² T V_g T' per term and level (levels, q, q), V = (L_Z L_Z')⁻¹ restricted to the level's block.
+
+    With the dense tail's downdate pattern (crossed designs) what the other terms add to V₀ is read
+    off S_rr⁻¹ with one pass over the pattern's products, not formed as L_rr⁻¹ times the coupling
+    (S_rr⁻¹ in `workspace` when it is an array of the tail's order, overwritten)."""
     mr = f.n_random_tail
     v0 = np.einsum("gji,gjk->gik", f.chol0_inv, f.chol0_inv)
     tail_vars = []
     if mr and f.sparse_tail is not None:
         v0 += gram_per_level(f.sparse_tail, _block0_coupling(f), f.chol0.shape[1])
         tail_vars = sparse_tail_variances(f.sparse_tail, structure)
+    elif mr and pattern is not None:
+        fill, tail_vars = _dense_tail_parts(f, structure, pattern, workspace)
+        v0 += fill
     elif mr:
         assert f.tail is not None
-        inv_rr = la.solve_triangular(f.tail[:mr, :mr], np.eye(mr), lower=True, check_finite=False)
+        inv_rr = tail_inverse(f.tail)[:mr, :mr]
         v0 += _first_block_fill(f, inv_rr)
         start = 0
         for t in structure.terms[1:]:
@@ -82,6 +100,72 @@ def conditional_covariances(f: BlockedFactor, structure: RandomEffectsStructure,
             tail_vars.append(np.einsum("mla,mlb->lab", cols, cols))
             start += t.size
     return [sigma2 * (t @ v @ t.T) for t, v in zip(f.factors, [v0] + tail_vars)]
+
+
+def tail_precision_inverse(f: BlockedFactor, workspace: np.ndarray | None = None) -> np.ndarray:
+    """S_rr⁻¹ (its lower triangle; zeros above) in an m × m array whose rows and columns for [X y]
+    are zero: LAPACK's dpotri on [L_rr 0; 0 I], 2m³/3 flops on the idle cores; in `workspace` when it
+    is a C-contiguous array of that shape."""
+    assert f.tail is not None
+    m, mr = f.tail.shape[0], f.n_random_tail
+    usable = workspace is not None and workspace.shape == (m, m) and workspace.flags.c_contiguous
+    buf = workspace if usable else np.empty((m, m))
+    assert buf is not None
+    buf[:mr, :mr] = f.tail[:mr, :mr]
+    buf[:mr, mr:] = 0.0
+    buf[mr:] = 0.0
+    buf[np.arange(mr, m), np.arange(mr, m)] = 1.0
+    with blas_threads(cholesky_threads(m)):
+        upper, info = la.lapack.dpotri(buf.T, lower=0, overwrite_c=1)  # buf.T: L' in Fortran order
+    if info != 0:
+        raise la.LinAlgError(f"singular tail factor (LAPACK dpotri info {info})")
+    lower = upper.T  # the same memory as buf when LAPACK worked in place
+    lower[np.arange(mr, m), np.arange(mr, m)] = 0.0
+    return lower
+
+
+def _dense_tail_parts(
+    f: BlockedFactor, structure: RandomEffectsStructure, pattern: DowndatePattern, workspace: np.ndarray | None
+):
+    """(what the tail adds to V₀ per level of block 0, V per term after the first) from S_rr⁻¹.
+
+    V₀'s addition is R_g' A_g' K A_g R_g with K = Λ S_rr⁻¹ Λ', A_g the tail's cross-products with
+    level g and R_g = T₀ L₀g⁻ᵀ L₀g⁻¹. The pattern P gives P w = lower(Σ_g A_g W_g A_g') for every
+    symmetric W, so P'k, with k the lower triangle of K and its off-diagonal doubled, is per level a
+    C_g with (C_g + C_g')/2 = A_g' K A_g."""
+    mr = f.n_random_tail
+    levels0, q0 = f.chol0.shape[:2]
+    k = tail_precision_inverse(f, workspace)
+    tail_vars, start = [], 0
+    for t in structure.terms[1:]:
+        idx = start + np.arange(t.size).reshape(t.n_levels, t.q)
+        block = k[idx[:, :, None], idx[:, None, :]]  # (levels, q, q), lower triangles
+        tail_vars.append(block + np.tril(block, -1).transpose(0, 2, 1))
+        start += t.size
+    lam = dense_tail_lambda(structure, f.factors, f.p)
+    assert lam is not None
+    if lam.ndim == 1:
+        k *= lam[:, None]
+        k *= lam[None, :]
+    else:
+        k[:mr, :mr] = lam[:mr, :mr] @ symmetric_from_lower(k[:mr, :mr]) @ lam[:mr, :mr].T
+    k *= 2.0
+    k[np.diag_indices(mr)] *= 0.5
+    c = np.asarray(pattern.products.T @ k.ravel()).reshape(levels0, q0, q0)
+    gram = 0.5 * (c + c.transpose(0, 2, 1))
+    r = f.factors[0] @ np.einsum("gji,gjk->gik", f.chol0_inv, f.chol0_inv)  # T₀ L₀g⁻ᵀ L₀g⁻¹
+    return r.transpose(0, 2, 1) @ gram @ r, tail_vars
+
+
+def tail_inverse(tail: np.ndarray) -> np.ndarray:
+    """L⁻¹ for the dense lower tail factor L (its leading block is L_rr⁻¹): LAPACK's triangular inverse,
+    m³/3 flops on the idle cores (a solve against the identity costs m³, on one thread: 16 s against
+    2 s for the 10,000 × 10,000 crossed tail)."""
+    with blas_threads(cholesky_threads(tail.shape[0])):
+        upper_inv, info = la.lapack.dtrtri(tail.T, lower=0)  # tail.T: L' in Fortran order, no copy in
+    if info != 0:
+        raise la.LinAlgError(f"singular tail factor (LAPACK dtrtri info {info})")
+    return upper_inv.T
 
 
 def _block0_coupling(f: BlockedFactor) -> sp.csc_matrix:

@@ -21,8 +21,13 @@ def direct_downdate(tail0: sp.csr_matrix, w: np.ndarray, q0: int) -> np.ndarray:
 
 @pytest.mark.parametrize("q0", [1, 2, 3])
 @pytest.mark.parametrize("chunk", [1, 13, 10**7])
-def test_the_pattern_gives_the_downdate_whatever_the_chunks(monkeypatch, q0, chunk):
+@pytest.mark.parametrize("kept_by", ["position", "level"])
+@pytest.mark.parametrize("into", ["new array", "given array", "given array, no scipy routine"])
+def test_the_pattern_gives_the_downdate_whatever_the_chunks(monkeypatch, q0, chunk, kept_by, into):
     monkeypatch.setattr(downdate, "CHUNK_PAIRS", chunk)
+    monkeypatch.setattr(downdate, "BY_POSITION_FROM", 0.0 if kept_by == "position" else np.inf)
+    if into == "given array, no scipy routine":
+        monkeypatch.setattr(downdate, "_sparsetools", None)
     rng = np.random.default_rng(q0)
     levels, m = 30, 45
     tail0 = sp.random(m, levels * q0, density=0.25, random_state=q0, format="csr")
@@ -30,7 +35,11 @@ def test_the_pattern_gives_the_downdate_whatever_the_chunks(monkeypatch, q0, chu
     w = w + w.transpose(0, 2, 1)  # W_g is symmetric
     pattern = downdate.build_downdate_pattern(tail0, q0)
     assert pattern is not None
-    np.testing.assert_allclose(pattern.downdate(w), direct_downdate(tail0, w, q0), rtol=1e-12, atol=1e-12)
+    assert pattern.products.format == ("csr" if kept_by == "position" else "csc")
+    out = None if into == "new array" else np.full((m, m), np.nan)  # whatever the array held before
+    result = pattern.downdate(w, out=out)
+    assert out is None or result is out
+    np.testing.assert_allclose(result, direct_downdate(tail0, w, q0), rtol=1e-12, atol=1e-12)
 
 
 def test_too_many_products_are_not_precomputed(monkeypatch):

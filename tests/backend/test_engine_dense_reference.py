@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import scipy.linalg as la
 
-from mixedwidgets.backend import crossprod, crossprod_dense
+from mixedwidgets.backend import crossprod, crossprod_dense, downdate
 from mixedwidgets.backend.crossprod import build_cross_products
 from mixedwidgets.backend.factor import factorize
 from mixedwidgets.backend.lmm import profiled_deviance
@@ -107,7 +107,10 @@ def engine_answers(design, structure, theta, weights):
     f = factorize(cp, structure, theta, with_tail0=True)
     beta = fixed_effects(f)
     b = conditional_modes(spherical_modes(f, structure, beta), f.factors)
-    covs = conditional_covariances(f, structure, 1.0)
+    covs = conditional_covariances(f, structure, 1.0, cp.pattern)
+    if cp.pattern is not None:  # the same from L_rr⁻¹ and the coupling, the path without a pattern
+        for with_pattern, without in zip(covs, conditional_covariances(f, structure, 1.0)):
+            np.testing.assert_allclose(with_pattern, without, rtol=1e-9, atol=1e-13)
     return f, beta, b, covs, cp
 
 
@@ -116,14 +119,18 @@ def random_theta(structure, rng) -> np.ndarray:
     return np.where(structure.lower == 0, np.abs(theta) + 0.05, theta)
 
 
-@pytest.fixture(params=["dense_tail", "sparse_tail", "forced_sparse_tail", "dense_tail_from_row_sums"])
+@pytest.fixture(
+    params=["dense_tail", "sparse_tail", "forced_sparse_tail", "dense_tail_from_row_sums", "downdate_by_level"]
+)
 def tail_path(request, monkeypatch):
     if request.param == "sparse_tail":  # sparse where the tail eliminates without fill, else dense from sums
         monkeypatch.setattr(crossprod_dense, "MAX_DENSE_FLOPS", 0)
     if request.param == "forced_sparse_tail":  # every tail through qdldl, filled-in ones too (small designs
         monkeypatch.setattr(crossprod, "FORCE_TAIL", "sparse")  # are dense by the density rule otherwise)
-    if request.param == "dense_tail_from_row_sums":  # with the precomputed downdate pattern
-        monkeypatch.setattr(crossprod, "FORCE_TAIL", "dense")
+    if request.param in ("dense_tail_from_row_sums", "downdate_by_level"):  # with the precomputed downdate
+        monkeypatch.setattr(crossprod, "FORCE_TAIL", "dense")  # pattern, its products kept by position
+    if request.param == "downdate_by_level":  # (CSR, many products per entry of the tail) or by level (CSC)
+        monkeypatch.setattr(downdate, "BY_POSITION_FROM", np.inf)
     return request.param
 
 
@@ -140,6 +147,8 @@ def test_blocked_engine_equals_dense_linear_algebra(name, seed, weighted, tail_p
     expected = dense_answers(design, structure, theta, weights)
     f, beta, b, covs, cp = engine_answers(design, structure, theta, weights)
     assert (cp.n, cp.p) == (expected["n"], expected["p"])
+    if cp.pattern is not None:  # the small designs have many products per tail entry: kept by position
+        assert cp.pattern.products.format == ("csc" if tail_path == "downdate_by_level" else "csr")
     assert f.logdet_random == pytest.approx(expected["logdet_random"], rel=1e-9, abs=1e-9)
     assert f.logdet_fixed == pytest.approx(expected["logdet_fixed"], rel=1e-9, abs=1e-9)
     assert f.pwrss == pytest.approx(expected["pwrss"], rel=1e-9)

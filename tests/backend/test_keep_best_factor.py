@@ -1,0 +1,91 @@
+"""The LMM objective keeps the factor at its lowest value for large dense tails (lmm.ProfiledDeviance),
+and the fit's answers are read off that factor instead of a last factorization of the optimum.
+
+Forcing the rule on (KEEP_BEST_FROM = 0) and off (a huge threshold) on the same crossed data must give
+the same fit, with one dense factorization fewer when it is on; the remembered factor must be the one
+at the lowest value evaluated, and a θ it was not taken at must be factored afresh."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mixedwidgets as mw
+from mixedwidgets.backend import crossprod
+from mixedwidgets.backend import factor as factor_module
+from mixedwidgets.backend import lmm
+from mixedwidgets.backend.crossprod import build_cross_products
+from mixedwidgets.backend.reterms import build_structure
+from mixedwidgets.design import build_design
+from mixedwidgets.formula import parse_formula
+
+
+def crossed_frame(seed: int = 4, n: int = 1500) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, 60, n), rng.integers(0, 45, n)
+    x = rng.normal(size=n)
+    y = 1 + 0.4 * x + rng.normal(0, 0.8, 60)[a] + rng.normal(0, 0.6, 45)[b] + rng.normal(size=n)
+    return pd.DataFrame({"y": y, "x": x, "a": a.astype(str), "b": b.astype(str)})
+
+
+FORMULA = "y ~ x + (1 | a) + (1 + x | b)"
+
+
+@pytest.fixture(params=["dense_cross_products", "sparse_cross_products"])
+def tail0_kind(request, monkeypatch):
+    """The tail's cross-products with block 0 dense (small designs), or sparse with the downdate pattern."""
+    if request.param == "sparse_cross_products":
+        monkeypatch.setattr(crossprod, "FORCE_TAIL", "dense")
+    return request.param
+
+
+def counted_fit(monkeypatch, threshold: int):
+    monkeypatch.setattr(lmm, "KEEP_BEST_FROM", threshold)
+    calls = {"n": 0}
+    original = factor_module.factorize
+
+    def counting(*args, **kwargs):
+        calls["n"] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(lmm, "factorize", counting)
+    fit = mw.fit(FORMULA, crossed_frame())
+    return fit, calls["n"]
+
+
+def test_the_fit_read_off_the_kept_factor_equals_the_refactored_one(monkeypatch, tail0_kind):
+    kept, kept_calls = counted_fit(monkeypatch, 0)
+    fresh, fresh_calls = counted_fit(monkeypatch, 10**9)
+    assert kept_calls == fresh_calls - 1  # the optimum is not factored again
+    # the same algebra; with the pattern, the tail is summed onto the cross-products in a kept array
+    # (a different rounding of the last bits), so the optimizer may take a slightly different path
+    assert kept.objective == pytest.approx(fresh.objective, rel=1e-12)
+    np.testing.assert_allclose(kept.theta, fresh.theta, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(kept.fixef, fresh.fixef, rtol=1e-8)
+    for column in ("condval", "condsd"):  # modes and conditional SDs, every level of both terms
+        np.testing.assert_allclose(kept.ranef()[column], fresh.ranef()[column], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(kept.vcov, fresh.vcov, rtol=1e-6)
+
+
+def test_the_kept_factor_is_the_one_at_the_lowest_value(monkeypatch, tail0_kind):
+    monkeypatch.setattr(lmm, "KEEP_BEST_FROM", 0)
+    design = build_design(parse_formula(FORMULA), crossed_frame())
+    structure = build_structure(design.terms)
+    cp = build_cross_products(structure, design.terms, design.X, design.y)
+    assert isinstance(cp.tail0, np.ndarray) == (tail0_kind == "dense_cross_products")
+    objective = lmm.make_objective(cp, structure, True, 0.0)
+    assert objective.keep_best
+    thetas = [np.array([0.9, 0.5, 0.1, 0.4]), np.array([0.7, 0.6, 0.0, 0.3]), np.array([2.5, 0.1, 0.3, 0.01])]
+    values = [objective(t) for t in thetas]
+    best = int(np.argmin(values))
+    assert objective.best is not None and objective.best[0] == values[best]
+    np.testing.assert_array_equal(objective.best[1], thetas[best])
+    at_best = objective.factor_at(thetas[best])
+    assert at_best.tail0 is not None and at_best.tail is objective.best[2].tail  # no new factorization
+    reference = factor_module.factorize(cp, structure, thetas[best], with_tail0=True)
+    dense = (lambda m: m) if tail0_kind == "dense_cross_products" else (lambda m: m.toarray())
+    np.testing.assert_allclose(dense(at_best.tail0), dense(reference.tail0), rtol=1e-13, atol=1e-15)
+    other = objective.factor_at(thetas[(best + 1) % 3])  # not where it was taken: factored afresh
+    assert other.tail is not objective.best[2].tail
+    assert lmm.profiled_deviance(other, cp.n, True) == pytest.approx(values[(best + 1) % 3], rel=1e-14)
