@@ -12,9 +12,8 @@ import pandas as pd
 import pytest
 
 import mixedwidgets as mw
-from mixedwidgets.backend import crossprod
+from mixedwidgets.backend import crossprod, lmm
 from mixedwidgets.backend import factor as factor_module
-from mixedwidgets.backend import lmm
 from mixedwidgets.backend.crossprod import build_cross_products
 from mixedwidgets.backend.reterms import build_structure
 from mixedwidgets.design import build_design
