@@ -6,7 +6,7 @@ sees θ only. ML: log|L|² + n(1 + log(2π r²/n)); REML adds log|R_X|² and use
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -16,11 +16,11 @@ import scipy.linalg as la
 from .convergence import ConvergenceReport
 from .crossprod import CrossProducts, build_cross_products
 from .factor import BlockedFactor, factorize, with_coupling
-from .fit_record import LmmFit
+from .fit_record import DeferredCovariances, LmmFit
 from .optimizer import OptSummary, minimize_bounded
 from .polish import POLISH_BELOW, polish_and_check
 from .reterms import RandomEffectsStructure, build_structure, random_effect_count
-from .scaling import scaled_terms, theta_factors, unscale_ranef
+from .scaling import scaled_terms, theta_factors, unscale_covariances, unscale_modes
 from .single_term import SchurFactor, SingleTermSystem, applies
 from .solve import conditional_covariances, conditional_modes, fixed_effects, spherical_modes
 from .start import starting_theta
@@ -206,7 +206,9 @@ def fit_cross_products(
     )
     factor = objective.factor_at(opt.final)
     workspace = objective.release()  # the factor is the fit's now; the spare array serves once more
-    return finish_fit(cp, structure, opt, report, reml, log_w, term_scales, factor, workspace)
+    return finish_fit(
+        cp, structure, opt, report, reml, log_w, term_scales, factor, workspace, defer_covariances=objective.keep_best
+    )
 
 
 def finish_fit(
@@ -219,20 +221,38 @@ def finish_fit(
     term_scales: tuple[np.ndarray, ...] | None = None,
     factor: BlockedFactor | None = None,
     workspace: np.ndarray | None = None,
+    defer_covariances: bool = False,
 ) -> LmmFit:
     """Turn the optimal θ into β, σ, the covariance of β and the conditional modes and variances;
     with term_scales (scaling.scaled_terms), cp holds scaled random-effect columns and θ, the modes and
     their covariances come back in the caller's units. `factor`: the whole factor at opt.final when at hand;
-    `workspace`: a spare array of the tail's order for the conditional variances."""
+    `workspace`: a spare array of the tail's order for the conditional variances; `defer_covariances`:
+    the conditional covariances computed on first use (fit_record.DeferredCovariances)."""
     f = factorize(cp, structure, opt.final, with_tail0=True) if factor is None else factor
     beta = fixed_effects(f)
     sigma2 = f.pwrss / (cp.n - cp.p if reml else cp.n)
     rx_inv = la.solve_triangular(f.fixed_factor, np.eye(cp.p), lower=True, check_finite=False)
     u = spherical_modes(f, structure, beta)
     ranef = tuple(conditional_modes(u, f.factors))
-    ranef_cov = tuple(conditional_covariances(f, structure, sigma2, cp.pattern, workspace))
+    pattern = cp.pattern
+
+    def covariances() -> tuple[np.ndarray, ...]:
+        covs = tuple(conditional_covariances(f, structure, sigma2, pattern, workspace))
+        return covs if term_scales is None else unscale_covariances(structure, term_scales, covs)
+
+    if defer_covariances:
+        workspace = None  # not held by the fit while the covariances wait (nor is cp: its Z'Z and rows)
+        tail_size = cp.n_random_tail
+
+        def deferred() -> tuple[np.ndarray, ...]:
+            with single_blas_thread(tail_size):  # the tail's inversion on the idle cores, as in a fit
+                return covariances()
+
+        ranef_cov: Sequence[np.ndarray] = DeferredCovariances(deferred, len(structure.terms))
+    else:
+        ranef_cov = covariances()
     if term_scales is not None:
-        ranef, ranef_cov = unscale_ranef(structure, term_scales, ranef, ranef_cov)
+        ranef = unscale_modes(structure, term_scales, ranef)
         factors = theta_factors(structure, term_scales)
         opt = replace(opt, initial=opt.initial * factors, final=opt.final * factors)
     return LmmFit(

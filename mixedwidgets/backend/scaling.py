@@ -48,9 +48,18 @@ def theta_factors(structure: RandomEffectsStructure, term_scales: tuple[np.ndarr
 
 def unscale_ranef(structure: RandomEffectsStructure, term_scales, ranef, ranef_cov) -> tuple[tuple, tuple]:
     """Conditional modes (levels, q) and covariances (levels, q, q) per sorted term, in the caller's units."""
-    modes, covs = [], []
-    for layout, b, cov in zip(structure.terms, ranef, ranef_cov):
+    return unscale_modes(structure, term_scales, ranef), unscale_covariances(structure, term_scales, ranef_cov)
+
+
+def unscale_modes(structure: RandomEffectsStructure, term_scales, ranef) -> tuple:
+    """Conditional modes (levels, q) per sorted term, in the caller's units."""
+    return tuple(b / term_scales[layout.design_position] for layout, b in zip(structure.terms, ranef))
+
+
+def unscale_covariances(structure: RandomEffectsStructure, term_scales, ranef_cov) -> tuple:
+    """Conditional covariances (levels, q, q) per sorted term, in the caller's units."""
+    out = []
+    for layout, cov in zip(structure.terms, ranef_cov):
         d = term_scales[layout.design_position]
-        modes.append(b / d)
-        covs.append(cov / np.outer(d, d))
-    return tuple(modes), tuple(covs)
+        out.append(cov / np.outer(d, d))
+    return tuple(out)

@@ -40,6 +40,14 @@ def test_the_pattern_gives_the_downdate_whatever_the_chunks(monkeypatch, q0, chu
     result = pattern.downdate(w, out=out)
     assert out is None or result is out
     np.testing.assert_allclose(result, direct_downdate(tail0, w, q0), rtol=1e-12, atol=1e-12)
+    base = rng.normal(size=(m, m))  # what factorize subtracts it from (Z'Z), the caller's array untouched
+    kept = base.copy()
+    out = None if into == "new array" else np.full((m, m), np.nan)
+    result = pattern.subtracted_from(base, w, out=out)
+    assert out is None or result is out
+    lower = np.tril_indices(m)
+    np.testing.assert_allclose(result[lower], (base - direct_downdate(tail0, w, q0))[lower], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(base, kept)
 
 
 def test_too_many_products_are_not_precomputed(monkeypatch):

@@ -29,6 +29,13 @@ def crossed_frame(seed: int = 4, n: int = 1500) -> pd.DataFrame:
 
 
 FORMULA = "y ~ x + (1 | a) + (1 + x | b)"
+#: a scalar tail is rescaled in place, so its factor lives in the objective's kept arrays
+SCALAR_TAIL = "y ~ x + (1 | a) + (1 | b)"
+
+
+@pytest.fixture(params=[FORMULA, SCALAR_TAIL], ids=["vector_tail", "scalar_tail"])
+def formula(request):
+    return request.param
 
 
 @pytest.fixture(params=["dense_cross_products", "sparse_cross_products"])
@@ -39,7 +46,7 @@ def tail0_kind(request, monkeypatch):
     return request.param
 
 
-def counted_fit(monkeypatch, threshold: int):
+def counted_fit(monkeypatch, threshold: int, formula: str):
     monkeypatch.setattr(lmm, "KEEP_BEST_FROM", threshold)
     calls = {"n": 0}
     original = factor_module.factorize
@@ -49,13 +56,13 @@ def counted_fit(monkeypatch, threshold: int):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(lmm, "factorize", counting)
-    fit = mw.fit(FORMULA, crossed_frame())
+    fit = mw.fit(formula, crossed_frame())
     return fit, calls["n"]
 
 
-def test_the_fit_read_off_the_kept_factor_equals_the_refactored_one(monkeypatch, tail0_kind):
-    kept, kept_calls = counted_fit(monkeypatch, 0)
-    fresh, fresh_calls = counted_fit(monkeypatch, 10**9)
+def test_the_fit_read_off_the_kept_factor_equals_the_refactored_one(monkeypatch, tail0_kind, formula):
+    kept, kept_calls = counted_fit(monkeypatch, 0, formula)
+    fresh, fresh_calls = counted_fit(monkeypatch, 10**9, formula)
     assert kept_calls == fresh_calls - 1  # the optimum is not factored again
     # the same algebra; with the pattern, the tail is summed onto the cross-products in a kept array
     # (a different rounding of the last bits), so the optimizer may take a slightly different path
@@ -67,24 +74,52 @@ def test_the_fit_read_off_the_kept_factor_equals_the_refactored_one(monkeypatch,
     np.testing.assert_allclose(kept.vcov, fresh.vcov, rtol=1e-6)
 
 
-def test_the_kept_factor_is_the_one_at_the_lowest_value(monkeypatch, tail0_kind):
+def test_the_kept_factor_is_the_one_at_the_lowest_value(monkeypatch, tail0_kind, formula):
     monkeypatch.setattr(lmm, "KEEP_BEST_FROM", 0)
-    design = build_design(parse_formula(FORMULA), crossed_frame())
+    design = build_design(parse_formula(formula), crossed_frame())
     structure = build_structure(design.terms)
     cp = build_cross_products(structure, design.terms, design.X, design.y)
     assert isinstance(cp.tail0, np.ndarray) == (tail0_kind == "dense_cross_products")
     objective = lmm.make_objective(cp, structure, True, 0.0)
     assert objective.keep_best
     thetas = [np.array([0.9, 0.5, 0.1, 0.4]), np.array([0.7, 0.6, 0.0, 0.3]), np.array([2.5, 0.1, 0.3, 0.01])]
+    thetas = [t[: structure.n_theta] for t in thetas]
     values = [objective(t) for t in thetas]
     best = int(np.argmin(values))
+    for t in thetas:  # more evaluations after the best one: its factor must survive them
+        objective(t)
     assert objective.best is not None and objective.best[0] == values[best]
     np.testing.assert_array_equal(objective.best[1], thetas[best])
     at_best = objective.factor_at(thetas[best])
     assert at_best.tail0 is not None and at_best.tail is objective.best[2].tail  # no new factorization
     reference = factor_module.factorize(cp, structure, thetas[best], with_tail0=True)
+    np.testing.assert_allclose(at_best.tail, reference.tail, rtol=1e-12, atol=1e-14)  # not overwritten since
     dense = (lambda m: m) if tail0_kind == "dense_cross_products" else (lambda m: m.toarray())
     np.testing.assert_allclose(dense(at_best.tail0), dense(reference.tail0), rtol=1e-13, atol=1e-15)
     other = objective.factor_at(thetas[(best + 1) % 3])  # not where it was taken: factored afresh
     assert other.tail is not objective.best[2].tail
     assert lmm.profiled_deviance(other, cp.n, True) == pytest.approx(values[(best + 1) % 3], rel=1e-14)
+
+
+def test_large_dense_tails_defer_the_conditional_covariances(monkeypatch, tail0_kind, formula):
+    """Computed on first use (the fit does not wait for the tail's inversion), the same numbers as the
+    eager ones, kept once computed; a pickled record carries them computed."""
+    import pickle
+
+    from mixedwidgets.backend.fit_record import DeferredCovariances
+
+    monkeypatch.setattr(lmm, "KEEP_BEST_FROM", 0)
+    deferred = mw.fit(formula, crossed_frame())
+    monkeypatch.setattr(lmm, "KEEP_BEST_FROM", 10**9)
+    eager = mw.fit(formula, crossed_frame())
+    record = deferred.engine_fit
+    assert isinstance(record.ranef_cov, DeferredCovariances) and not record.ranef_cov.computed
+    assert isinstance(eager.engine_fit.ranef_cov, tuple)
+    assert len(record.ranef_cov) == 2 and not record.ranef_cov.computed
+    restored = pickle.loads(pickle.dumps(record.ranef_cov))  # pickling computes them
+    assert record.ranef_cov.computed and isinstance(restored, tuple)
+    first = record.ranef_cov[0]
+    assert record.ranef_cov[0] is first  # kept, not recomputed
+    for got, want, back in zip(record.ranef_cov, eager.engine_fit.ranef_cov, restored):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-12)
+        np.testing.assert_array_equal(back, got)

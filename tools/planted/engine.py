@@ -44,8 +44,8 @@ ENGINE = [
     Bug(
         "downdate dropped (dense tail with the precomputed pattern)",
         B + "factor.py",
-        "np.subtract(cp.tailtail, core, out=core)",
-        "core = np.array(cp.tailtail)",
+        "core = cp.pattern.subtracted_from(cp.tailtail, w, out=workspace)",
+        "core = cp.pattern.subtracted_from(cp.tailtail, 0.0 * w, out=workspace)",
         (DENSE_REFERENCE,),
     ),
     Bug(
@@ -384,6 +384,41 @@ ENGINE = [
         "return special.gammaln(trials + 1) - special.gammaln(successes + 1)",
         "return -special.gammaln(successes + 1)",
         ("tests/backend/test_convergence_sweep.py",),
+    ),
+    Bug(
+        "conditional variances of block 0: the off-diagonal of K not doubled for the pattern",
+        B + "solve.py",
+        "    k *= 2.0\n",
+        "    k *= 1.0\n",
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
+        "conditional variances: S_rr⁻¹'s [X y] rows keep the identity",
+        B + "solve.py",
+        "    lower[np.arange(mr, m), np.arange(mr, m)] = 0.0\n",
+        "",
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
+        "downdate summed onto the kept array with +W",
+        B + "downdate.py",
+        "weights if base is None else -weights",
+        "weights",
+        ("tests/backend/test_downdate_pattern.py", "tests/backend/test_keep_best_factor.py"),
+    ),
+    Bug(
+        "the kept factor used at a θ it was not taken at",
+        B + "lmm.py",
+        "if self.best is not None and np.array_equal(self.best[1], theta):",
+        "if self.best is not None:",
+        ("tests/backend/test_keep_best_factor.py",),
+    ),
+    Bug(
+        "the best factor's array handed out as the spare (overwritten by the next evaluation)",
+        B + "lmm.py",
+        "self._spare, self._best_buffer = self._best_buffer, buffer",
+        "self._best_buffer = buffer",
+        ("tests/backend/test_keep_best_factor.py",),
     ),
     Bug(
         "fresh: singular tolerance 1e-6",
