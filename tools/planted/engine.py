@@ -390,14 +390,14 @@ ENGINE = [
         B + "solve.py",
         "    k *= 2.0\n",
         "    k *= 1.0\n",
-        (DENSE_REFERENCE,),
+        (DENSE_REFERENCE, "tests/backend/test_keep_best_factor.py"),
     ),
     Bug(
         "conditional variances: S_rr⁻¹'s [X y] rows keep the identity",
         B + "solve.py",
         "    lower[np.arange(mr, m), np.arange(mr, m)] = 0.0\n",
         "",
-        (DENSE_REFERENCE,),
+        (DENSE_REFERENCE, "tests/backend/test_keep_best_factor.py"),
     ),
     Bug(
         "downdate summed onto the kept array with +W",
