@@ -11,6 +11,8 @@ fits it in a fresh process: mixedwidgets (`mw.fit`, REML) under `/usr/bin/time -
 REML, with the BLAS R was built with). Reported: fit seconds (data in memory, reading excluded),
 the peak RSS of the whole process, the REML criterion and its difference from lme4's. A case whose
 engine passes `--timeout` is reported as such. The machine is shared: run one case at a time.
+For mixedwidgets also the time of a first `ranef()` after the fit: for crossed tails of 1,000
+effects or more the conditional SDs are computed then, on first use (as lme4's `ranef()` does).
 
 BLAS: this machine's environment pins OPENBLAS_CORETYPE=Haswell (and OPENBLAS_L2_SIZE) for old
 OpenBLAS builds that fail on its processor; the current ones (numpy's 0.3.31, Debian's 0.3.21 under
@@ -114,12 +116,17 @@ with warnings.catch_warnings():
     m = mw.fit({formula!r}, data, reml=True)
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+start = time.perf_counter()
+m.ranef()  # conditional modes and SDs (for large crossed tails the SDs are computed here, on first use)
+ranef_seconds = time.perf_counter() - start
+peak_with_ranef = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 from threadpoolctl import threadpool_info
 kernels = sorted({{p.get("architecture", "?") for p in threadpool_info() if p.get("user_api") == "blas"}})
 print(json.dumps({{"seconds": seconds, "cpu_seconds": cpu, "objective": m.objective, "blas": kernels,
                   "evaluations": m.optsummary.evaluations, "converged": bool(m.converged),
                   "fixef": m.fixef.to_dict(), "theta": m.theta.tolist(),
-                  "rss_before_fit_gib": before, "peak_rss_gib": peak}}))
+                  "rss_before_fit_gib": before, "peak_rss_gib": peak,
+                  "ranef_seconds": ranef_seconds, "peak_with_ranef_gib": peak_with_ranef}}))
 """
 
 
@@ -207,6 +214,11 @@ def report(name: str, formula: str, results: dict) -> None:
             f"  {engine:13s} {r['seconds']:8.1f} s{cpu}  peak {r['peak_rss_gib']:.2f} GiB  {read}"
             f"evaluations {r.get('evaluations')}  REML {r['objective']:.6f}{diff}"
             + (f"  BLAS kernel {','.join(r['blas'])}" if "blas" in r else "")
+            + (
+                f"\n  {'':13s} then ranef() {r['ranef_seconds']:.1f} s, peak {r['peak_with_ranef_gib']:.2f} GiB"
+                if "ranef_seconds" in r
+                else ""
+            )
         )
     if (
         "lme4" in results
