@@ -160,8 +160,9 @@ SCALE_ROWS = 64
 
 
 def scale_tail(core: np.ndarray, structure: RandomEffectsStructure, factors, p: int) -> np.ndarray:
-    """Λ_tail' core Λ_tail, for a core valid in its lower triangle (the result likewise); in place
-    when every tail term is scalar (an outer-product scaling)."""
+    """Λ_tail' core Λ_tail, in place, for a core valid in its lower triangle: an outer-product scaling
+    of the lower triangle when every tail term is scalar, else T' and T applied per level to the
+    symmetrized core's rows and columns (the [X y] rows and columns are unscaled)."""
     if all(f.shape[0] == 1 for f in factors[1:]):
         lam = np.concatenate(
             [np.full(t.n_levels, f[0, 0]) for t, f in zip(structure.terms[1:], factors[1:])] + [np.ones(p + 1)]
@@ -173,9 +174,27 @@ def scale_tail(core: np.ndarray, structure: RandomEffectsStructure, factors, p: 
             band *= lam[start:stop, None]
             band *= lam[None, :stop]
         return core
-    core = symmetric_from_lower(core)
-    lam = tail_lambda(structure, factors, p)
-    return np.asarray(lam.T @ np.asarray(lam.T @ core).T).T
+    symmetrize_in_place(core)
+    m, start = core.shape[0], 0
+    for t, f in zip(structure.terms[1:], factors[1:]):  # Λ' core Λ, a term's rows and then its columns
+        size = t.n_levels * t.q  # Λ = I_levels ⊗ T: per level, T' times its q rows (columns times T)
+        rows = core[start : start + size]
+        rows[...] = (f.T @ rows.reshape(t.n_levels, t.q, m)).reshape(size, m)
+        cols = core[:, start : start + size]
+        cols[...] = (cols.reshape(m, t.n_levels, t.q) @ f).reshape(m, size)
+        start += size
+    return core
+
+
+def symmetrize_in_place(a: np.ndarray) -> np.ndarray:
+    """Copy a's lower triangle onto its upper one, a band of rows at a time (no m × m temporaries)."""
+    m = a.shape[0]
+    for start in range(0, m, SCALE_ROWS):
+        stop = min(start + SCALE_ROWS, m)
+        a[start:stop, stop:] = a[stop:, start:stop].T
+        block = a[start:stop, start:stop]
+        block[...] = np.tril(block) + np.tril(block, -1).T
+    return a
 
 
 def dense_tail_lambda(structure: RandomEffectsStructure, factors, p: int) -> np.ndarray | None:

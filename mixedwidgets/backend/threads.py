@@ -27,13 +27,18 @@ from functools import lru_cache
 
 from threadpoolctl import ThreadpoolController
 
-#: dense Cholesky factorizations of at least this order may use several BLAS threads (measured: below
-#: it the threads' start-up and synchronisation eat the gain; see docs/internals.md)
-PARALLEL_CHOLESKY_FROM = 3000
+#: dense Cholesky factorizations of at least this order may use several BLAS threads. Measured on the
+#: 2 idle cores here (OpenBLAS 0.3.31, medians of 7): two threads against one 0.40× at m = 800, 1.17×
+#: at 1,200, 1.37× at 1,600, 1.49× at 2,000, 1.66× at 3,000 (AVX-512 kernels; Haswell's: 1.17, 1.38,
+#: 1.55, 1.73, 1.70). Below this order the threads' start-up and synchronisation eat the gain.
+PARALLEL_CHOLESKY_FROM = 1500
+#: how busy the other processes are is judged over at least this long a window (/proc/stat counts
+#: CPU time in clock ticks of 10 ms: over one evaluation of ~30 ms the estimate could be off by a core)
+MIN_SAMPLE_SECONDS = 0.25
 #: a core counts as idle when the other processes leave at least this fraction of it unused
 IDLE_FRACTION = 0.75
 
-_state: dict = {"callers_threads": None, "last_sample": None}
+_state: dict = {"callers_threads": None, "last_sample": None, "last_free": None}
 
 
 @lru_cache(maxsize=1)
@@ -54,6 +59,7 @@ def single_blas_thread(random_effects: int | None = None) -> Iterator[None]:
     large = random_effects is None or random_effects >= PARALLEL_CHOLESKY_FROM
     if outer is None and callers > 1 and large:
         _state["last_sample"] = _cpu_sample()  # the set-up's time then tells how busy the others are
+        _state["last_free"] = None
     try:
         # each library set directly and restored (threadpoolctl's limit() does the same, with a
         # re-inspection of every library that costs ~25 µs: a tenth of a sleepstudy fit)
@@ -82,8 +88,9 @@ def _cpu_sample() -> tuple[float, float, float] | None:
 
 
 def free_cores() -> int:
-    """Cores the other processes have left idle since the fit started or since the last call (a 0.1 s
-    look when there is no earlier sample), this process's own core included; 0 when unknown."""
+    """Cores the other processes have left idle since the fit started or since the last judgement (a
+    0.1 s look when there is no earlier sample), this process's own core included; 0 when unknown. A
+    judgement stands until its window is MIN_SAMPLE_SECONDS long."""
     cores = os.cpu_count() or 1
     last = _state["last_sample"]
     if last is None:
@@ -92,11 +99,16 @@ def free_cores() -> int:
             return 0
         time.sleep(0.1)
     now = _cpu_sample()
-    _state["last_sample"] = now
     if now is None or now[0] <= last[0]:
+        _state["last_sample"] = now
         return 0
+    if _state["last_free"] is not None and now[0] - last[0] < MIN_SAMPLE_SECONDS:
+        return _state["last_free"]  # the window is still short: the last judgement stands, the window grows
+    _state["last_sample"] = now
     others = max((now[1] - last[1]) - (now[2] - last[2]), 0.0) / (now[0] - last[0])
-    return int(max(cores - others + (1 - IDLE_FRACTION), 0.0))
+    free = int(max(cores - others + (1 - IDLE_FRACTION), 0.0))
+    _state["last_free"] = free
+    return free
 
 
 def cholesky_threads(m: int) -> int:

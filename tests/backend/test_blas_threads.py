@@ -63,3 +63,24 @@ def test_a_nested_fit_keeps_the_outer_callers_setting(monkeypatch):
                 assert threads.cholesky_threads(threads.PARALLEL_CHOLESKY_FROM) == 2
             assert set(blas_threads()) == {1}
         assert blas_threads() == [2] * len(blas_threads())
+
+
+def test_a_judgement_stands_until_its_window_is_long_enough(monkeypatch):
+    """/proc/stat counts in 10 ms ticks: the other processes' load is judged over ≥ MIN_SAMPLE_SECONDS."""
+    from mixedwidgets.backend import threads
+
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    samples = iter(
+        [
+            (0.30, 0.60, 0.30),  # 0.3 s after the fit's start: others used 0.3 CPU s, i.e. one busy core
+            (0.35, 0.65, 0.35),  # 50 ms later (too short a window): the last judgement stands
+            (0.60, 0.85, 0.55),  # 0.3 s after the last judgement: nobody else busy any more
+        ]
+    )
+    monkeypatch.setattr(threads, "_cpu_sample", lambda: next(samples))
+    monkeypatch.setitem(threads._state, "last_sample", (0.0, 0.0, 0.0))
+    monkeypatch.setitem(threads._state, "last_free", None)
+    assert threads.free_cores() == 1
+    assert threads.free_cores() == 1  # the window (0.30 → 0.35 s) was too short to judge again
+    assert threads._state["last_sample"] == (0.30, 0.60, 0.30)  # and it keeps growing from its start
+    assert threads.free_cores() == 2  # 0.30 → 0.60 s: others 0.25 − 0.25 = 0 CPU s

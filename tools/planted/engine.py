@@ -421,6 +421,20 @@ ENGINE = [
         ("tests/backend/test_keep_best_factor.py",),
     ),
     Bug(
+        "T instead of T' on a vector tail term's rows (dense tail from row sums)",
+        B + "factor.py",
+        "rows[...] = (f.T @ rows.reshape(t.n_levels, t.q, m)).reshape(size, m)",
+        "rows[...] = (f @ rows.reshape(t.n_levels, t.q, m)).reshape(size, m)",
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
+        "the upper triangle left as it was when a vector tail is symmetrized",
+        B + "factor.py",
+        "        a[start:stop, stop:] = a[stop:, start:stop].T\n",
+        "",
+        (DENSE_REFERENCE,),
+    ),
+    Bug(
         "fresh: singular tolerance 1e-6",
         B + "convergence.py",
         "SINGULAR_TOLERANCE = 1e-4",
