@@ -42,6 +42,12 @@ class DowndatePattern:
     products: sp.csc_matrix | sp.csr_matrix  # (m·m, levels₀·q₀²); row i·m + j (i ≥ j), column g·q₀² + a·q₀ + b
     m: int
 
+    @property
+    def nbytes(self) -> int:
+        """Memory the stored products take."""
+        p = self.products
+        return int(p.data.nbytes + p.indices.nbytes + p.indptr.nbytes)
+
     def downdate(self, w: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The lower triangle of Σ_g A_g W_g A_g' as a dense (m × m) matrix (upper part zero); in `out`
         (C-contiguous m × m) when given."""

@@ -101,18 +101,28 @@ def test_the_kept_factor_is_the_one_at_the_lowest_value(monkeypatch, tail0_kind,
     assert lmm.profiled_deviance(other, cp.n, True) == pytest.approx(values[(best + 1) % 3], rel=1e-14)
 
 
-def test_large_dense_tails_defer_the_conditional_covariances(monkeypatch, tail0_kind, formula):
+@pytest.mark.parametrize("pattern_size", ["smaller", "larger"])
+def test_large_dense_tails_defer_the_conditional_covariances(monkeypatch, tail0_kind, formula, pattern_size):
     """Computed on first use (the fit does not wait for the tail's inversion), the same numbers as the
-    eager ones, kept once computed; a pickled record carries them computed."""
+    eager ones, kept once computed; a pickled record carries them computed. Not deferred when the
+    downdate pattern they need is larger than the factor (the fit would hold it)."""
     import pickle
 
+    from mixedwidgets.backend.downdate import DowndatePattern
     from mixedwidgets.backend.fit_record import DeferredCovariances
 
+    size = 0 if pattern_size == "smaller" else 10**15
+    monkeypatch.setattr(DowndatePattern, "nbytes", property(lambda self: size))
     monkeypatch.setattr(lmm, "KEEP_BEST_FROM", 0)
     deferred = mw.fit(formula, crossed_frame())
     monkeypatch.setattr(lmm, "KEEP_BEST_FROM", 10**9)
     eager = mw.fit(formula, crossed_frame())
     record = deferred.engine_fit
+    if tail0_kind == "sparse_cross_products" and pattern_size == "larger":  # the pattern's path, eagerly
+        assert isinstance(record.ranef_cov, tuple)
+        for got, want in zip(record.ranef_cov, eager.engine_fit.ranef_cov):
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-12)
+        return
     assert isinstance(record.ranef_cov, DeferredCovariances) and not record.ranef_cov.computed
     assert isinstance(eager.engine_fit.ranef_cov, tuple)
     assert len(record.ranef_cov) == 2 and not record.ranef_cov.computed
