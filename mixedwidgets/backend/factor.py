@@ -160,9 +160,9 @@ SCALE_ROWS = 64
 
 
 def scale_tail(core: np.ndarray, structure: RandomEffectsStructure, factors, p: int) -> np.ndarray:
-    """Λ_tail' core Λ_tail, in place, for a core valid in its lower triangle: an outer-product scaling
-    of the lower triangle when every tail term is scalar, else T' and T applied per level to the
-    symmetrized core's rows and columns (the [X y] rows and columns are unscaled)."""
+    """Λ_tail' core Λ_tail, in place, for a core valid in its lower triangle (the result likewise): an
+    outer-product scaling of the lower triangle when every tail term is scalar, else T' and T applied
+    per level to the rows and columns that hold the lower triangle (the [X y] ones are unscaled)."""
     if all(f.shape[0] == 1 for f in factors[1:]):
         lam = np.concatenate(
             [np.full(t.n_levels, f[0, 0]) for t, f in zip(structure.terms[1:], factors[1:])] + [np.ones(p + 1)]
@@ -174,27 +174,34 @@ def scale_tail(core: np.ndarray, structure: RandomEffectsStructure, factors, p: 
             band *= lam[start:stop, None]
             band *= lam[None, :stop]
         return core
-    symmetrize_in_place(core)
     m, start = core.shape[0], 0
     for t, f in zip(structure.terms[1:], factors[1:]):  # Λ' core Λ, a term's rows and then its columns
-        size = t.n_levels * t.q  # Λ = I_levels ⊗ T: per level, T' times its q rows (columns times T)
-        rows = core[start : start + size]
-        rows[...] = (f.T @ rows.reshape(t.n_levels, t.q, m)).reshape(size, m)
-        cols = core[:, start : start + size]
-        cols[...] = (cols.reshape(m, t.n_levels, t.q) @ f).reshape(m, size)
-        start += size
+        stop = start + t.n_levels * t.q  # Λ = I_levels ⊗ T: per level, T' on its rows and T on its columns
+        _symmetrize_level_blocks(core, start, t.n_levels, t.q)  # the only entries above the diagonal read
+        rows = core[start:stop, :stop].reshape(t.n_levels, t.q, stop)  # lower triangle: left of `stop`
+        cols = core[start:, start:stop].reshape(m - start, t.n_levels, t.q)  # ... and below `start`
+        _lower_triangular_combination(f, [rows[:, b, :] for b in range(t.q)])  # row a ← Σ_b T[b, a] row b
+        _lower_triangular_combination(f, [cols[:, :, b] for b in range(t.q)])  # column a ← Σ_b column b T[b, a]
+        start = stop
     return core
 
 
-def symmetrize_in_place(a: np.ndarray) -> np.ndarray:
-    """Copy a's lower triangle onto its upper one, a band of rows at a time (no m × m temporaries)."""
-    m = a.shape[0]
-    for start in range(0, m, SCALE_ROWS):
-        stop = min(start + SCALE_ROWS, m)
-        a[start:stop, stop:] = a[stop:, start:stop].T
-        block = a[start:stop, start:stop]
-        block[...] = np.tril(block) + np.tril(block, -1).T
-    return a
+def _lower_triangular_combination(t: np.ndarray, parts: list[np.ndarray]) -> None:
+    """parts[a] ← Σ_{b ≥ a} T[b, a] parts[b] for a lower-triangular T, in place (the parts are views):
+    parts[a] only reads parts not yet overwritten, so a = 0, 1, … in turn needs no copy."""
+    for a, target in enumerate(parts):
+        target *= t[a, a]
+        for b in range(a + 1, len(parts)):
+            if t[b, a] != 0.0:
+                target += t[b, a] * parts[b]
+
+
+def _symmetrize_level_blocks(a: np.ndarray, start: int, levels: int, q: int) -> None:
+    """Copy the lower triangle of each level's q × q diagonal block onto its upper one."""
+    first = start + q * np.arange(levels)
+    for i in range(q):
+        for j in range(i + 1, q):
+            a[first + i, first + j] = a[first + j, first + i]
 
 
 def dense_tail_lambda(structure: RandomEffectsStructure, factors, p: int) -> np.ndarray | None:

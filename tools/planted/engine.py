@@ -423,15 +423,15 @@ ENGINE = [
     Bug(
         "T instead of T' on a vector tail term's rows (dense tail from row sums)",
         B + "factor.py",
-        "rows[...] = (f.T @ rows.reshape(t.n_levels, t.q, m)).reshape(size, m)",
-        "rows[...] = (f @ rows.reshape(t.n_levels, t.q, m)).reshape(size, m)",
+        "_lower_triangular_combination(f, [rows[:, b, :] for b in range(t.q)])",
+        "_lower_triangular_combination(f.T.copy(), [rows[:, b, :] for b in range(t.q)])",
         (DENSE_REFERENCE,),
     ),
     Bug(
-        "the upper triangle left as it was when a vector tail is symmetrized",
+        "a level's diagonal block not symmetrized before a vector tail is rescaled",
         B + "factor.py",
-        "        a[start:stop, stop:] = a[stop:, start:stop].T\n",
-        "",
+        "            a[first + i, first + j] = a[first + j, first + i]\n",
+        "            pass\n",
         (DENSE_REFERENCE,),
     ),
     Bug(
