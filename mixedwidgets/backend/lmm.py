@@ -15,6 +15,7 @@ import scipy.linalg as la
 
 from .convergence import ConvergenceReport
 from .crossprod import CrossProducts, build_cross_products
+from .elimination import elimination_order
 from .factor import BlockedFactor, factorize, with_coupling
 from .fit_record import DeferredCovariances, LmmFit
 from .optimizer import OptSummary, minimize_bounded
@@ -155,7 +156,8 @@ def fit_lmm(design, reml: bool = True, progress: Callable[[int, float], None] | 
 
 
 def _fit_lmm(design, reml, progress) -> LmmFit:
-    structure = build_structure(design.terms)
+    reorder = elimination_order(build_structure(design.terms))  # the term with most effects first?
+    structure = build_structure(design.terms) if reorder is None else reorder.engine
     terms, term_scales = scaled_terms(design.terms)  # θ near 1 whatever the predictors' units
     w = design.weights
     sqrt_w = None if w is None else np.sqrt(np.asarray(w, dtype=float))
@@ -163,7 +165,8 @@ def _fit_lmm(design, reml, progress) -> LmmFit:
     cp = build_cross_products(structure, terms, design.X, y, sqrt_w)
     log_w = 0.0 if w is None else float(np.log(w).sum())
     theta0 = starting_theta(structure, terms, design.X, y)
-    return fit_cross_products(cp, structure, theta0, reml, log_w, term_scales, progress)
+    fit = fit_cross_products(cp, structure, theta0, reml, log_w, term_scales, progress)
+    return fit if reorder is None else reorder.fit_to_lme4(fit)
 
 
 def fit_cross_products(

@@ -435,6 +435,27 @@ ENGINE = [
         (DENSE_REFERENCE,),
     ),
     Bug(
+        "the reordered fit's θ left in the engine's order",
+        B + "elimination.py",
+        "            theta=self.theta_to_lme4(fit.theta),",
+        "            theta=fit.theta,",
+        ("tests/backend/test_elimination_order.py",),
+    ),
+    Bug(
+        "the reordered fit's modes left in the engine's order of terms",
+        B + "elimination.py",
+        "            ranef=self.terms_to_lme4(fit.ranef),",
+        "            ranef=tuple(fit.ranef),",
+        ("tests/backend/test_elimination_order.py",),
+    ),
+    Bug(
+        "the reordered fit's gradient left in the engine's order",
+        B + "elimination.py",
+        'gradient=report.gradient[np.argsort(position, kind="stable")]',
+        "gradient=report.gradient",
+        ("tests/backend/test_elimination_order.py",),
+    ),
+    Bug(
         "fresh: singular tolerance 1e-6",
         B + "convergence.py",
         "SINGULAR_TOLERANCE = 1e-4",
