@@ -159,10 +159,13 @@ def symmetric_from_lower(lower: np.ndarray) -> np.ndarray:
 SCALE_ROWS = 64
 
 
-def scale_tail(core: np.ndarray, structure: RandomEffectsStructure, factors, p: int) -> np.ndarray:
-    """Λ_tail' core Λ_tail, in place, for a core valid in its lower triangle (the result likewise): an
-    outer-product scaling of the lower triangle when every tail term is scalar, else T' and T applied
-    per level to the rows and columns that hold the lower triangle (the [X y] ones are unscaled)."""
+def scale_tail(
+    core: np.ndarray, structure: RandomEffectsStructure, factors, p: int, transposed: bool = True
+) -> np.ndarray:
+    """Λ_tail' core Λ_tail (Λ_tail core Λ_tail' when not `transposed`), in place, for a core valid in
+    its lower triangle (the result likewise): an outer-product scaling of the lower triangle when every
+    tail term is scalar, else T' and T (T and T') applied per level to the rows and columns that hold
+    the lower triangle (the [X y] ones are unscaled)."""
     if all(f.shape[0] == 1 for f in factors[1:]):
         lam = np.concatenate(
             [np.full(t.n_levels, f[0, 0]) for t, f in zip(structure.terms[1:], factors[1:])] + [np.ones(p + 1)]
@@ -180,20 +183,24 @@ def scale_tail(core: np.ndarray, structure: RandomEffectsStructure, factors, p: 
         _symmetrize_level_blocks(core, start, t.n_levels, t.q)  # the only entries above the diagonal read
         rows = core[start:stop, :stop].reshape(t.n_levels, t.q, stop)  # lower triangle: left of `stop`
         cols = core[start:, start:stop].reshape(m - start, t.n_levels, t.q)  # ... and below `start`
-        _lower_triangular_combination(f, [rows[:, b, :] for b in range(t.q)])  # row a ← Σ_b T[b, a] row b
-        _lower_triangular_combination(f, [cols[:, :, b] for b in range(t.q)])  # column a ← Σ_b column b T[b, a]
+        _lower_triangular_combination(f, [rows[:, b, :] for b in range(t.q)], transposed)  # rows: T' (T)
+        _lower_triangular_combination(f, [cols[:, :, b] for b in range(t.q)], transposed)  # columns: T (T')
         start = stop
     return core
 
 
-def _lower_triangular_combination(t: np.ndarray, parts: list[np.ndarray]) -> None:
-    """parts[a] ← Σ_{b ≥ a} T[b, a] parts[b] for a lower-triangular T, in place (the parts are views):
-    parts[a] only reads parts not yet overwritten, so a = 0, 1, … in turn needs no copy."""
-    for a, target in enumerate(parts):
+def _lower_triangular_combination(t: np.ndarray, parts: list[np.ndarray], transposed: bool) -> None:
+    """parts[a] ← Σ_{b ≥ a} T[b, a] parts[b] (T' applied), or, not `transposed`, Σ_{b ≤ a} T[a, b] parts[b]
+    (T applied), for a lower-triangular T, in place (the parts are views): parts[a] only reads parts not
+    yet overwritten, taking a = 0, 1, … for T' and a = q − 1, …, 0 for T, so no copy is needed."""
+    q = len(parts)
+    for a in range(q) if transposed else reversed(range(q)):
+        target = parts[a]
         target *= t[a, a]
-        for b in range(a + 1, len(parts)):
-            if t[b, a] != 0.0:
-                target += t[b, a] * parts[b]
+        for b in range(a + 1, q) if transposed else range(a):
+            weight = t[b, a] if transposed else t[a, b]
+            if weight != 0.0:
+                target += weight * parts[b]
 
 
 def _symmetrize_level_blocks(a: np.ndarray, start: int, levels: int, q: int) -> None:

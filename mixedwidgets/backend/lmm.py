@@ -156,8 +156,10 @@ def fit_lmm(design, reml: bool = True, progress: Callable[[int, float], None] | 
 
 
 def _fit_lmm(design, reml, progress) -> LmmFit:
-    reorder = elimination_order(build_structure(design.terms))  # the term with most effects first?
-    structure = build_structure(design.terms) if reorder is None else reorder.engine
+    structure = build_structure(design.terms)
+    reorder = elimination_order(structure)  # the term with most random effects first?
+    if reorder is not None:
+        structure = reorder.engine
     terms, term_scales = scaled_terms(design.terms)  # θ near 1 whatever the predictors' units
     w = design.weights
     sqrt_w = None if w is None else np.sqrt(np.asarray(w, dtype=float))

@@ -7,7 +7,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 from .downdate import DowndatePattern
-from .factor import BlockedFactor, dense_tail_lambda, symmetric_from_lower
+from .factor import BlockedFactor, scale_tail
 from .reterms import RandomEffectsStructure
 from .threads import blas_threads, cholesky_threads
 
@@ -142,13 +142,7 @@ def _dense_tail_parts(
         block = k[idx[:, :, None], idx[:, None, :]]  # (levels, q, q), lower triangles
         tail_vars.append(block + np.tril(block, -1).transpose(0, 2, 1))
         start += t.size
-    lam = dense_tail_lambda(structure, f.factors, f.p)
-    assert lam is not None
-    if lam.ndim == 1:
-        k *= lam[:, None]
-        k *= lam[None, :]
-    else:
-        k[:mr, :mr] = lam[:mr, :mr] @ symmetric_from_lower(k[:mr, :mr]) @ lam[:mr, :mr].T
+    scale_tail(k, structure, f.factors, f.p, transposed=False)  # K = Λ S_rr⁻¹ Λ', its lower triangle
     k *= 2.0
     k[np.diag_indices(mr)] *= 0.5
     c = np.asarray(pattern.products.T @ k.ravel()).reshape(levels0, q0, q0)

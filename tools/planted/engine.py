@@ -423,8 +423,8 @@ ENGINE = [
     Bug(
         "T instead of T' on a vector tail term's rows (dense tail from row sums)",
         B + "factor.py",
-        "_lower_triangular_combination(f, [rows[:, b, :] for b in range(t.q)])",
-        "_lower_triangular_combination(f.T.copy(), [rows[:, b, :] for b in range(t.q)])",
+        "_lower_triangular_combination(f, [rows[:, b, :] for b in range(t.q)], transposed)",
+        "_lower_triangular_combination(f.T.copy(), [rows[:, b, :] for b in range(t.q)], transposed)",
         (DENSE_REFERENCE,),
     ),
     Bug(
@@ -454,6 +454,13 @@ ENGINE = [
         'gradient=report.gradient[np.argsort(position, kind="stable")]',
         "gradient=report.gradient",
         ("tests/backend/test_elimination_order.py",),
+    ),
+    Bug(
+        "conditional variances of block 0: K = Λ'S⁻¹Λ instead of ΛS⁻¹Λ' (vector tail terms)",
+        B + "solve.py",
+        "scale_tail(k, structure, f.factors, f.p, transposed=False)",
+        "scale_tail(k, structure, f.factors, f.p, transposed=True)",
+        (DENSE_REFERENCE,),
     ),
     Bug(
         "fresh: singular tolerance 1e-6",
